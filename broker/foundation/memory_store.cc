@@ -1,0 +1,53 @@
+// The memory store: the same contract as LMDB without the disk, for --in-memory and tests.
+#include <map>
+#include <mutex>
+
+#include "store.h"
+
+namespace wyvern {
+namespace {
+
+class MemoryStore final : public Store {
+ public:
+  void commit(WriteBatch batch, Done done) override {
+    {
+      std::lock_guard lock(mu_);  // guards tables_; never held while calling out
+      for (const auto& op : batch.ops()) {
+        auto& table = tables_[op.table];
+        if (op.value)
+          table[op.key] = *op.value;
+        else
+          table.erase(op.key);
+      }
+    }
+    if (done) done(true);
+  }
+
+  void scan(std::string_view table, const Visitor& visit) override {
+    std::map<std::string, std::string> copy;
+    {
+      std::lock_guard lock(mu_);
+      auto it = tables_.find(std::string(table));
+      if (it == tables_.end()) return;
+      copy = it->second;
+    }
+    for (const auto& [k, v] : copy) visit(k, v);
+  }
+
+  void wipe() override {
+    std::lock_guard lock(mu_);
+    tables_.clear();
+  }
+
+  void close() override {}
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, std::string>> tables_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_memory_store() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace wyvern

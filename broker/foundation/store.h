@@ -1,0 +1,76 @@
+// Store: the durable home of every service's state, behind one interface with two
+// implementations: LMDB (the default, durable) and memory (`--in-memory` and unit tests).
+//
+// Services keep their working state in memory and write every change through here; the
+// store is read only at startup, to rebuild that state. A change is acknowledged to a client
+// only from `commit`'s completion, i.e. after it is durable.
+//
+// Thread-safety: all methods may be called from any thread. Batches commit in the order
+// `commit` was called. Completions run on the store's writer thread (LMDB) or inline (memory):
+// keep them short and post real work elsewhere.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "errors.h"
+
+namespace wyvern {
+
+// A set of puts and deletes applied atomically. Tables are named LMDB databases; keys sort
+// bytewise. See store_layout.md for who owns which table.
+class WriteBatch {
+ public:
+  struct Op {
+    std::string table;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete the key (absent keys are fine)
+  };
+
+  void put(std::string_view table, std::string key, std::string value) {
+    ops_.push_back({std::string(table), std::move(key), std::move(value)});
+  }
+  void erase(std::string_view table, std::string key) {
+    ops_.push_back({std::string(table), std::move(key), std::nullopt});
+  }
+  bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+class Store {
+ public:
+  using Done = std::function<void(bool durable)>;
+  using Visitor = std::function<void(std::string_view key, std::string_view value)>;
+
+  virtual ~Store() = default;
+
+  // Applies `batch` atomically and calls `done(true)` once it is durable, or `done(false)` if
+  // it could not be written (disk full, I/O error). Batches that arrive while a commit is in
+  // flight share the next transaction (group commit). An empty batch still waits its turn, so
+  // its completion also means "everything submitted before me is durable".
+  virtual void commit(WriteBatch batch, Done done) = 0;
+
+  // Visits every entry of `table` in key order. For startup: REQUIRES no concurrent commit.
+  virtual void scan(std::string_view table, const Visitor& visit) = 0;
+
+  // Deletes every entry of every table; durable when it returns. REQUIRES no concurrent commit.
+  virtual void wipe() = 0;
+
+  // Finishes pending commits and releases the store. Idempotent.
+  virtual void close() = 0;
+};
+
+std::unique_ptr<Store> open_memory_store();
+
+// Opens (creating if needed) the LMDB environment in directory `dir`.
+Result<std::unique_ptr<Store>> open_lmdb_store(const std::string& dir);
+
+}  // namespace wyvern

@@ -1,0 +1,67 @@
+#include "timers.h"
+
+#include <boost/asio/post.hpp>
+
+namespace wyvern {
+
+Timers::Timers(boost::asio::any_io_executor core, const Clock& clock)
+    : core_(core), clock_(clock), timer_(core) {}
+
+Timers::TimerId Timers::schedule(TimeMs at, std::function<void()> fn) {
+  TimerId id = next_id_++;
+  auto it = by_deadline_.emplace(at, std::make_pair(id, std::move(fn)));
+  by_id_.emplace(id, it);
+  if (at < armed_for_) arm();
+  return id;
+}
+
+void Timers::cancel(TimerId id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  by_deadline_.erase(it->second);
+  by_id_.erase(it);
+}
+
+void Timers::clock_moved() {
+  boost::asio::post(core_, [this] {
+    armed_for_ = INT64_MAX;  // force a re-arm against the new offset
+    arm();
+  });
+}
+
+void Timers::clear() {
+  by_deadline_.clear();
+  by_id_.clear();
+}
+
+void Timers::arm() {
+  if (by_deadline_.empty()) {
+    armed_for_ = INT64_MAX;
+    timer_.cancel();
+    return;
+  }
+  TimeMs at = by_deadline_.begin()->first;
+  armed_for_ = at;
+  TimeMs wait = at - clock_.now_ms();
+  timer_.expires_after(std::chrono::milliseconds(wait > 0 ? wait : 0));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: a newer arm() owns the timer
+    on_fire();
+  });
+}
+
+void Timers::on_fire() {
+  // Read the clock once; run everything due by then. A callback may schedule more.
+  TimeMs now = clock_.now_ms();
+  while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+    auto it = by_deadline_.begin();
+    auto fn = std::move(it->second.second);
+    by_id_.erase(it->second.first);
+    by_deadline_.erase(it);
+    fn();
+  }
+  armed_for_ = INT64_MAX;
+  arm();
+}
+
+}  // namespace wyvern

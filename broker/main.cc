@@ -1,0 +1,100 @@
+// wyvern: the broker process. main only parses flags, wires signals and runs the Broker.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "server/broker.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: wyvern [options]
+
+Runs the Wyvern broker: SQS on the AWS wire protocols, at http://HOST:PORT.
+
+  --host HOST        address to listen on (default 127.0.0.1)
+  --port PORT        port to listen on (default 4566; 0 picks a free port)
+  --data-dir DIR     where the durable store lives (default $XDG_DATA_HOME/wyvern
+                     or ~/.local/share/wyvern)
+  --in-memory        keep everything in memory; nothing survives a restart
+  --log-level LEVEL  error, warn, info (default) or debug
+  --help             show this help
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  wyvern::server::Config config;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "wyvern: " << name << " needs a value\n" << kUsage;
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--host") {
+      config.host = value("--host");
+    } else if (arg == "--port") {
+      std::string p = value("--port");
+      char* end = nullptr;
+      long port = std::strtol(p.c_str(), &end, 10);
+      if (!end || *end || port < 0 || port > 65535) {
+        std::cerr << "wyvern: --port must be a number from 0 to 65535\n";
+        return 2;
+      }
+      config.port = static_cast<uint16_t>(port);
+    } else if (arg == "--data-dir") {
+      config.data_dir = value("--data-dir");
+    } else if (arg == "--in-memory") {
+      config.in_memory = true;
+    } else if (arg == "--log-level") {
+      config.log_level = value("--log-level");
+      if (config.log_level != "error" && config.log_level != "warn" &&
+          config.log_level != "info" && config.log_level != "debug") {
+        std::cerr << "wyvern: --log-level must be error, warn, info or debug\n";
+        return 2;
+      }
+    } else {
+      std::cerr << "wyvern: unknown option " << arg << "\n" << kUsage;
+      return 2;
+    }
+  }
+
+  auto broker = wyvern::server::open_broker(config);
+  if (!broker) {
+    std::cerr << "wyvern: " << broker.error().message << "\n";
+    return 1;
+  }
+  auto port = (*broker)->start();
+  if (!port) {
+    std::cerr << "wyvern: " << port.error().message << "\n";
+    return 1;
+  }
+  if (config.log_level != "error" && config.log_level != "warn") {
+    std::cout << "wyvern listening on http://" << config.host << ":" << *port << " (store: "
+              << (config.in_memory ? std::string("memory")
+                                   : "lmdb in " + (config.data_dir.empty()
+                                                       ? wyvern::server::default_data_dir()
+                                                       : config.data_dir))
+              << ")" << std::endl;
+  }
+
+  // Signals are waited for on their own small io_context, so stop() runs on a thread that
+  // is not one of the broker's.
+  boost::asio::io_context signal_io;
+  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) (*broker)->stop();
+  });
+  std::thread signal_thread([&] { signal_io.run(); });
+  (*broker)->run();
+  signal_io.stop();
+  signal_thread.join();
+  return 0;
+}

@@ -1,0 +1,318 @@
+#include "broker.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "foundation/clock.h"
+#include "foundation/codec.h"
+#include "foundation/store.h"
+#include "foundation/timers.h"
+#include "http_server.h"
+#include "protocol.h"
+#include "queue/queue.h"
+#include "sqs_api.h"
+
+namespace wyvern::server {
+namespace {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+
+constexpr char kVersion[] = "0.1.0";
+constexpr size_t kBodyLimit = 4 * 1024 * 1024;  // a 1 MiB batch, percent-encoded, fits
+
+int log_rank(const std::string& level) {
+  if (level == "error") return 0;
+  if (level == "warn") return 1;
+  if (level == "debug") return 3;
+  return 2;
+}
+
+std::string header(const Request& req, std::string_view name) {
+  auto it = req.find(boost::beast::string_view(name.data(), name.size()));
+  return it == req.end() ? std::string() : std::string(it->value());
+}
+
+class BrokerImpl final : public Broker {
+ public:
+  BrokerImpl(const Config& config, std::unique_ptr<Store> store)
+      : config_(config),
+        log_rank_(log_rank(config.log_level)),
+        store_(std::move(store)),
+        core_(net::make_strand(io_)),
+        timers_(core_, clock_),
+        sqs_(queue::make_queue_service({&clock_, store_.get(), &timers_})),
+        started_(std::chrono::steady_clock::now()) {
+    // Recovery runs before any request can arrive; the core strand is idle.
+    sqs_->recover();
+  }
+
+  ~BrokerImpl() override {
+    if (http_) http_->stop();
+    io_.stop();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    store_->close();
+  }
+
+  Result<uint16_t> start() override {
+    HttpServer::Options options{config_.host, config_.port, kBodyLimit};
+    http_ = std::make_unique<HttpServer>(
+        io_, options, [this](Request&& req, Respond respond) { handle(std::move(req), std::move(respond)); },
+        [this](const Request& req) { return too_large(req); });
+    auto err = http_->start();
+    if (!err.empty()) return Error{ErrorCode::kInternalFailure, err};
+    return http_->port();
+  }
+
+  void run() override {
+    auto guard = net::make_work_guard(io_);
+    for (int i = 1; i < config_.io_threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    store_->close();
+  }
+
+  void stop() override {
+    net::post(core_, [this] {
+      if (stopping_) return;
+      stopping_ = true;
+      if (http_) http_->stop();
+      sqs_->release_waiters();
+      wait_for_drain(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    });
+  }
+
+ private:
+  void wait_for_drain(std::chrono::steady_clock::time_point deadline) {
+    if (http_->drained() || std::chrono::steady_clock::now() > deadline) {
+      // Every acknowledged write has committed; let run() return and close the store.
+      store_->commit(WriteBatch{}, [this](bool) { io_.stop(); });
+      return;
+    }
+    auto timer = std::make_shared<net::steady_timer>(core_, std::chrono::milliseconds(10));
+    timer->async_wait([this, timer, deadline](boost::system::error_code) { wait_for_drain(deadline); });
+  }
+
+  queue::Caller caller_for(const Request& req) {
+    queue::Caller caller;
+    if (auto scope = credential_scope(req); scope && !scope->region.empty())
+      caller.region = scope->region;
+    std::string host = header(req, "Host");
+    if (host.empty()) host = config_.host + ":" + std::to_string(http_->port());
+    caller.endpoint = "http://" + host;
+    return caller;
+  }
+
+  Response too_large(const Request& req) {
+    Error error{ErrorCode::kRequestEntityTooLarge,
+                "Request body exceeds the limit of " + std::to_string(kBodyLimit) + " bytes."};
+    if (req.find("X-Amz-Target") != req.end())
+      return json_error(error, sqs::kJsonNamespace, uuid4(), req.version());
+    return query_error(error, sqs::kXmlNamespace, uuid4(), req.version());
+  }
+
+  void handle(Request&& req, Respond respond) {
+    std::string request_id = uuid4();
+    std::string_view target(req.target().data(), req.target().size());
+    if (log_rank_ >= 3)
+      std::cerr << "debug: " << req.method_string() << " " << target << " "
+                << header(req, "X-Amz-Target") << "\n";
+    if (target.rfind("/_wyvern/", 0) == 0 || target == "/_wyvern")
+      return admin(req, std::move(respond), request_id);
+    if (req.find("X-Amz-Target") != req.end())
+      return handle_json(std::move(req), std::move(respond), request_id);
+    return handle_query(std::move(req), std::move(respond), request_id);
+  }
+
+  // --- AWS JSON protocol ----------------------------------------------------------------
+  void handle_json(Request&& req, Respond respond, const std::string& request_id) {
+    unsigned version = req.version();
+    std::string target = header(req, "X-Amz-Target");
+    auto fail = [&](Error e) { respond(json_error(e, sqs::kJsonNamespace, request_id, version)); };
+    constexpr std::string_view kPrefix = "AmazonSQS.";
+    const sqs::Action* action = nullptr;
+    if (target.rfind(kPrefix, 0) == 0) action = sqs::find_action(std::string_view(target).substr(kPrefix.size()));
+    if (!action) return fail(Error{ErrorCode::kInvalidAction, ""});
+    json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+    if (input.is_discarded() || !input.is_object())
+      return fail(Error{ErrorCode::kSerialization,
+                        input.is_discarded() ? "Unable to parse the request body as JSON."
+                                             : "Start of structure or map found where not expected."});
+    sqs::Call call{caller_for(req), WireProtocol::kJson, std::move(input)};
+    run_sqs(action, std::move(call), [respond, request_id, version](Result<json> r) {
+      if (!r.ok()) return respond(json_error(r.error(), sqs::kJsonNamespace, request_id, version));
+      respond(ok_response(r.value().dump(-1, ' ', false, json::error_handler_t::replace),
+                          "application/x-amz-json-1.0", request_id, version));
+    });
+  }
+
+  // --- AWS Query protocol ---------------------------------------------------------------
+  void handle_query(Request&& req, Respond respond, const std::string& request_id) {
+    unsigned version = req.version();
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    std::string form;
+    if (auto q = target.find('?'); q != std::string_view::npos) form = target.substr(q + 1);
+    if (req.method() == http::verb::post && !req.body().empty())
+      form += (form.empty() ? "" : "&") + req.body();
+    auto fail = [&](Error e) { respond(query_error(e, sqs::kXmlNamespace, request_id, version)); };
+
+    auto params = parse_form(form);
+    if (!params) return fail(Error{ErrorCode::kMalformedQueryString, "The query string is malformed."});
+    std::string action_name;
+    std::vector<std::pair<std::string, std::string>> members;
+    for (auto& [k, v] : *params) {
+      if (k == "Action")
+        action_name = v;
+      else if (k != "Version")
+        members.emplace_back(std::move(k), std::move(v));
+    }
+    if (action_name.empty()) {
+      Response res{http::status::not_found, version};
+      res.set(http::field::content_type, "text/xml");
+      res.set("x-amzn-RequestId", request_id);
+      res.body() = "<UnknownOperationException/>";
+      return respond(std::move(res));
+    }
+    const sqs::Action* action = sqs::find_action(action_name);
+    bool queue_path = path.size() > 1;
+    if (!action || (queue_path && (action_name == "CreateQueue" || action_name == "ListQueues")))
+      return fail(Error{ErrorCode::kInvalidAction,
+                        "The action " + action_name + " is not valid for this endpoint."});
+    sqs::Call call{caller_for(req), WireProtocol::kQuery, sqs::query_to_json(members)};
+    // A request sent to a queue's URL names that queue, unless QueueUrl says otherwise.
+    if (queue_path && !call.input.contains("QueueUrl"))
+      call.input["QueueUrl"] = call.caller.endpoint + std::string(path);
+    run_sqs(action, std::move(call), [respond, request_id, version, action](Result<json> r) {
+      if (!r.ok()) {
+        Error e = r.error();
+        if (e.code == ErrorCode::kQueueDoesNotExist)
+          e.message = "The specified queue does not exist for this wsdl version.";
+        return respond(query_error(e, sqs::kXmlNamespace, request_id, version));
+      }
+      std::string name(action->name);
+      std::string body = "<?xml version=\"1.0\"?><" + name + "Response xmlns=\"" +
+                         std::string(sqs::kXmlNamespace) + "\">";
+      if (action->has_output) {
+        std::string inner = sqs::result_to_xml(name, r.value());
+        body += inner.empty() ? "<" + name + "Result/>"
+                              : "<" + name + "Result>" + inner + "</" + name + "Result>";
+      }
+      body += "<ResponseMetadata><RequestId>" + request_id + "</RequestId></ResponseMetadata></" +
+              name + "Response>";
+      respond(ok_response(std::move(body), "text/xml", request_id, version));
+    });
+  }
+
+  void run_sqs(const sqs::Action* action, sqs::Call call, sqs::Done done) {
+    net::post(core_, [this, action, call = std::move(call), done = std::move(done)]() mutable {
+      action->run(*sqs_, call, std::move(done));
+    });
+  }
+
+  // --- /_wyvern/: what AWS has no API for ------------------------------------------------
+  void admin(const Request& req, Respond respond, const std::string& request_id) {
+    std::string_view target(req.target().data(), req.target().size());
+    std::string path(target.substr(0, target.find('?')));
+    unsigned version = req.version();
+    auto reply = [&](http::status status, const json& body) {
+      Response res{status, version};
+      res.set(http::field::content_type, "application/json");
+      res.set("x-amzn-RequestId", request_id);
+      res.body() = body.dump();
+      respond(std::move(res));
+    };
+    if (path == "/_wyvern/health") {
+      auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      return reply(http::status::ok, {{"status", "ok"},
+                                      {"version", kVersion},
+                                      {"uptime_seconds", uptime},
+                                      {"store", config_.in_memory ? "memory" : "lmdb"}});
+    }
+    if (path == "/_wyvern/clock" && req.method() == http::verb::get)
+      return reply(http::status::ok, clock_json());
+    if (path == "/_wyvern/clock/advance" && req.method() == http::verb::post) {
+      // Body {"seconds": N} or {"milliseconds": N}, or ?seconds=N in the query string.
+      double ms = -1;
+      json body = json::parse(req.body().empty() ? "{}" : req.body(), nullptr, false);
+      if (body.is_object() && body.contains("seconds") && body["seconds"].is_number())
+        ms = body["seconds"].get<double>() * 1000;
+      if (body.is_object() && body.contains("milliseconds") && body["milliseconds"].is_number())
+        ms = body["milliseconds"].get<double>();
+      if (auto q = target.find("seconds="); q != std::string_view::npos)
+        ms = std::atof(std::string(target.substr(q + 8)).c_str()) * 1000;
+      if (ms < 0)
+        return reply(http::status::bad_request,
+                     {{"error", "give a non-negative {\"seconds\": N} or {\"milliseconds\": N}"}});
+      clock_.advance(static_cast<TimeMs>(ms));
+      timers_.clock_moved();
+      return reply(http::status::ok, clock_json());
+    }
+    if (path == "/_wyvern/reset" && req.method() == http::verb::post) {
+      net::post(core_, [this, respond, request_id, version] {
+        sqs_->reset();
+        // Wipe after every earlier write has landed, on the store's own ordering.
+        store_->commit(WriteBatch{}, [this, respond, request_id, version](bool) {
+          store_->wipe();
+          Response res{http::status::ok, version};
+          res.set(http::field::content_type, "application/json");
+          res.set("x-amzn-RequestId", request_id);
+          res.body() = R"({"reset":true})";
+          respond(std::move(res));
+        });
+      });
+      return;
+    }
+    reply(http::status::not_found, {{"error", "no such admin endpoint: " + path}});
+  }
+
+  json clock_json() const {
+    return {{"now_ms", clock_.now_ms()},
+            {"now", iso8601_ms(clock_.now_ms())},
+            {"offset_ms", clock_.offset_ms()}};
+  }
+
+  Config config_;
+  int log_rank_;
+  std::unique_ptr<Store> store_;
+  net::io_context io_;
+  net::strand<net::io_context::executor_type> core_;
+  SystemClock clock_;
+  Timers timers_;
+  std::unique_ptr<queue::QueueService> sqs_;
+  std::unique_ptr<HttpServer> http_;
+  std::vector<std::thread> threads_;
+  std::chrono::steady_clock::time_point started_;
+  bool stopping_ = false;  // core strand only
+};
+
+}  // namespace
+
+std::string default_data_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/wyvern";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.local/share/wyvern";
+  return "wyvern-data";
+}
+
+Result<std::unique_ptr<Broker>> open_broker(const Config& config) {
+  std::unique_ptr<Store> store;
+  if (config.in_memory) {
+    store = open_memory_store();
+  } else {
+    auto opened = open_lmdb_store(config.data_dir.empty() ? default_data_dir() : config.data_dir);
+    if (!opened) return opened.error();
+    store = std::move(opened.value());
+  }
+  return std::unique_ptr<Broker>(new BrokerImpl(config, std::move(store)));
+}
+
+}  // namespace wyvern::server

@@ -1,0 +1,189 @@
+#include "http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <list>
+#include <mutex>
+#include <optional>
+
+namespace wyvern::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  class Connection;
+
+  Impl(net::io_context& io, Options options, Handler handler, TooLarge too_large)
+      : io(io), options(std::move(options)), handler(std::move(handler)),
+        too_large(std::move(too_large)), acceptor(net::make_strand(io)) {}
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(io),
+                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                            self->on_accept(ec, std::move(socket));
+                          });
+  }
+  void on_accept(beast::error_code ec, tcp::socket socket);
+
+  net::io_context& io;
+  Options options;
+  Handler handler;
+  TooLarge too_large;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};
+  std::mutex connections_mu;  // guards connections; never held while calling a connection
+  std::list<std::weak_ptr<Connection>> connections;
+};
+
+class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Impl> server, tcp::socket socket)
+      : server_(std::move(server)), stream_(std::move(socket)) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  // Called by stop(): an idle connection closes now; a busy one closes after its answer.
+  void close_when_idle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
+ private:
+  void do_read() {
+    if (server_->stopping) return close();
+    parser_.emplace();
+    parser_->body_limit(server_->options.body_limit);
+    parser_->header_limit(64 * 1024);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                       self->on_read(ec, n);
+                     });
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == http::error::body_limit) {
+      // Answer with the AWS-shaped error, then drop the connection: the rest of the body is
+      // still on the wire.
+      busy_ = true;
+      ++server_->in_flight;
+      Response res = server_->too_large(parser_->get());
+      res.keep_alive(false);
+      return write(std::move(res));
+    }
+    if (ec) return close();
+    busy_ = true;
+    ++server_->in_flight;
+    Request req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    auto respond = [self = shared_from_this()](Response res) {
+      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->write(std::move(res));
+      });
+    };
+    server_->handler(std::move(req), std::move(respond));
+  }
+
+  void write(Response res) {
+    res.keep_alive(res.keep_alive() && keep_alive_ && !server_->stopping);
+    res.prepare_payload();
+    auto shared = std::make_shared<Response>(std::move(res));
+    http::async_write(stream_, *shared,
+                      [self = shared_from_this(), shared](beast::error_code ec, size_t) {
+                        self->on_write(ec, shared->keep_alive());
+                      });
+  }
+
+  void on_write(beast::error_code ec, bool keep_alive) {
+    busy_ = false;
+    --server_->in_flight;
+    if (ec || !keep_alive) return close();
+    do_read();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  std::shared_ptr<Impl> server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool busy_ = false;
+  bool keep_alive_ = true;
+};
+
+void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopping) return;
+  if (!ec) {
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+    {
+      std::lock_guard lock(connections_mu);
+      connections.remove_if([](const auto& w) { return w.expired(); });
+      connections.push_back(conn);
+    }
+    conn->start();
+  }
+  do_accept();
+}
+
+HttpServer::HttpServer(net::io_context& io, Options options, Handler handler, TooLarge too_large)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler),
+                                   std::move(too_large))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::string HttpServer::start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) {
+    tcp::resolver resolver(impl_->io);
+    auto results = resolver.resolve(impl_->options.host, "", ec);
+    if (ec || results.empty()) return "cannot resolve host " + impl_->options.host;
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + impl_->options.host + ":" +
+                 std::to_string(impl_->options.port) + ": " + ec.message();
+  impl_->do_accept();
+  return {};
+}
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void HttpServer::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  net::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::list<std::weak_ptr<Impl::Connection>> connections;
+  {
+    std::lock_guard lock(impl_->connections_mu);
+    connections = impl_->connections;
+  }
+  for (auto& weak : connections)
+    if (auto conn = weak.lock()) conn->close_when_idle();
+}
+
+bool HttpServer::drained() const { return impl_->in_flight.load() == 0; }
+
+}  // namespace wyvern::server

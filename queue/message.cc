@@ -1,0 +1,289 @@
+#include "message.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "foundation/codec.h"
+
+namespace wyvern::queue {
+namespace {
+
+void put_field(std::string& out, std::string_view s) {
+  put_u32_be(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(prefix[i])) return false;
+  return true;
+}
+
+// A number as SQS accepts it: optional sign, digits with an optional fraction, optional
+// exponent; at most 38 significant digits.
+bool valid_number(std::string_view s) {
+  size_t i = 0, digits = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  bool any = false;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits, any = true;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      ++i, ++digits, any = true;
+  }
+  if (!any) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    bool exp = false;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, exp = true;
+    if (!exp) return false;
+  }
+  return i == s.size() && digits <= 38;
+}
+
+Error invalid(std::string message) {
+  return Error{ErrorCode::kInvalidParameterValue, std::move(message)};
+}
+
+// --- the store encoding: a version byte, then fields in a fixed order -----------------------
+class Writer {
+ public:
+  void u64(uint64_t v) { put_u64_be(out_, v); }
+  void i64(int64_t v) { put_u64_be(out_, static_cast<uint64_t>(v)); }
+  void str(std::string_view s) { put_field(out_, s); }
+  void byte(uint8_t b) { out_ += static_cast<char>(b); }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool u64(uint64_t* v) {
+    if (in_.size() < 8) return false;
+    *v = get_u64_be(in_);
+    in_.remove_prefix(8);
+    return true;
+  }
+  bool i64(int64_t* v) {
+    uint64_t u;
+    if (!u64(&u)) return false;
+    *v = static_cast<int64_t>(u);
+    return true;
+  }
+  bool str(std::string* s) {
+    if (in_.size() < 4) return false;
+    uint32_t n = (uint8_t(in_[0]) << 24) | (uint8_t(in_[1]) << 16) | (uint8_t(in_[2]) << 8) |
+                 uint8_t(in_[3]);
+    in_.remove_prefix(4);
+    if (in_.size() < n) return false;
+    s->assign(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool byte(uint8_t* b) {
+    if (in_.empty()) return false;
+    *b = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return true;
+  }
+
+ private:
+  std::string_view in_;
+};
+
+constexpr uint8_t kEncodingVersion = 1;
+
+}  // namespace
+
+std::string md5_of_attributes(const MessageAttributes& attributes) {
+  if (attributes.empty()) return {};
+  std::string buf;
+  for (const auto& [name, value] : attributes) {  // std::map: already sorted by name
+    put_field(buf, name);
+    put_field(buf, value.data_type);
+    if (value.binary_value && !value.string_value) {
+      buf += char(2);
+      put_field(buf, *value.binary_value);
+    } else {
+      buf += char(1);
+      put_field(buf, value.string_value.value_or(""));
+    }
+  }
+  return md5_hex(buf);
+}
+
+std::optional<uint32_t> first_invalid_character(std::string_view s) {
+  constexpr uint32_t kBadUtf8 = 0xFFFD;
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp;
+    size_t len;
+    if (c < 0x80) {
+      cp = c, len = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+      cp = c & 0x1F, len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      cp = c & 0x0F, len = 3;
+    } else if ((c & 0xF8) == 0xF0) {
+      cp = c & 0x07, len = 4;
+    } else {
+      return kBadUtf8;
+    }
+    if (i + len > s.size()) return kBadUtf8;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return kBadUtf8;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms are not valid UTF-8.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+      return kBadUtf8;
+    bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+              (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!ok) return cp;
+    i += len;
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> validate_message_attributes(const MessageAttributes& attributes) {
+  if (attributes.size() > 10)
+    return invalid("Number of message attributes [" + std::to_string(attributes.size()) +
+                   "] exceeds the allowed maximum [10].");
+  for (const auto& [name, value] : attributes) {
+    if (name.empty())
+      return invalid("The request must contain non-empty message (user) attribute names.");
+    if (name.size() > 256)
+      return invalid("Message (user) attribute name must be shorter than 256 bytes.");
+    bool chars_ok = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!chars_ok || name.front() == '.' || name.back() == '.' ||
+        name.find("..") != std::string::npos)
+      return invalid("Message (user) attribute name '" + name +
+                     "' can only contain alphanumeric characters, hyphens (-), underscores (_), "
+                     "or periods (.); it can't start or end with a period or contain "
+                     "consecutive periods.");
+    if (starts_with_ci(name, "aws.") || starts_with_ci(name, "amazon."))
+      return invalid("You can't use message attribute names beginning with 'AWS.' or 'Amazon'. "
+                     "These strings are reserved for internal use.");
+    const std::string& type = value.data_type;
+    if (type.size() > 256)
+      return invalid("Message (user) attribute type must be shorter than 256 bytes.");
+    std::string base = type.substr(0, type.find('.'));
+    if (base != "String" && base != "Number" && base != "Binary")
+      return invalid("The type of message (user) attribute '" + name + "' is invalid. You must "
+                     "use only the following supported type prefixes: Binary, Number, String.");
+    if (!value.string_value && !value.binary_value)
+      return invalid("The message (user) attribute '" + name + "' must contain a non-empty "
+                     "message attribute value.");
+    if (base == "Binary") {
+      if (!value.binary_value || value.binary_value->empty())
+        return invalid("Message (user) attribute '" + name +
+                       "' must contain a non-empty value of type 'Binary'.");
+    } else {
+      if (!value.string_value || value.string_value->empty())
+        return invalid("Message (user) attribute '" + name +
+                       "' must contain a non-empty value of type '" + base + "'.");
+      if (first_invalid_character(*value.string_value))
+        return invalid("Message (user) attribute '" + name + "' contains invalid characters.");
+      if (base == "Number" && !valid_number(*value.string_value))
+        return invalid("Can't cast the value of message (user) attribute '" + name +
+                       "' to a number.");
+    }
+  }
+  return std::nullopt;
+}
+
+size_t message_size(const std::string& body, const MessageAttributes& attributes) {
+  size_t n = body.size();
+  for (const auto& [name, v] : attributes) {
+    n += name.size() + v.data_type.size();
+    if (v.string_value) n += v.string_value->size();
+    if (v.binary_value) n += v.binary_value->size();
+  }
+  return n;
+}
+
+std::string encode_message(const StoredMessage& m) {
+  Writer w;
+  w.byte(kEncodingVersion);
+  w.u64(m.seq);
+  w.str(m.message_id);
+  w.str(m.body);
+  w.u64(m.attributes.size());
+  for (const auto& [name, v] : m.attributes) {
+    w.str(name);
+    w.str(v.data_type);
+    w.byte((v.string_value ? 1 : 0) | (v.binary_value ? 2 : 0));
+    if (v.string_value) w.str(*v.string_value);
+    if (v.binary_value) w.str(*v.binary_value);
+  }
+  w.byte(m.trace_header ? 1 : 0);
+  if (m.trace_header) w.str(*m.trace_header);
+  w.str(m.md5_of_body);
+  w.str(m.md5_of_attributes);
+  w.str(m.md5_of_system_attributes);
+  w.str(m.sender_id);
+  w.str(m.group_id);
+  w.str(m.deduplication_id);
+  w.i64(m.sent_at);
+  w.i64(m.retained_from);
+  w.i64(m.visible_at);
+  w.i64(m.first_received_at);
+  w.i64(m.last_received_at);
+  w.i64(m.receive_count);
+  w.u64(m.receipt);
+  w.str(m.dead_letter_source);
+  return w.take();
+}
+
+std::optional<StoredMessage> decode_message(std::string_view bytes) {
+  Reader r(bytes);
+  StoredMessage m;
+  uint8_t version;
+  if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
+  uint64_t n;
+  if (!r.u64(&m.seq) || !r.str(&m.message_id) || !r.str(&m.body) || !r.u64(&n)) return std::nullopt;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string name;
+    MessageAttributeValue v;
+    uint8_t flags;
+    if (!r.str(&name) || !r.str(&v.data_type) || !r.byte(&flags)) return std::nullopt;
+    if (flags & 1) {
+      std::string s;
+      if (!r.str(&s)) return std::nullopt;
+      v.string_value = std::move(s);
+    }
+    if (flags & 2) {
+      std::string s;
+      if (!r.str(&s)) return std::nullopt;
+      v.binary_value = std::move(s);
+    }
+    m.attributes.emplace(std::move(name), std::move(v));
+  }
+  uint8_t has_trace;
+  if (!r.byte(&has_trace)) return std::nullopt;
+  if (has_trace) {
+    std::string t;
+    if (!r.str(&t)) return std::nullopt;
+    m.trace_header = std::move(t);
+  }
+  int64_t count;
+  if (!r.str(&m.md5_of_body) || !r.str(&m.md5_of_attributes) ||
+      !r.str(&m.md5_of_system_attributes) || !r.str(&m.sender_id) || !r.str(&m.group_id) ||
+      !r.str(&m.deduplication_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
+      !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) || !r.i64(&count) ||
+      !r.u64(&m.receipt) || !r.str(&m.dead_letter_source))
+    return std::nullopt;
+  m.receive_count = static_cast<int>(count);
+  return m;
+}
+
+}  // namespace wyvern::queue

@@ -1,0 +1,59 @@
+// Messages as the engine keeps them, their AWS digests and validation, and their encoding in
+// the store (see broker/foundation/store_layout.md for the key layout).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "queue.h"
+
+namespace wyvern::queue {
+
+struct StoredMessage {
+  uint64_t seq = 0;  // order of arrival; unique for the process lifetime and across restarts
+  std::string message_id;
+  std::string body;
+  MessageAttributes attributes;
+  std::optional<std::string> trace_header;  // the AWSTraceHeader system attribute
+  std::string md5_of_body;
+  std::string md5_of_attributes;         // empty when there are no attributes
+  std::string md5_of_system_attributes;  // empty when there is no trace header
+  std::string sender_id;
+  std::string group_id;          // FIFO only
+  std::string deduplication_id;  // FIFO only
+  TimeMs sent_at = 0;
+  TimeMs retained_from = 0;  // retention counts from here (the original enqueue time)
+  TimeMs visible_at = 0;     // not deliverable before this time (delay or visibility timeout)
+  TimeMs first_received_at = 0;
+  TimeMs last_received_at = 0;  // the visibility-timeout ceiling (12 h) counts from here
+  int receive_count = 0;
+  uint64_t receipt = 0;  // bumped on every receive: stale receipt handles are recognised
+  std::string dead_letter_source;  // ARN of the queue it was redriven from, if any
+
+  enum class State { kVisible, kInFlight, kDelayed };
+  State state(TimeMs now) const {
+    if (visible_at <= now) return State::kVisible;
+    return receive_count > 0 ? State::kInFlight : State::kDelayed;
+  }
+};
+
+// MD5 over the attributes exactly as SQS computes MD5OfMessageAttributes: names sorted, and for
+// each one its name, data type, a transport byte (1 string/number, 2 binary) and its value,
+// every variable field preceded by its 4-byte big-endian length. Empty map: empty string.
+std::string md5_of_attributes(const MessageAttributes& attributes);
+
+// The first character of `text` that SQS does not accept (anything outside #x9 #xA #xD
+// #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF; invalid UTF-8 reports as #xFFFD), or nullopt.
+std::optional<uint32_t> first_invalid_character(std::string_view text);
+
+// Validates user message attributes; nullopt when they are acceptable.
+std::optional<Error> validate_message_attributes(const MessageAttributes& attributes);
+
+// Bytes the message counts against MaximumMessageSize: body plus attribute names, types, values.
+size_t message_size(const std::string& body, const MessageAttributes& attributes);
+
+std::string encode_message(const StoredMessage& m);
+std::optional<StoredMessage> decode_message(std::string_view bytes);
+
+}  // namespace wyvern::queue

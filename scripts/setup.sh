@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything Wyvern's build, tests and benchmarks need on Debian 12.
+# Idempotent: packages already present are left alone. Runs as root (CI) or via sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  # libraries
+  libboost-dev libboost-system-dev liblmdb-dev nlohmann-json3-dev libssl-dev catch2
+  # real AWS clients that speak SQS's Query/XML protocol
+  awscli python3-boto3
+  # benchmarks
+  wrk
+  # used by scripts and tests
+  curl procps
+)
+
+missing=()
+# The JS SDK v3 (JSON protocol) runs on Node.js. This machine kind ships Node 20 with npm;
+# Debian's own nodejs/npm are only a fallback for a machine that has none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages for the JSON-protocol end-to-end tests (pinned in tests/e2e/js/package.json).
+if [ -f tests/e2e/js/package.json ] && [ ! -d tests/e2e/js/node_modules/@aws-sdk/client-sqs ]; then
+  (cd tests/e2e/js && npm install --no-audit --no-fund --loglevel=error)
+fi

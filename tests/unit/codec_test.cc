@@ -1,0 +1,47 @@
+#include <catch2/catch.hpp>
+
+#include "foundation/codec.h"
+
+using namespace wyvern;
+
+TEST_CASE("digests match the published test vectors", "[codec]") {
+  CHECK(md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(md5_hex("hello") == "5d41402abc4b2a76b9719d911017c592");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("base64 round-trips every byte length and rejects malformed text", "[codec]") {
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) {
+    bytes.push_back(static_cast<char>(i * 37));
+    REQUIRE(base64_decode(base64_encode(bytes)) == bytes);
+  }
+  CHECK(base64_encode("Man") == "TWFu");
+  CHECK(base64_encode("Ma") == "TWE=");
+  CHECK(base64_decode("TWE") == std::nullopt);     // missing padding
+  CHECK(base64_decode("TW=u") == std::nullopt);    // data after padding
+  CHECK(base64_decode("T!Fu") == std::nullopt);    // not in the alphabet
+  CHECK(base64_decode("").value() == "");
+}
+
+TEST_CASE("uuid4 has the RFC 4122 version-4 form", "[codec]") {
+  std::string id = uuid4();
+  REQUIRE(id.size() == 36);
+  CHECK(id[8] == '-');
+  CHECK(id[14] == '4');
+  CHECK(std::string("89ab").find(id[19]) != std::string::npos);
+  CHECK(uuid4() != id);
+}
+
+TEST_CASE("big-endian integers sort like the numbers they encode", "[codec]") {
+  std::string a, b;
+  put_u64_be(a, 255);
+  put_u64_be(b, 256);
+  CHECK(a < b);
+  CHECK(get_u64_be(b) == 256);
+}
+
+TEST_CASE("timestamps print as ISO-8601 UTC with milliseconds", "[codec]") {
+  CHECK(iso8601_ms(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(iso8601_ms(1700000000123) == "2023-11-14T22:13:20.123Z");
+}

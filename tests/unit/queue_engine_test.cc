@@ -1,0 +1,322 @@
+// The queue engine on a manual clock and the memory store: no HTTP, no sleeping.
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <optional>
+
+#include "foundation/clock.h"
+#include "foundation/store.h"
+#include "foundation/timers.h"
+#include "queue/message.h"
+#include "queue/queue.h"
+
+using namespace wyvern;
+using namespace wyvern::queue;
+
+namespace {
+
+template <typename T>
+struct Captured {
+  std::optional<Result<T>> result;
+  Reply<T> reply() {
+    return [this](Result<T> r) { result.emplace(std::move(r)); };
+  }
+  T& value() {
+    REQUIRE(result.has_value());
+    if (!result->ok()) FAIL("unexpected error: " << result->error().message);
+    return result->value();
+  }
+  ErrorCode error() {
+    REQUIRE(result.has_value());
+    REQUIRE_FALSE(result->ok());
+    return result->error().code;
+  }
+};
+
+struct Fixture {
+  ManualClock clock;
+  std::unique_ptr<Store> store = open_memory_store();
+  boost::asio::io_context io;
+  Timers timers{io.get_executor(), clock};
+  std::unique_ptr<QueueService> sqs = make_queue_service({&clock, store.get(), &timers});
+  Caller caller;
+
+  Fixture() { sqs->recover(); }
+
+  // Moves virtual time and runs whatever timers became due.
+  void advance(TimeMs ms) {
+    clock.advance(ms);
+    timers.clock_moved();
+    settle();
+  }
+  void settle() {
+    for (int i = 0; i < 10; ++i) {
+      io.restart();
+      if (io.poll() == 0) break;
+    }
+  }
+
+  std::string create(const std::string& name, StringMap attrs = {}) {
+    Captured<std::string> url;
+    sqs->create_queue(caller, {name, std::move(attrs), {}}, url.reply());
+    return url.value();
+  }
+  SendMessageResult send(const std::string& url, const std::string& body,
+                         std::optional<std::string> group = std::nullopt,
+                         std::optional<std::string> dedup = std::nullopt,
+                         std::optional<int> delay = std::nullopt) {
+    Captured<SendMessageResult> r;
+    SendMessageRequest req;
+    req.body = body;
+    req.group_id = group;
+    req.deduplication_id = dedup;
+    req.delay_seconds = delay;
+    sqs->send_message(caller, url, std::move(req), r.reply());
+    return r.value();
+  }
+  std::vector<ReceivedMessage> receive(const std::string& url, int max = 10,
+                                       std::optional<int> visibility = std::nullopt) {
+    Captured<std::vector<ReceivedMessage>> r;
+    ReceiveMessageRequest req;
+    req.max_number_of_messages = max;
+    req.visibility_timeout = visibility;
+    req.attribute_names = {"All"};
+    sqs->receive_message(caller, url, req, r.reply());
+    return r.value();
+  }
+  std::vector<std::string> bodies(const std::vector<ReceivedMessage>& ms) {
+    std::vector<std::string> out;
+    for (const auto& m : ms) out.push_back(m.body);
+    return out;
+  }
+  StringMap attributes(const std::string& url) {
+    Captured<StringMap> r;
+    sqs->get_queue_attributes(caller, url, {"All"}, r.reply());
+    return r.value();
+  }
+  void remove(const std::string& url, const std::string& handle) {
+    Captured<Ok> r;
+    sqs->delete_message(caller, url, handle, r.reply());
+    r.value();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a received message stays invisible until its visibility timeout passes", "[queue]") {
+  Fixture f;
+  auto url = f.create("q", {{"VisibilityTimeout", "30"}});
+  f.send(url, "one");
+  REQUIRE(f.receive(url).size() == 1);
+  CHECK(f.receive(url).empty());
+  CHECK(f.attributes(url)["ApproximateNumberOfMessagesNotVisible"] == "1");
+  f.advance(29'999);
+  CHECK(f.receive(url).empty());
+  f.advance(1);
+  auto again = f.receive(url);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].attributes["ApproximateReceiveCount"] == "2");
+}
+
+TEST_CASE("a message deleted by its receipt handle never comes back", "[queue]") {
+  Fixture f;
+  auto url = f.create("q");
+  f.send(url, "one");
+  auto got = f.receive(url, 1, 0);
+  REQUIRE(got.size() == 1);
+  f.remove(url, got[0].receipt_handle);
+  f.advance(3'600'000);
+  CHECK(f.receive(url).empty());
+  CHECK(f.attributes(url)["ApproximateNumberOfMessages"] == "0");
+}
+
+TEST_CASE("delayed messages appear when their delay ends", "[queue]") {
+  Fixture f;
+  auto url = f.create("q", {{"DelaySeconds", "10"}});
+  f.send(url, "queue-delay");
+  f.send(url, "own-delay", std::nullopt, std::nullopt, 60);
+  CHECK(f.attributes(url)["ApproximateNumberOfMessagesDelayed"] == "2");
+  CHECK(f.receive(url).empty());
+  f.advance(10'000);
+  auto first = f.receive(url);
+  CHECK(f.bodies(first) == std::vector<std::string>{"queue-delay"});
+  f.remove(url, first[0].receipt_handle);
+  f.advance(50'000);
+  CHECK(f.bodies(f.receive(url)) == std::vector<std::string>{"own-delay"});
+}
+
+TEST_CASE("messages older than the retention period are gone", "[queue]") {
+  Fixture f;
+  auto url = f.create("q", {{"MessageRetentionPeriod", "60"}});
+  f.send(url, "old");
+  f.advance(30'000);
+  f.send(url, "young");
+  f.advance(30'000);
+  CHECK(f.attributes(url)["ApproximateNumberOfMessages"] == "1");
+  CHECK(f.bodies(f.receive(url)) == std::vector<std::string>{"young"});
+}
+
+TEST_CASE("FIFO delivers each group in order and holds a group while it is in flight",
+          "[queue][fifo]") {
+  Fixture f;
+  auto url = f.create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  f.send(url, "a1", "A");
+  f.send(url, "b1", "B");
+  f.send(url, "a2", "A");
+  auto first = f.receive(url, 1);
+  REQUIRE(f.bodies(first) == std::vector<std::string>{"a1"});
+  // Group A is held while a1 is in flight; B is free.
+  CHECK(f.bodies(f.receive(url, 10)) == std::vector<std::string>{"b1"});
+  CHECK(f.receive(url, 10).empty());
+  f.remove(url, first[0].receipt_handle);
+  CHECK(f.bodies(f.receive(url, 10)) == std::vector<std::string>{"a2"});
+}
+
+TEST_CASE("FIFO returns a group's messages again, in order, after visibility expires",
+          "[queue][fifo]") {
+  Fixture f;
+  auto url = f.create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  for (auto body : {"1", "2", "3"}) f.send(url, body, "G");
+  CHECK(f.bodies(f.receive(url, 2)) == std::vector<std::string>{"1", "2"});
+  f.advance(30'000);
+  CHECK(f.bodies(f.receive(url, 10)) == std::vector<std::string>{"1", "2", "3"});
+}
+
+TEST_CASE("FIFO drops duplicates within five minutes and accepts them after", "[queue][fifo]") {
+  Fixture f;
+  auto url = f.create("f.fifo", {{"FifoQueue", "true"}});
+  auto original = f.send(url, "x", "G", "d-1");
+  auto duplicate = f.send(url, "x", "G", "d-1");
+  CHECK(duplicate.message_id == original.message_id);
+  CHECK(duplicate.sequence_number == original.sequence_number);
+  CHECK(f.attributes(url)["ApproximateNumberOfMessages"] == "1");
+  f.advance(5 * 60'000);
+  auto later = f.send(url, "x", "G", "d-1");
+  CHECK(later.message_id != original.message_id);
+  CHECK(*later.sequence_number > *original.sequence_number);
+  CHECK(f.attributes(url)["ApproximateNumberOfMessages"] == "2");
+}
+
+TEST_CASE("content-based deduplication uses the body's SHA-256", "[queue][fifo]") {
+  Fixture f;
+  auto url = f.create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  f.send(url, "same", "G");
+  f.send(url, "same", "G");
+  f.send(url, "different", "G");
+  CHECK(f.attributes(url)["ApproximateNumberOfMessages"] == "2");
+}
+
+TEST_CASE("a message received more than maxReceiveCount times moves to the dead-letter queue",
+          "[queue][redrive]") {
+  Fixture f;
+  auto dlq = f.create("dlq");
+  f.create("src", {{"RedrivePolicy",
+                    R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"2"})"}});
+  auto src = f.caller.endpoint + "/000000000000/src";
+  f.send(src, "poison");
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(f.receive(src, 1, 0).size() == 1);
+  }
+  CHECK(f.receive(src, 1, 0).empty());  // the third receive moves it instead
+  auto dead = f.receive(dlq, 1);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].body == "poison");
+  CHECK(dead[0].attributes["DeadLetterQueueSourceArn"] == "arn:aws:sqs:us-east-1:000000000000:src");
+}
+
+TEST_CASE("a parked receive wakes when a message arrives, or ends empty at its deadline",
+          "[queue][longpoll]") {
+  Fixture f;
+  auto url = f.create("q");
+  Captured<std::vector<ReceivedMessage>> parked;
+  ReceiveMessageRequest req;
+  req.wait_time_seconds = 20;
+  f.sqs->receive_message(f.caller, url, req, parked.reply());
+  CHECK_FALSE(parked.result.has_value());
+  f.send(url, "wake up");
+  REQUIRE(parked.result.has_value());
+  CHECK(f.bodies(parked.value()) == std::vector<std::string>{"wake up"});
+
+  Captured<std::vector<ReceivedMessage>> idle;
+  f.sqs->receive_message(f.caller, url, req, idle.reply());
+  f.advance(19'999);
+  CHECK_FALSE(idle.result.has_value());
+  f.advance(1);
+  REQUIRE(idle.result.has_value());
+  CHECK(idle.value().empty());
+}
+
+TEST_CASE("a parked receive wakes when a delayed message becomes visible", "[queue][longpoll]") {
+  Fixture f;
+  auto url = f.create("q");
+  f.send(url, "later", std::nullopt, std::nullopt, 5);
+  Captured<std::vector<ReceivedMessage>> parked;
+  ReceiveMessageRequest req;
+  req.wait_time_seconds = 20;
+  f.sqs->receive_message(f.caller, url, req, parked.reply());
+  f.advance(4'000);
+  CHECK_FALSE(parked.result.has_value());
+  f.advance(1'000);
+  REQUIRE(parked.result.has_value());
+  CHECK(f.bodies(parked.value()) == std::vector<std::string>{"later"});
+}
+
+TEST_CASE("queues and messages are rebuilt from the store", "[queue][recovery]") {
+  Fixture f;
+  auto url = f.create("q", {{"VisibilityTimeout", "100"}});
+  f.send(url, "kept");
+  f.send(url, "in-flight");
+  f.send(url, "deleted");
+  auto got = f.receive(url, 10);
+  REQUIRE(got.size() == 3);
+  f.remove(url, got[2].receipt_handle);
+  Captured<Ok> back;
+  f.sqs->change_message_visibility(f.caller, url, {got[0].receipt_handle, 0}, back.reply());
+  back.value();
+
+  auto revived = make_queue_service({&f.clock, f.store.get(), &f.timers});
+  revived->recover();
+  f.sqs = std::move(revived);
+  auto now = f.receive(url, 10, 1000);
+  CHECK(f.bodies(now) == std::vector<std::string>{"kept"});
+  f.advance(100'000);
+  CHECK(f.bodies(f.receive(url, 10)) == std::vector<std::string>{"in-flight"});
+}
+
+TEST_CASE("MD5 of message attributes follows the AWS encoding", "[queue][md5]") {
+  // The AWSTraceHeader digest AWS returns for this value (MD5OfMessageSystemAttributes).
+  MessageAttributes trace{{"AWSTraceHeader",
+                           {"String",
+                            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;"
+                            "Sampled=1",
+                            std::nullopt}}};
+  CHECK(md5_of_attributes(trace) == "5ae4d5d7636402d80f4eb6d213245a88");
+  CHECK(md5_of_attributes({}).empty());
+}
+
+TEST_CASE("message bodies reject characters outside the XML set", "[queue]") {
+  CHECK_FALSE(first_invalid_character("plain text \t\r\n émoji 🐉"));
+  CHECK(first_invalid_character(std::string("a\x07", 2)) == 0x7u);
+  CHECK(first_invalid_character("\xEF\xBF\xBE") == 0xFFFEu);
+  CHECK(first_invalid_character("\xC3") == 0xFFFDu);  // truncated UTF-8
+}
+
+TEST_CASE("stored messages decode to what was encoded", "[queue]") {
+  StoredMessage m;
+  m.seq = 42;
+  m.message_id = "id";
+  m.body = std::string("b\0dy", 4);
+  m.attributes["n"] = {"Number", "1.5", std::nullopt};
+  m.attributes["b"] = {"Binary.png", std::nullopt, std::string("\x00\x01", 2)};
+  m.trace_header = "Root=1";
+  m.receive_count = 3;
+  m.visible_at = -5;
+  auto decoded = decode_message(encode_message(m));
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->body == m.body);
+  CHECK(decoded->attributes.at("b").binary_value == m.attributes.at("b").binary_value);
+  CHECK(decoded->attributes.at("n").string_value == "1.5");
+  CHECK(decoded->trace_header == "Root=1");
+  CHECK(decoded->receive_count == 3);
+  CHECK(decoded->visible_at == -5);
+  CHECK_FALSE(decode_message("garbage").has_value());
+}

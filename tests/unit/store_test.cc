@@ -1,0 +1,131 @@
+// One contract suite for both Store implementations.
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "foundation/store.h"
+
+using namespace wyvern;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    path = (std::filesystem::temp_directory_path() /
+            ("wyvern-store-" + std::to_string(::getpid()) + "-" +
+             std::to_string(reinterpret_cast<uintptr_t>(this))))
+               .string();
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+std::map<std::string, std::string> dump(Store& store, const char* table) {
+  std::map<std::string, std::string> out;
+  store.scan(table, [&](std::string_view k, std::string_view v) { out.emplace(k, v); });
+  return out;
+}
+
+bool commit_sync(Store& store, WriteBatch batch) {
+  std::promise<bool> done;
+  store.commit(std::move(batch), [&](bool ok) { done.set_value(ok); });
+  return done.get_future().get();
+}
+
+void contract(Store& store) {
+  SECTION("puts are visible to scan in key order, per table") {
+    WriteBatch b;
+    b.put("t", "b", "2");
+    b.put("t", "a", "1");
+    b.put("other", "a", "x");
+    REQUIRE(commit_sync(store, std::move(b)));
+    CHECK(dump(store, "t") == std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}});
+    CHECK(dump(store, "other").size() == 1);
+    CHECK(dump(store, "missing").empty());
+  }
+  SECTION("later operations in a batch win, and erasing an absent key is fine") {
+    WriteBatch b;
+    b.put("t", "k", "old");
+    b.put("t", "k", "new");
+    b.erase("t", "never-there");
+    REQUIRE(commit_sync(store, std::move(b)));
+    CHECK(dump(store, "t").at("k") == "new");
+    WriteBatch e;
+    e.erase("t", "k");
+    REQUIRE(commit_sync(store, std::move(e)));
+    CHECK(dump(store, "t").empty());
+  }
+  SECTION("binary keys and values survive intact") {
+    std::string key("a\0b", 3), value("\0\xff\x01", 3);
+    WriteBatch b;
+    b.put("t", key, value);
+    REQUIRE(commit_sync(store, std::move(b)));
+    CHECK(dump(store, "t").at(key) == value);
+  }
+  SECTION("concurrent commits all complete, in order per caller") {
+    std::atomic<int> durable{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w)
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < 200; ++i) {
+          WriteBatch b;
+          b.put("t", "w" + std::to_string(w), std::to_string(i));
+          store.commit(std::move(b), [&](bool ok) { durable += ok; });
+        }
+      });
+    for (auto& t : writers) t.join();
+    REQUIRE(commit_sync(store, WriteBatch{}));  // completes after everything before it
+    CHECK(durable == 800);
+    auto rows = dump(store, "t");
+    for (int w = 0; w < 4; ++w) CHECK(rows.at("w" + std::to_string(w)) == "199");
+  }
+  SECTION("wipe empties every table") {
+    WriteBatch b;
+    b.put("t", "a", "1");
+    b.put("u", "a", "1");
+    REQUIRE(commit_sync(store, std::move(b)));
+    store.wipe();
+    CHECK(dump(store, "t").empty());
+    CHECK(dump(store, "u").empty());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("memory store keeps the store contract", "[store]") {
+  auto store = open_memory_store();
+  contract(*store);
+}
+
+TEST_CASE("LMDB store keeps the store contract", "[store]") {
+  TempDir dir;
+  auto store = open_lmdb_store(dir.path);
+  REQUIRE(store.ok());
+  contract(**store);
+  (*store)->close();
+}
+
+TEST_CASE("LMDB store keeps committed data across a reopen", "[store]") {
+  TempDir dir;
+  {
+    auto store = open_lmdb_store(dir.path);
+    REQUIRE(store.ok());
+    WriteBatch b;
+    b.put("sqs.queues", "q", "v");
+    REQUIRE(commit_sync(**store, std::move(b)));
+    (*store)->close();
+  }
+  auto reopened = open_lmdb_store(dir.path);
+  REQUIRE(reopened.ok());
+  CHECK(dump(**reopened, "sqs.queues").at("q") == "v");
+}
+
+TEST_CASE("LMDB store reports a directory it cannot use", "[store]") {
+  auto store = open_lmdb_store("/proc/definitely/not/writable");
+  CHECK_FALSE(store.ok());
+}
