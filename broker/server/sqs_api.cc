@@ -20,7 +20,12 @@ class Input {
 
   std::optional<Error> error;
 
-  bool has(const char* name) const { return j_.is_object() && j_.contains(name) && !j_[name].is_null(); }
+  bool has(const char* name) const {
+    if (!j_.is_object() || !j_.contains(name) || j_[name].is_null()) return false;
+    // Query clients send an empty list or map as "Name=" (botocore does): that is "none".
+    return !(protocol_ == WireProtocol::kQuery && j_[name].is_string() &&
+             j_[name].get<std::string>().empty() && !scalar_member(name));
+  }
 
   std::optional<std::string> str(const char* name) {
     if (!has(name)) return std::nullopt;
@@ -155,6 +160,17 @@ class Input {
   WireProtocol protocol() const { return protocol_; }
 
  private:
+  // Members whose empty value is a real (empty) string rather than an absent collection.
+  static bool scalar_member(const char* name) {
+    static const char* const kCollections[] = {
+        "Entries", "Attributes", "AttributeNames", "MessageAttributes", "MessageAttributeNames",
+        "MessageSystemAttributes", "MessageSystemAttributeNames", "Tags", "tags", "TagKeys",
+        "AWSAccountIds", "Actions"};
+    for (const char* c : kCollections)
+      if (std::string_view(c) == name) return false;
+    return true;
+  }
+
   void type_error(const char* name, const char* expected) {
     if (error) return;
     if (protocol_ == WireProtocol::kJson)
