@@ -25,6 +25,8 @@ namespace net = boost::asio;
 using json = nlohmann::json;
 
 constexpr char kVersion[] = "0.1.0";
+constexpr char kClockTable[] = "wyvern.clock";
+constexpr char kClockOffsetKey[] = "offset_ms";
 constexpr size_t kBodyLimit = 4 * 1024 * 1024;  // a 1 MiB batch, percent-encoded, fits
 
 int log_rank(const std::string& level) {
@@ -49,7 +51,11 @@ class BrokerImpl final : public Broker {
         timers_(core_, clock_),
         sqs_(queue::make_queue_service({&clock_, store_.get(), &timers_})),
         started_(std::chrono::steady_clock::now()) {
-    // Recovery runs before any request can arrive; the core strand is idle.
+    // Recovery runs before any request can arrive; the core strand is idle. Virtual time
+    // resumes where it was, so nothing that was due before the restart becomes due later.
+    store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {
+      if (key == kClockOffsetKey) clock_.advance(std::atoll(std::string(value).c_str()));
+    });
     sqs_->recover();
   }
 
@@ -252,9 +258,18 @@ class BrokerImpl final : public Broker {
       if (ms < 0)
         return reply(http::status::bad_request,
                      {{"error", "give a non-negative {\"seconds\": N} or {\"milliseconds\": N}"}});
-      clock_.advance(static_cast<TimeMs>(ms));
+      TimeMs offset = clock_.advance(static_cast<TimeMs>(ms));
       timers_.clock_moved();
-      return reply(http::status::ok, clock_json());
+      WriteBatch batch;
+      batch.put(kClockTable, kClockOffsetKey, std::to_string(offset));
+      store_->commit(std::move(batch), [this, respond, request_id, version](bool) {
+        Response res{http::status::ok, version};
+        res.set(http::field::content_type, "application/json");
+        res.set("x-amzn-RequestId", request_id);
+        res.body() = clock_json().dump();
+        respond(std::move(res));
+      });
+      return;
     }
     if (path == "/_wyvern/reset" && req.method() == http::verb::post) {
       net::post(core_, [this, respond, request_id, version] {
@@ -262,6 +277,10 @@ class BrokerImpl final : public Broker {
         // Wipe after every earlier write has landed, on the store's own ordering.
         store_->commit(WriteBatch{}, [this, respond, request_id, version](bool) {
           store_->wipe();
+          // Virtual time only moves forward, reset or not: keep its offset on disk.
+          WriteBatch clock;
+          clock.put(kClockTable, kClockOffsetKey, std::to_string(clock_.offset_ms()));
+          store_->commit(std::move(clock), nullptr);
           Response res{http::status::ok, version};
           res.set(http::field::content_type, "application/json");
           res.set("x-amzn-RequestId", request_id);

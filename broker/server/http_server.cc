@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <array>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       // still on the wire.
       busy_ = true;
       ++server_->in_flight;
+      draining_ = true;
       Response res = server_->too_large(parser_->get());
       res.keep_alive(false);
       return write(std::move(res));
@@ -104,8 +106,27 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
     --server_->in_flight;
+    if (!ec && draining_) return drain();
     if (ec || !keep_alive) return close();
     do_read();
+  }
+
+  // After refusing an oversized body: stop sending, read and discard what the client is still
+  // sending (for a bounded time), then close. Closing at once would reset the connection under
+  // a client that is still writing, and it would never see the error response.
+  void drain() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(10));
+    do_discard();
+  }
+
+  void do_discard() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->do_discard();
+                            });
   }
 
   void close() {
@@ -120,6 +141,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   std::optional<http::request_parser<http::string_body>> parser_;
   bool busy_ = false;
   bool keep_alive_ = true;
+  bool draining_ = false;
+  std::array<char, 64 * 1024> scratch_;
 };
 
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
