@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
       config.in_memory = true;
     } else if (arg == "--log-level") {
       config.log_level = value("--log-level");
-      if (config.log_level != "error" && config.log_level != "warn" &&
-          config.log_level != "info" && config.log_level != "debug") {
+      if (config.log_level != "error" && config.log_level != "warn" && config.log_level != "info" &&
+          config.log_level != "debug") {
         std::cerr << "wyvern: --log-level must be error, warn, info or debug\n";
         return 2;
       }
@@ -78,10 +78,10 @@ int main(int argc, char** argv) {
   }
   if (config.log_level != "error" && config.log_level != "warn") {
     std::cout << "wyvern listening on http://" << config.host << ":" << *port << " (store: "
-              << (config.in_memory ? std::string("memory")
-                                   : "lmdb in " + (config.data_dir.empty()
-                                                       ? wyvern::server::default_data_dir()
-                                                       : config.data_dir))
+              << (config.in_memory
+                      ? std::string("memory")
+                      : "lmdb in " + (config.data_dir.empty() ? wyvern::server::default_data_dir()
+                                                              : config.data_dir))
               << ")" << std::endl;
   }
 

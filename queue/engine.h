@@ -63,10 +63,10 @@ struct Queue {
   std::optional<Redrive> redrive;
 
   TimeMs last_purge_at = INT64_MIN;
-  std::map<uint64_t, StoredMessage> messages;            // by seq: arrival order
-  std::set<std::pair<TimeMs, uint64_t>> by_visible_at;   // (visible_at, seq)
+  std::map<uint64_t, StoredMessage> messages;              // by seq: arrival order
+  std::set<std::pair<TimeMs, uint64_t>> by_visible_at;     // (visible_at, seq)
   std::set<std::pair<TimeMs, uint64_t>> by_retained_from;  // (retained_from, seq)
-  std::unordered_map<std::string, DedupEntry> dedup;     // key: scope + '\n' + dedup id
+  std::unordered_map<std::string, DedupEntry> dedup;       // key: scope + '\n' + dedup id
   struct Attempt {
     TimeMs expires_at;
     std::vector<std::pair<uint64_t, uint64_t>> receipts;  // (seq, receipt)
@@ -114,26 +114,24 @@ class Engine final : public QueueService {
   void receive_message(const Caller&, const std::string&, ReceiveMessageRequest,
                        Reply<std::vector<ReceivedMessage>>) override;
   void delete_message(const Caller&, const std::string&, const std::string&, Reply<Ok>) override;
-  void delete_message_batch(const Caller&, const std::string&,
-                            std::vector<BatchEntry<std::string>>, Reply<BatchResult<Ok>>) override;
-  void change_message_visibility(const Caller&, const std::string&,
-                                 const ChangeVisibilityRequest&, Reply<Ok>) override;
+  void delete_message_batch(const Caller&, const std::string&, std::vector<BatchEntry<std::string>>,
+                            Reply<BatchResult<Ok>>) override;
+  void change_message_visibility(const Caller&, const std::string&, const ChangeVisibilityRequest&,
+                                 Reply<Ok>) override;
   void change_message_visibility_batch(const Caller&, const std::string&,
                                        std::vector<BatchEntry<ChangeVisibilityRequest>>,
                                        Reply<BatchResult<Ok>>) override;
   void list_dead_letter_source_queues(const Caller&, const std::string&, const ListQueuesRequest&,
                                       Reply<ListQueuesResult>) override;
-  void start_message_move_task(const Caller&, const std::string&,
-                               const std::optional<std::string>&, std::optional<int>,
-                               Reply<std::string>) override;
+  void start_message_move_task(const Caller&, const std::string&, const std::optional<std::string>&,
+                               std::optional<int>, Reply<std::string>) override;
   void list_message_move_tasks(const Caller&, const std::string&, std::optional<int>,
                                Reply<std::vector<MoveTask>>) override;
   void cancel_message_move_task(const Caller&, const std::string&, Reply<int64_t>) override;
   void add_permission(const Caller&, const std::string&, const std::string&,
                       const std::vector<std::string>&, const std::vector<std::string>&,
                       Reply<Ok>) override;
-  void remove_permission(const Caller&, const std::string&, const std::string&,
-                         Reply<Ok>) override;
+  void remove_permission(const Caller&, const std::string&, const std::string&, Reply<Ok>) override;
 
  private:
   // --- queues.cc
@@ -195,13 +193,13 @@ class Engine final : public QueueService {
   // Commits `batch`, then replies `value` (or InternalFailure if the disk refused it).
   template <typename T>
   void commit_then_reply(WriteBatch batch, Reply<T> reply, T value) {
-    env_.store->commit(std::move(batch),
-                       [reply = std::move(reply), value = std::move(value)](bool ok) mutable {
-                         if (ok)
-                           reply(std::move(value));
-                         else
-                           reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
-                       });
+    env_.store->commit(
+        std::move(batch), [reply = std::move(reply), value = std::move(value)](bool ok) mutable {
+          if (ok)
+            reply(std::move(value));
+          else
+            reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
+        });
   }
 
   Env env_;

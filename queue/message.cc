@@ -171,17 +171,20 @@ std::optional<Error> validate_message_attributes(const MessageAttributes& attrib
                      "or periods (.); it can't start or end with a period or contain "
                      "consecutive periods.");
     if (starts_with_ci(name, "aws.") || starts_with_ci(name, "amazon."))
-      return invalid("You can't use message attribute names beginning with 'AWS.' or 'Amazon'. "
-                     "These strings are reserved for internal use.");
+      return invalid(
+          "You can't use message attribute names beginning with 'AWS.' or 'Amazon'. "
+          "These strings are reserved for internal use.");
     const std::string& type = value.data_type;
     if (type.size() > 256)
       return invalid("Message (user) attribute type must be shorter than 256 bytes.");
     std::string base = type.substr(0, type.find('.'));
     if (base != "String" && base != "Number" && base != "Binary")
-      return invalid("The type of message (user) attribute '" + name + "' is invalid. You must "
+      return invalid("The type of message (user) attribute '" + name +
+                     "' is invalid. You must "
                      "use only the following supported type prefixes: Binary, Number, String.");
     if (!value.string_value && !value.binary_value)
-      return invalid("The message (user) attribute '" + name + "' must contain a non-empty "
+      return invalid("The message (user) attribute '" + name +
+                     "' must contain a non-empty "
                      "message attribute value.");
     if (base == "Binary") {
       if (!value.binary_value || value.binary_value->empty())
@@ -279,8 +282,8 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   if (!r.str(&m.md5_of_body) || !r.str(&m.md5_of_attributes) ||
       !r.str(&m.md5_of_system_attributes) || !r.str(&m.sender_id) || !r.str(&m.group_id) ||
       !r.str(&m.deduplication_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
-      !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) || !r.i64(&count) ||
-      !r.u64(&m.receipt) || !r.str(&m.dead_letter_source))
+      !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
+      !r.i64(&count) || !r.u64(&m.receipt) || !r.str(&m.dead_letter_source))
     return std::nullopt;
   m.receive_count = static_cast<int>(count);
   return m;

@@ -28,7 +28,7 @@ struct StoredMessage {
   TimeMs first_received_at = 0;
   TimeMs last_received_at = 0;  // the visibility-timeout ceiling (12 h) counts from here
   int receive_count = 0;
-  uint64_t receipt = 0;  // bumped on every receive: stale receipt handles are recognised
+  uint64_t receipt = 0;            // bumped on every receive: stale receipt handles are recognised
   std::string dead_letter_source;  // ARN of the queue it was redriven from, if any
 
   enum class State { kVisible, kInFlight, kDelayed };

@@ -91,14 +91,14 @@ void Engine::erase_message(Queue& q, uint64_t seq, WriteBatch& batch) {
 
 void Engine::expire(Queue& q, TimeMs now, WriteBatch& batch, size_t limit) {
   TimeMs horizon = now - TimeMs{q.retention_seconds} * 1000;
-  while (limit-- > 0 && !q.by_retained_from.empty() &&
-         q.by_retained_from.begin()->first <= horizon)
+  while (limit-- > 0 && !q.by_retained_from.empty() && q.by_retained_from.begin()->first <= horizon)
     erase_message(q, q.by_retained_from.begin()->second, batch);
 }
 
 std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequest& r) const {
   if (r.body.empty())
-    return Error{ErrorCode::kMissingParameter, "The request must contain the parameter MessageBody."};
+    return Error{ErrorCode::kMissingParameter,
+                 "The request must contain the parameter MessageBody."};
   if (auto bad = first_invalid_character(r.body))
     return Error{ErrorCode::kInvalidMessageContents,
                  "Invalid binary character '" + hex_char(*bad) +
@@ -123,7 +123,8 @@ std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequ
                      "' must contain a non-empty value of type 'String'.");
   }
   if (r.group_id && !valid_token(*r.group_id))
-    return invalid("Value " + *r.group_id + " for parameter MessageGroupId is invalid. Reason: "
+    return invalid("Value " + *r.group_id +
+                   " for parameter MessageGroupId is invalid. Reason: "
                    "MessageGroupId can only include alphanumeric and punctuation characters. 1 "
                    "to 128 in length.");
   if (r.deduplication_id && !valid_token(*r.deduplication_id))
@@ -136,11 +137,13 @@ std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequ
       return Error{ErrorCode::kMissingParameter,
                    "The request must contain the parameter MessageGroupId."};
     if (!r.deduplication_id && !q.content_based_deduplication)
-      return invalid("The queue should either have ContentBasedDeduplication enabled or "
-                     "MessageDeduplicationId provided explicitly");
+      return invalid(
+          "The queue should either have ContentBasedDeduplication enabled or "
+          "MessageDeduplicationId provided explicitly");
   } else if (r.deduplication_id) {
-    return invalid("The request include parameter MessageDeduplicationId which is not valid for "
-                   "this queue type");
+    return invalid(
+        "The request include parameter MessageDeduplicationId which is not valid for "
+        "this queue type");
   }
   if (message_size(r.body, r.attributes) > static_cast<size_t>(q.maximum_message_size))
     return invalid("One or more parameters are invalid. Reason: Message must be shorter than " +
@@ -148,8 +151,8 @@ std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequ
   return std::nullopt;
 }
 
-SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& caller,
-                                  TimeMs now, WriteBatch& batch) {
+SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& caller, TimeMs now,
+                                  WriteBatch& batch) {
   SendMessageResult out;
   out.md5_of_body = md5_hex(r.body);
   if (!r.attributes.empty()) out.md5_of_attributes = md5_of_attributes(r.attributes);
@@ -232,9 +235,10 @@ std::optional<Error> validate_batch(const std::vector<BatchEntry<T>>& entries,
                      std::to_string(entries.size()) + "."};
   std::set<std::string> seen;
   for (const auto& e : entries) {
-    bool ok = !e.id.empty() && e.id.size() <= 80 && std::all_of(e.id.begin(), e.id.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-    });
+    bool ok =
+        !e.id.empty() && e.id.size() <= 80 && std::all_of(e.id.begin(), e.id.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        });
     if (!ok)
       return Error{ErrorCode::kInvalidBatchEntryId,
                    "A batch entry id can only contain alphanumeric characters, hyphens and "
@@ -271,8 +275,9 @@ void Engine::send_message_batch(const Caller& caller, const std::string& url,
       if (!e.request.group_id)
         return reply(invalid("The request must contain the parameter MessageGroupId."));
       if (!e.request.deduplication_id && !queue.content_based_deduplication)
-        return reply(invalid("The queue should either have ContentBasedDeduplication enabled or "
-                             "MessageDeduplicationId provided explicitly"));
+        return reply(
+            invalid("The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly"));
     }
   }
   TimeMs now = env_.clock->now_ms();
@@ -301,8 +306,9 @@ std::string Engine::receipt_handle(const Queue& q, const StoredMessage& m) const
 }
 
 Result<Engine::ReceiptRef> Engine::resolve_receipt(Queue& q, const std::string& handle) {
-  auto not_valid = Error{ErrorCode::kReceiptHandleIsInvalid,
-                         "The input receipt handle \"" + handle + "\" is not a valid receipt handle."};
+  auto not_valid =
+      Error{ErrorCode::kReceiptHandleIsInvalid,
+            "The input receipt handle \"" + handle + "\" is not a valid receipt handle."};
   auto decoded = base64_decode(handle);
   if (!decoded) return not_valid;
   std::vector<std::string> parts;
@@ -434,8 +440,8 @@ std::vector<ReceivedMessage> Engine::take(Queue& q, const ReceiveMessageRequest&
   return out;
 }
 
-void Engine::receive_message(const Caller& caller, const std::string& url,
-                             ReceiveMessageRequest r, Reply<std::vector<ReceivedMessage>> reply) {
+void Engine::receive_message(const Caller& caller, const std::string& url, ReceiveMessageRequest r,
+                             Reply<std::vector<ReceivedMessage>> reply) {
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   Queue& queue = **q;
@@ -469,9 +475,8 @@ void Engine::receive_message(const Caller& caller, const std::string& url,
 
   uint64_t id = next_waiter_id_++;
   Waiter w{id, caller, std::move(r), std::move(reply)};
-  w.deadline_timer = env_.timers->schedule(now + TimeMs{wait} * 1000, [this, key = queue.key, id] {
-    finish_waiter(key, id);
-  });
+  w.deadline_timer = env_.timers->schedule(now + TimeMs{wait} * 1000,
+                                           [this, key = queue.key, id] { finish_waiter(key, id); });
   queue.waiters.push_back(std::move(w));
   arm_wake(queue, now);
 }
@@ -525,8 +530,8 @@ void Engine::arm_wake(Queue& q, TimeMs now) {
   });
 }
 
-void Engine::delete_message(const Caller& caller, const std::string& url,
-                            const std::string& handle, Reply<Ok> reply) {
+void Engine::delete_message(const Caller& caller, const std::string& url, const std::string& handle,
+                            Reply<Ok> reply) {
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (handle.empty())
@@ -537,7 +542,8 @@ void Engine::delete_message(const Caller& caller, const std::string& url,
   // Standard queues accept any receipt the message was ever given, and a message already
   // gone deletes quietly.
   if (ref->expired_for(**q, env_.clock->now_ms()))
-    return reply(invalid("Value " + handle + " for parameter ReceiptHandle is invalid. Reason: "
+    return reply(invalid("Value " + handle +
+                         " for parameter ReceiptHandle is invalid. Reason: "
                          "The receipt handle has expired."));
   WriteBatch batch;
   if (ref->message) erase_message(**q, ref->message->seq, batch);
@@ -560,9 +566,10 @@ void Engine::delete_message_batch(const Caller& caller, const std::string& url,
       continue;
     }
     if (ref->expired_for(**q, now)) {
-      out.failed.push_back(batch_error(
-          e.id, invalid("Value " + e.request + " for parameter ReceiptHandle is invalid. Reason: "
-                        "The receipt handle has expired.")));
+      out.failed.push_back(
+          batch_error(e.id, invalid("Value " + e.request +
+                                    " for parameter ReceiptHandle is invalid. Reason: "
+                                    "The receipt handle has expired.")));
       continue;
     }
     if (ref->message) erase_message(**q, ref->message->seq, batch);
@@ -583,10 +590,12 @@ std::optional<Error> Engine::change_visibility(Queue& q, const ChangeVisibilityR
   auto ref = resolve_receipt(q, r.receipt_handle);
   if (!ref) return ref.error();
   if (!ref->message)
-    return invalid("Value " + r.receipt_handle + " for parameter ReceiptHandle is invalid. Reason: "
+    return invalid("Value " + r.receipt_handle +
+                   " for parameter ReceiptHandle is invalid. Reason: "
                    "Message does not exist or is not available for visibility timeout change.");
   if (ref->expired_for(q, now))
-    return invalid("Value " + r.receipt_handle + " for parameter ReceiptHandle is invalid. "
+    return invalid("Value " + r.receipt_handle +
+                   " for parameter ReceiptHandle is invalid. "
                    "Reason: The receipt handle has expired.");
   StoredMessage& msg = *ref->message;
   // AWS answers success and changes nothing for a standard message no longer in flight.
@@ -611,9 +620,9 @@ void Engine::change_message_visibility(const Caller& caller, const std::string& 
   serve_waiters(**q);
 }
 
-void Engine::change_message_visibility_batch(const Caller& caller, const std::string& url,
-                                             std::vector<BatchEntry<ChangeVisibilityRequest>> entries,
-                                             Reply<BatchResult<Ok>> reply) {
+void Engine::change_message_visibility_batch(
+    const Caller& caller, const std::string& url,
+    std::vector<BatchEntry<ChangeVisibilityRequest>> entries, Reply<BatchResult<Ok>> reply) {
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (auto err = validate_batch(entries, "ChangeMessageVisibilityBatchRequestEntry"))

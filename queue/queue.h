@@ -171,8 +171,8 @@ class QueueService {
                                   std::vector<BatchEntry<SendMessageRequest>>,
                                   Reply<BatchResult<SendMessageResult>>) = 0;
   // May park the request (long polling) until a message is available or the wait ends.
-  virtual void receive_message(const Caller&, const std::string& queue_url,
-                               ReceiveMessageRequest, Reply<std::vector<ReceivedMessage>>) = 0;
+  virtual void receive_message(const Caller&, const std::string& queue_url, ReceiveMessageRequest,
+                               Reply<std::vector<ReceivedMessage>>) = 0;
   virtual void delete_message(const Caller&, const std::string& queue_url,
                               const std::string& receipt_handle, Reply<Ok>) = 0;
   virtual void delete_message_batch(const Caller&, const std::string& queue_url,
@@ -195,8 +195,8 @@ class QueueService {
                                        Reply<std::vector<MoveTask>>) = 0;
   virtual void cancel_message_move_task(const Caller&, const std::string& task_handle,
                                         Reply<int64_t> moved) = 0;
-  virtual void add_permission(const Caller&, const std::string& queue_url,
-                              const std::string& label, const std::vector<std::string>& accounts,
+  virtual void add_permission(const Caller&, const std::string& queue_url, const std::string& label,
+                              const std::vector<std::string>& accounts,
                               const std::vector<std::string>& actions, Reply<Ok>) = 0;
   virtual void remove_permission(const Caller&, const std::string& queue_url,
                                  const std::string& label, Reply<Ok>) = 0;

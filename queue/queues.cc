@@ -25,7 +25,9 @@ std::optional<int64_t> parse_int(const std::string& s) {
   return std::stoll(s);
 }
 
-bool is_bool(const std::string& s) { return s == "true" || s == "false"; }
+bool is_bool(const std::string& s) {
+  return s == "true" || s == "false";
+}
 
 // Settable attributes with their integer ranges (min, max); others are validated by hand.
 struct IntAttribute {
@@ -44,10 +46,12 @@ constexpr const char* kOtherAttributes[] = {"Policy", "RedrivePolicy", "RedriveA
                                             "KmsMasterKeyId", "SqsManagedSseEnabled"};
 constexpr const char* kFifoAttributes[] = {"FifoQueue", "ContentBasedDeduplication",
                                            "DeduplicationScope", "FifoThroughputLimit"};
-constexpr const char* kReadOnlyAttributes[] = {
-    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
-    "QueueArn"};
+constexpr const char* kReadOnlyAttributes[] = {"ApproximateNumberOfMessages",
+                                               "ApproximateNumberOfMessagesNotVisible",
+                                               "ApproximateNumberOfMessagesDelayed",
+                                               "CreatedTimestamp",
+                                               "LastModifiedTimestamp",
+                                               "QueueArn"};
 
 template <typename List>
 bool in(const List& list, const std::string& s) {
@@ -66,8 +70,7 @@ bool valid_queue_name(const std::string& name, bool fifo) {
   });
 }
 
-std::string arn_of(const std::string& region, const std::string& account,
-                   const std::string& name) {
+std::string arn_of(const std::string& region, const std::string& account, const std::string& name) {
   return "arn:aws:sqs:" + region + ":" + account + ":" + name;
 }
 
@@ -95,8 +98,8 @@ std::string canonical_redrive(const std::string& value) {
   auto doc = json::parse(value, nullptr, false);
   if (!doc.is_object() || !doc.contains("maxReceiveCount")) return value;
   const auto& count = doc["maxReceiveCount"];
-  int64_t n = count.is_string() ? parse_int(count.get<std::string>()).value_or(0)
-                                : count.get<int64_t>();
+  int64_t n =
+      count.is_string() ? parse_int(count.get<std::string>()).value_or(0) : count.get<int64_t>();
   return json{{"deadLetterTargetArn", doc["deadLetterTargetArn"]}, {"maxReceiveCount", n}}.dump();
 }
 
@@ -183,16 +186,17 @@ std::optional<Error> Engine::apply_attributes(Queue& q, const StringMap& attrs, 
       auto doc = json::parse(value, nullptr, false);
       if (doc.is_discarded() || !doc.is_object())
         return Error{ErrorCode::kInvalidParameterValue,
-                     "Value " + value + " for parameter RedrivePolicy is invalid. Reason: "
-                     "Redrive policy is not a valid JSON map."};
-      if (!doc.contains("deadLetterTargetArn") || !doc.contains("maxReceiveCount"))
-        return Error{ErrorCode::kInvalidParameterValue,
                      "Value " + value +
-                         " for parameter RedrivePolicy is invalid. Reason: Redrive policy does "
-                         "not contain mandatory attribute: " +
-                         (doc.contains("deadLetterTargetArn") ? "maxReceiveCount"
-                                                              : "deadLetterTargetArn") +
-                         "."};
+                         " for parameter RedrivePolicy is invalid. Reason: "
+                         "Redrive policy is not a valid JSON map."};
+      if (!doc.contains("deadLetterTargetArn") || !doc.contains("maxReceiveCount"))
+        return Error{
+            ErrorCode::kInvalidParameterValue,
+            "Value " + value +
+                " for parameter RedrivePolicy is invalid. Reason: Redrive policy does "
+                "not contain mandatory attribute: " +
+                (doc.contains("deadLetterTargetArn") ? "maxReceiveCount" : "deadLetterTargetArn") +
+                "."};
       const auto& count = doc["maxReceiveCount"];
       int64_t n = -1;
       if (count.is_number_integer()) n = count.get<int64_t>();
@@ -201,14 +205,18 @@ std::optional<Error> Engine::apply_attributes(Queue& q, const StringMap& attrs, 
         return Error{ErrorCode::kInvalidParameterValue,
                      "Value " + value +
                          " for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-                         "maxReceiveCount: " + count.dump() + ", valid values are from 1 to 1000 "
+                         "maxReceiveCount: " +
+                         count.dump() +
+                         ", valid values are from 1 to 1000 "
                          "both inclusive."};
-      std::string target =
-          doc["deadLetterTargetArn"].is_string() ? doc["deadLetterTargetArn"].get<std::string>() : "";
+      std::string target = doc["deadLetterTargetArn"].is_string()
+                               ? doc["deadLetterTargetArn"].get<std::string>()
+                               : "";
       if (!parse_arn(target))
         return Error{ErrorCode::kInvalidParameterValue,
-                     "Value " + value + " for parameter RedrivePolicy is invalid. Reason: "
-                     "Invalid value for deadLetterTargetArn."};
+                     "Value " + value +
+                         " for parameter RedrivePolicy is invalid. Reason: "
+                         "Invalid value for deadLetterTargetArn."};
       Queue* dlq = find_by_arn(target);
       if (!dlq)
         return Error{ErrorCode::kInvalidParameterValue,
@@ -231,17 +239,19 @@ std::optional<Error> Engine::apply_attributes(Queue& q, const StringMap& attrs, 
             if (src.is_string() && src.get<std::string>() == q.arn) allowed = true;
         if (!allowed)
           return Error{ErrorCode::kInvalidParameterValue,
-                       "Value " + value + " for parameter RedrivePolicy is invalid. Reason: "
-                       "Queue " + q.arn + " is not allowed to use " + target +
-                       " as its dead-letter queue."};
+                       "Value " + value +
+                           " for parameter RedrivePolicy is invalid. Reason: "
+                           "Queue " +
+                           q.arn + " is not allowed to use " + target +
+                           " as its dead-letter queue."};
       }
     }
     if (name == "RedriveAllowPolicy" && !value.empty()) {
       auto doc = json::parse(value, nullptr, false);
       auto bad = [&](const std::string& why) {
-        return Error{ErrorCode::kInvalidParameterValue,
-                     "Value " + value + " for parameter RedriveAllowPolicy is invalid. Reason: " +
-                         why};
+        return Error{
+            ErrorCode::kInvalidParameterValue,
+            "Value " + value + " for parameter RedriveAllowPolicy is invalid. Reason: " + why};
       };
       if (doc.is_discarded() || !doc.is_object()) return bad("Invalid JSON.");
       std::string permission =
@@ -252,13 +262,15 @@ std::optional<Error> Engine::apply_attributes(Queue& q, const StringMap& attrs, 
         return bad("Invalid value for redrivePermission.");
       bool has_sources = doc.contains("sourceQueueArns");
       if (permission == "byQueue") {
-        if (!has_sources || !doc["sourceQueueArns"].is_array() ||
-            doc["sourceQueueArns"].empty() || doc["sourceQueueArns"].size() > 10)
-          return bad("Amazon SQS can't create the redrive allow policy, as it's in an invalid "
-                     "format.");
+        if (!has_sources || !doc["sourceQueueArns"].is_array() || doc["sourceQueueArns"].empty() ||
+            doc["sourceQueueArns"].size() > 10)
+          return bad(
+              "Amazon SQS can't create the redrive allow policy, as it's in an invalid "
+              "format.");
       } else if (has_sources) {
-        return bad("Amazon SQS can't create the redrive allow policy, as it's in an invalid "
-                   "format.");
+        return bad(
+            "Amazon SQS can't create the redrive allow policy, as it's in an invalid "
+            "format.");
       }
     }
   }
@@ -318,8 +330,8 @@ void Engine::derive_settings(Queue& q) {
   q.redrive.reset();
   if (auto it = q.attributes.find("RedrivePolicy"); it != q.attributes.end()) {
     auto doc = json::parse(it->second);
-    q.redrive = Redrive{doc["deadLetterTargetArn"].get<std::string>(),
-                        doc["maxReceiveCount"].get<int>()};
+    q.redrive =
+        Redrive{doc["deadLetterTargetArn"].get<std::string>(), doc["maxReceiveCount"].get<int>()};
   }
 }
 
@@ -329,9 +341,15 @@ StringMap Engine::all_attributes(Queue& q, TimeMs now) {
   for (const auto& [at, seq] : q.by_visible_at) {
     const auto& m = q.messages.at(seq);
     switch (m.state(now)) {
-      case StoredMessage::State::kVisible: ++visible; break;
-      case StoredMessage::State::kInFlight: ++in_flight; break;
-      case StoredMessage::State::kDelayed: ++delayed; break;
+      case StoredMessage::State::kVisible:
+        ++visible;
+        break;
+      case StoredMessage::State::kInFlight:
+        ++in_flight;
+        break;
+      case StoredMessage::State::kDelayed:
+        ++delayed;
+        break;
     }
   }
   out["ApproximateNumberOfMessages"] = std::to_string(visible);
@@ -344,10 +362,14 @@ StringMap Engine::all_attributes(Queue& q, TimeMs now) {
 }
 
 void Engine::persist_queue(const Queue& q, WriteBatch& batch) const {
-  json doc = {{"name", q.name},           {"account", q.account},
-              {"region", q.region},       {"fifo", q.fifo},
-              {"attributes", q.attributes}, {"tags", q.tags},
-              {"created_at", q.created_at}, {"modified_at", q.modified_at},
+  json doc = {{"name", q.name},
+              {"account", q.account},
+              {"region", q.region},
+              {"fifo", q.fifo},
+              {"attributes", q.attributes},
+              {"tags", q.tags},
+              {"created_at", q.created_at},
+              {"modified_at", q.modified_at},
               {"last_purge_at", q.last_purge_at}};
   batch.put(kQueuesTable, q.key, doc.dump());
 }
@@ -356,8 +378,8 @@ void Engine::create_queue(const Caller& caller, CreateQueueRequest r, Reply<std:
   TimeMs now = env_.clock->now_ms();
   auto fifo_attr = r.attributes.find("FifoQueue");
   bool fifo = fifo_attr != r.attributes.end() && fifo_attr->second == "true";
-  bool named_fifo = r.queue_name.size() >= 5 &&
-                    r.queue_name.compare(r.queue_name.size() - 5, 5, ".fifo") == 0;
+  bool named_fifo =
+      r.queue_name.size() >= 5 && r.queue_name.compare(r.queue_name.size() - 5, 5, ".fifo") == 0;
   if (!valid_queue_name(r.queue_name, fifo) || (named_fifo && !fifo))
     return reply(Error{ErrorCode::kInvalidParameterValue,
                        fifo ? "The name of a FIFO queue can only include alphanumeric "
@@ -366,8 +388,8 @@ void Engine::create_queue(const Caller& caller, CreateQueueRequest r, Reply<std:
                             : "Can only include alphanumeric characters, hyphens, or "
                               "underscores. 1 to 80 in length"});
   if (r.tags.size() > 50)
-    return reply(Error{ErrorCode::kInvalidParameterValue, "Too many tags added for queue " +
-                                                              r.queue_name + "."});
+    return reply(Error{ErrorCode::kInvalidParameterValue,
+                       "Too many tags added for queue " + r.queue_name + "."});
 
   std::string key = caller.region + "/" + caller.account + "/" + r.queue_name;
   if (auto it = queues_.find(key); it != queues_.end()) {
@@ -393,7 +415,8 @@ void Engine::create_queue(const Caller& caller, CreateQueueRequest r, Reply<std:
       if (have != want)
         return reply(Error{ErrorCode::kQueueNameExists,
                            "A queue already exists with the same name and a different value for "
-                           "attribute " + name});
+                           "attribute " +
+                               name});
     }
     return reply(url_of(caller, existing));
   }
@@ -510,7 +533,8 @@ void Engine::get_queue_attributes(const Caller& caller, const std::string& url,
                  in(kReadOnlyAttributes, name) ||
                  std::any_of(std::begin(kIntAttributes), std::end(kIntAttributes),
                              [&](const IntAttribute& a) { return name == a.name; });
-    if (!known) return reply(Error{ErrorCode::kInvalidAttributeName, "Unknown Attribute " + name + "."});
+    if (!known)
+      return reply(Error{ErrorCode::kInvalidAttributeName, "Unknown Attribute " + name + "."});
   }
   if (batch.empty()) return reply(std::move(out));
   commit_then_reply(std::move(batch), std::move(reply), std::move(out));
@@ -533,7 +557,8 @@ void Engine::tag_queue(const Caller& caller, const std::string& url, const Strin
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (tags.empty())
-    return reply(Error{ErrorCode::kMissingParameter, "The request must contain the parameter Tags."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter Tags."});
   StringMap merged = (*q)->tags;
   for (const auto& [k, v] : tags) merged[k] = v;
   if (merged.size() > 50)
@@ -550,7 +575,8 @@ void Engine::untag_queue(const Caller& caller, const std::string& url,
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (keys.empty())
-    return reply(Error{ErrorCode::kMissingParameter, "The request must contain the parameter TagKeys."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter TagKeys."});
   for (const auto& k : keys) (*q)->tags.erase(k);
   WriteBatch batch;
   persist_queue(**q, batch);
@@ -569,9 +595,9 @@ void Engine::purge_queue(const Caller& caller, const std::string& url, Reply<Ok>
   Queue& queue = **q;
   TimeMs now = env_.clock->now_ms();
   if (queue.last_purge_at != INT64_MIN && now - queue.last_purge_at < kPurgeIntervalMs)
-    return reply(Error{ErrorCode::kPurgeQueueInProgress,
-                       "Only one PurgeQueue operation on " + queue.name +
-                           " is allowed every 60 seconds."});
+    return reply(
+        Error{ErrorCode::kPurgeQueueInProgress,
+              "Only one PurgeQueue operation on " + queue.name + " is allowed every 60 seconds."});
   queue.last_purge_at = now;
   WriteBatch batch;
   while (!queue.messages.empty()) erase_message(queue, queue.messages.begin()->first, batch);
@@ -588,32 +614,44 @@ void Engine::add_permission(const Caller& caller, const std::string& url, const 
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (label.empty())
-    return reply(Error{ErrorCode::kMissingParameter, "The request must contain the parameter Label."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter Label."});
   if (accounts.empty())
     return reply(Error{ErrorCode::kMissingParameter,
                        "The request must contain the parameter AWSAccountIds."});
   if (actions.empty())
-    return reply(Error{ErrorCode::kMissingParameter,
-                       "The request must contain the parameter ActionName."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter ActionName."});
   if (label.size() > 80 || !std::all_of(label.begin(), label.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
       }))
     return reply(Error{ErrorCode::kInvalidParameterValue,
-                       "Value " + label + " for parameter Label is invalid. Reason: Can only "
-                       "include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
-                       "length."});
-  static const std::set<std::string> kActions = {
-      "*", "SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
-      "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",
-      "ListQueueTags", "ListMessageMoveTasks", "StartMessageMoveTask", "CancelMessageMoveTask"};
+                       "Value " + label +
+                           " for parameter Label is invalid. Reason: Can only "
+                           "include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
+                           "length."});
+  static const std::set<std::string> kActions = {"*",
+                                                 "SendMessage",
+                                                 "ReceiveMessage",
+                                                 "DeleteMessage",
+                                                 "ChangeMessageVisibility",
+                                                 "GetQueueAttributes",
+                                                 "GetQueueUrl",
+                                                 "ListDeadLetterSourceQueues",
+                                                 "PurgeQueue",
+                                                 "ListQueueTags",
+                                                 "ListMessageMoveTasks",
+                                                 "StartMessageMoveTask",
+                                                 "CancelMessageMoveTask"};
   if (actions.size() > 7)
     return reply(Error{ErrorCode::kOverLimit, std::to_string(actions.size()) +
                                                   " Actions were found, maximum allowed is 7."});
   for (const auto& a : actions)
     if (!kActions.count(a))
       return reply(Error{ErrorCode::kInvalidParameterValue,
-                         "Value SQS:" + a + " for parameter ActionName is invalid. Reason: "
-                         "Please refer to the appropriate WSDL for a list of valid actions."});
+                         "Value SQS:" + a +
+                             " for parameter ActionName is invalid. Reason: "
+                             "Please refer to the appropriate WSDL for a list of valid actions."});
   json policy = json::object();
   if (auto it = (*q)->attributes.find("Policy"); it != (*q)->attributes.end())
     policy = json::parse(it->second, nullptr, false);
@@ -625,8 +663,9 @@ void Engine::add_permission(const Caller& caller, const std::string& url, const 
   for (const auto& s : policy["Statement"])
     if (s.value("Sid", "") == label)
       return reply(Error{ErrorCode::kInvalidParameterValue,
-                         "Value " + label + " for parameter Label is invalid. Reason: Already "
-                         "exists."});
+                         "Value " + label +
+                             " for parameter Label is invalid. Reason: Already "
+                             "exists."});
   json principals = json::array();
   for (const auto& a : accounts) principals.push_back("arn:aws:iam::" + a + ":root");
   json action_list = json::array();
@@ -648,7 +687,8 @@ void Engine::remove_permission(const Caller& caller, const std::string& url,
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (label.empty())
-    return reply(Error{ErrorCode::kMissingParameter, "The request must contain the parameter Label."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter Label."});
   json policy;
   if (auto it = (*q)->attributes.find("Policy"); it != (*q)->attributes.end())
     policy = json::parse(it->second, nullptr, false);
@@ -664,8 +704,9 @@ void Engine::remove_permission(const Caller& caller, const std::string& url,
   }
   if (!found)
     return reply(Error{ErrorCode::kInvalidParameterValue,
-                       "Value " + label + " for parameter Label is invalid. Reason: can't find "
-                       "label."});
+                       "Value " + label +
+                           " for parameter Label is invalid. Reason: can't find "
+                           "label."});
   if (policy["Statement"].empty())
     (*q)->attributes.erase("Policy");
   else

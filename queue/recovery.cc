@@ -18,7 +18,9 @@ constexpr size_t kExpiriesPerQueuePerSweep = 10000;
 
 }  // namespace
 
-std::unique_ptr<QueueService> make_queue_service(Env env) { return std::make_unique<Engine>(env); }
+std::unique_ptr<QueueService> make_queue_service(Env env) {
+  return std::make_unique<Engine>(env);
+}
 
 void Engine::recover() {
   using json = nlohmann::json;

@@ -52,8 +52,9 @@ void Engine::list_dead_letter_source_queues(const Caller& caller, const std::str
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());
   if (paging.max_results && (*paging.max_results < 1 || *paging.max_results > 1000))
-    return reply(invalid("Value for parameter MaxResults is invalid. Reason: MaxResults must be "
-                         "an integer between 1 and 1000."));
+    return reply(
+        invalid("Value for parameter MaxResults is invalid. Reason: MaxResults must be "
+                "an integer between 1 and 1000."));
   std::string after;
   if (paging.next_token) {
     auto decoded = base64_decode(*paging.next_token);
@@ -79,17 +80,20 @@ void Engine::start_message_move_task(const Caller& caller, const std::string& so
                                      const std::optional<std::string>& destination_arn,
                                      std::optional<int> max_per_second, Reply<std::string> reply) {
   if (source_arn.empty())
-    return reply(Error{ErrorCode::kMissingParameter,
-                       "The request must contain the parameter SourceArn."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter SourceArn."});
   if (!looks_like_arn(source_arn))
-    return reply(invalid("You must use this format to specify the SourceArn: "
-                         "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"));
+    return reply(
+        invalid("You must use this format to specify the SourceArn: "
+                "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"));
   if (destination_arn && !looks_like_arn(*destination_arn))
-    return reply(invalid("You must use this format to specify the DestinationArn: "
-                         "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"));
+    return reply(
+        invalid("You must use this format to specify the DestinationArn: "
+                "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"));
   if (max_per_second && (*max_per_second < 1 || *max_per_second > 500))
-    return reply(invalid("Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: "
-                         "You must enter a number that's between 1 and 500."));
+    return reply(
+        invalid("Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: "
+                "You must enter a number that's between 1 and 500."));
   Queue* source = find_by_arn(source_arn);
   if (!source)
     return reply(Error{ErrorCode::kResourceNotFound,
@@ -109,13 +113,15 @@ void Engine::start_message_move_task(const Caller& caller, const std::string& so
     if (destination == source)
       return reply(invalid("Source queue arn and destination queue arn cannot be the same."));
     if (destination->fifo != source->fifo)
-      return reply(invalid("The source queue and destination queue must be of the same queue "
-                           "type."));
+      return reply(
+          invalid("The source queue and destination queue must be of the same queue "
+                  "type."));
   }
   for (const auto& [id, t] : move_tasks_)
     if (t.task.source_arn == source_arn && t.task.status == "RUNNING")
-      return reply(invalid("There is already a task running. Only one active task is allowed "
-                           "for a source queue arn at a given time."));
+      return reply(
+          invalid("There is already a task running. Only one active task is allowed "
+                  "for a source queue arn at a given time."));
 
   TimeMs now = env_.clock->now_ms();
   MoveTaskState state;
@@ -195,14 +201,16 @@ void Engine::list_message_move_tasks(const Caller& caller, const std::string& so
                                      std::optional<int> max_results,
                                      Reply<std::vector<MoveTask>> reply) {
   if (source_arn.empty())
-    return reply(Error{ErrorCode::kMissingParameter,
-                       "The request must contain the parameter SourceArn."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter SourceArn."});
   if (!looks_like_arn(source_arn))
-    return reply(invalid("You must use this format to specify the SourceArn: "
-                         "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"));
+    return reply(
+        invalid("You must use this format to specify the SourceArn: "
+                "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"));
   if (max_results && (*max_results < 1 || *max_results > 10))
-    return reply(invalid("Value for parameter MaxResults is invalid. Reason: You must enter a "
-                         "number that's between 1 and 10."));
+    return reply(
+        invalid("Value for parameter MaxResults is invalid. Reason: You must enter a "
+                "number that's between 1 and 10."));
   if (!find_by_arn(source_arn))
     return reply(Error{ErrorCode::kResourceNotFound,
                        "The resource that you specified for the SourceArn parameter doesn't "
@@ -220,8 +228,8 @@ void Engine::list_message_move_tasks(const Caller& caller, const std::string& so
 void Engine::cancel_message_move_task(const Caller& caller, const std::string& task_handle,
                                       Reply<int64_t> reply) {
   if (task_handle.empty())
-    return reply(Error{ErrorCode::kMissingParameter,
-                       "The request must contain the parameter TaskHandle."});
+    return reply(
+        Error{ErrorCode::kMissingParameter, "The request must contain the parameter TaskHandle."});
   auto decoded = base64_decode(task_handle);
   json doc = decoded ? json::parse(*decoded, nullptr, false) : json();
   if (!doc.is_object() || !doc.contains("taskId") || !doc["taskId"].is_string() ||

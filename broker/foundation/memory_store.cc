@@ -48,6 +48,8 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> open_memory_store() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> open_memory_store() {
+  return std::make_unique<MemoryStore>();
+}
 
 }  // namespace wyvern

@@ -70,7 +70,8 @@ class BrokerImpl final : public Broker {
   Result<uint16_t> start() override {
     HttpServer::Options options{config_.host, config_.port, kBodyLimit};
     http_ = std::make_unique<HttpServer>(
-        io_, options, [this](Request&& req, Respond respond) { handle(std::move(req), std::move(respond)); },
+        io_, options,
+        [this](Request&& req, Respond respond) { handle(std::move(req), std::move(respond)); },
         [this](const Request& req) { return too_large(req); });
     auto err = http_->start();
     if (!err.empty()) return Error{ErrorCode::kInternalFailure, err};
@@ -104,7 +105,8 @@ class BrokerImpl final : public Broker {
       return;
     }
     auto timer = std::make_shared<net::steady_timer>(core_, std::chrono::milliseconds(10));
-    timer->async_wait([this, timer, deadline](boost::system::error_code) { wait_for_drain(deadline); });
+    timer->async_wait(
+        [this, timer, deadline](boost::system::error_code) { wait_for_drain(deadline); });
   }
 
   queue::Caller caller_for(const Request& req) {
@@ -145,13 +147,15 @@ class BrokerImpl final : public Broker {
     auto fail = [&](Error e) { respond(json_error(e, sqs::kJsonNamespace, request_id, version)); };
     constexpr std::string_view kPrefix = "AmazonSQS.";
     const sqs::Action* action = nullptr;
-    if (target.rfind(kPrefix, 0) == 0) action = sqs::find_action(std::string_view(target).substr(kPrefix.size()));
+    if (target.rfind(kPrefix, 0) == 0)
+      action = sqs::find_action(std::string_view(target).substr(kPrefix.size()));
     if (!action) return fail(Error{ErrorCode::kInvalidAction, ""});
     json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
     if (input.is_discarded() || !input.is_object())
       return fail(Error{ErrorCode::kSerialization,
-                        input.is_discarded() ? "Unable to parse the request body as JSON."
-                                             : "Start of structure or map found where not expected."});
+                        input.is_discarded()
+                            ? "Unable to parse the request body as JSON."
+                            : "Start of structure or map found where not expected."});
     sqs::Call call{caller_for(req), WireProtocol::kJson, std::move(input)};
     run_sqs(action, std::move(call), [respond, request_id, version](Result<json> r) {
       if (!r.ok()) return respond(json_error(r.error(), sqs::kJsonNamespace, request_id, version));
@@ -172,7 +176,8 @@ class BrokerImpl final : public Broker {
     auto fail = [&](Error e) { respond(query_error(e, sqs::kXmlNamespace, request_id, version)); };
 
     auto params = parse_form(form);
-    if (!params) return fail(Error{ErrorCode::kMalformedQueryString, "The query string is malformed."});
+    if (!params)
+      return fail(Error{ErrorCode::kMalformedQueryString, "The query string is malformed."});
     std::string action_name;
     std::vector<std::pair<std::string, std::string>> members;
     for (auto& [k, v] : *params) {
@@ -237,7 +242,8 @@ class BrokerImpl final : public Broker {
       respond(std::move(res));
     };
     if (path == "/_wyvern/health") {
-      auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      auto uptime =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
       return reply(http::status::ok, {{"status", "ok"},
                                       {"version", kVersion},
                                       {"uptime_seconds", uptime},
@@ -316,7 +322,8 @@ class BrokerImpl final : public Broker {
 }  // namespace
 
 std::string default_data_dir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/wyvern";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/wyvern";
   if (const char* home = std::getenv("HOME"); home && *home)
     return std::string(home) + "/.local/share/wyvern";
   return "wyvern-data";

@@ -1,10 +1,10 @@
 #include "http_server.h"
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-#include <array>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -19,8 +19,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   class Connection;
 
   Impl(net::io_context& io, Options options, Handler handler, TooLarge too_large)
-      : io(io), options(std::move(options)), handler(std::move(handler)),
-        too_large(std::move(too_large)), acceptor(net::make_strand(io)) {}
+      : io(io),
+        options(std::move(options)),
+        handler(std::move(handler)),
+        too_large(std::move(too_large)),
+        acceptor(net::make_strand(io)) {}
 
   void do_accept() {
     acceptor.async_accept(net::make_strand(io),
@@ -63,10 +66,9 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     parser_.emplace();
     parser_->body_limit(server_->options.body_limit);
     parser_->header_limit(64 * 1024);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t n) {
-                       self->on_read(ec, n);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -86,9 +88,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     Request req = parser_->release();
     keep_alive_ = req.keep_alive();
     auto respond = [self = shared_from_this()](Response res) {
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        self->write(std::move(res));
-      });
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
     };
     server_->handler(std::move(req), std::move(respond));
   }
@@ -164,7 +165,9 @@ HttpServer::HttpServer(net::io_context& io, Options options, Handler handler, To
     : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler),
                                    std::move(too_large))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 std::string HttpServer::start() {
   beast::error_code ec;
@@ -181,8 +184,9 @@ std::string HttpServer::start() {
   if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + impl_->options.host + ":" +
-                 std::to_string(impl_->options.port) + ": " + ec.message();
+  if (ec)
+    return "cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
+           ": " + ec.message();
   impl_->do_accept();
   return {};
 }
@@ -207,6 +211,8 @@ void HttpServer::stop() {
     if (auto conn = weak.lock()) conn->close_when_idle();
 }
 
-bool HttpServer::drained() const { return impl_->in_flight.load() == 0; }
+bool HttpServer::drained() const {
+  return impl_->in_flight.load() == 0;
+}
 
 }  // namespace wyvern::server

@@ -10,9 +10,9 @@
 // Thread-safety: a Handler may call its Respond from any thread, exactly once.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>

@@ -43,7 +43,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     auto key = url_decode(pair.substr(0, eq));
-    auto value = url_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto value =
+        url_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!key || !value) return std::nullopt;
     out.emplace_back(std::move(*key), std::move(*value));
   }
@@ -55,13 +56,26 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#xD;"; break;  // keep carriage returns through XML normalisation
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#xD;";
+        break;  // keep carriage returns through XML normalisation
+      default:
+        out += c;
     }
   }
   return out;
@@ -84,8 +98,8 @@ std::optional<CredentialScope> credential_scope(const Request& req) {
   return CredentialScope{parts[0], parts[2], parts[3]};
 }
 
-Response ok_response(std::string body, std::string_view content_type,
-                     const std::string& request_id, unsigned version) {
+Response ok_response(std::string body, std::string_view content_type, const std::string& request_id,
+                     unsigned version) {
   Response res{http::status::ok, version};
   res.set(http::field::content_type, std::string(content_type));
   res.set("x-amzn-RequestId", request_id);

@@ -36,7 +36,7 @@ Response query_error(const Error& error, std::string_view xml_namespace,
                      const std::string& request_id, unsigned version);
 
 // A 200 response with the given content type and body, and the request id header.
-Response ok_response(std::string body, std::string_view content_type,
-                     const std::string& request_id, unsigned version);
+Response ok_response(std::string body, std::string_view content_type, const std::string& request_id,
+                     unsigned version);
 
 }  // namespace wyvern::server

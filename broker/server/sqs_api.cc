@@ -162,10 +162,18 @@ class Input {
  private:
   // Members whose empty value is a real (empty) string rather than an absent collection.
   static bool scalar_member(const char* name) {
-    static const char* const kCollections[] = {
-        "Entries", "Attributes", "AttributeNames", "MessageAttributes", "MessageAttributeNames",
-        "MessageSystemAttributes", "MessageSystemAttributeNames", "Tags", "tags", "TagKeys",
-        "AWSAccountIds", "Actions"};
+    static const char* const kCollections[] = {"Entries",
+                                               "Attributes",
+                                               "AttributeNames",
+                                               "MessageAttributes",
+                                               "MessageAttributeNames",
+                                               "MessageSystemAttributes",
+                                               "MessageSystemAttributeNames",
+                                               "Tags",
+                                               "tags",
+                                               "TagKeys",
+                                               "AWSAccountIds",
+                                               "Actions"};
     for (const char* c : kCollections)
       if (std::string_view(c) == name) return false;
     return true;
@@ -212,8 +220,7 @@ json attributes_json(const queue::MessageAttributes& attrs) {
 json send_result_json(const queue::SendMessageResult& r) {
   json out = {{"MessageId", r.message_id}, {"MD5OfMessageBody", r.md5_of_body}};
   if (r.md5_of_attributes) out["MD5OfMessageAttributes"] = *r.md5_of_attributes;
-  if (r.md5_of_system_attributes)
-    out["MD5OfMessageSystemAttributes"] = *r.md5_of_system_attributes;
+  if (r.md5_of_system_attributes) out["MD5OfMessageSystemAttributes"] = *r.md5_of_system_attributes;
   if (r.sequence_number) out["SequenceNumber"] = *r.sequence_number;
   return out;
 }
@@ -232,8 +239,10 @@ json batch_json(const queue::BatchResult<T>& r, F entry) {
   if (!r.failed.empty()) {
     out["Failed"] = json::array();
     for (const auto& f : r.failed)
-      out["Failed"].push_back(
-          {{"Id", f.id}, {"Code", f.code}, {"Message", f.message}, {"SenderFault", f.sender_fault}});
+      out["Failed"].push_back({{"Id", f.id},
+                               {"Code", f.code},
+                               {"Message", f.message},
+                               {"SenderFault", f.sender_fault}});
   }
   return out;
 }
@@ -256,8 +265,8 @@ queue::SendMessageRequest send_request(Input& in) {
   return r;
 }
 
-#define REQUIRE_OK(in)                       \
-  do {                                       \
+#define REQUIRE_OK(in)                        \
+  do {                                        \
     if ((in).error) return done(*(in).error); \
   } while (0)
 
@@ -274,7 +283,8 @@ void create_queue(QueueService& sqs, Call& c, Done done) {
                       "Value for parameter QueueName is invalid. Reason: Must specify a queue "
                       "name."});
   r.queue_name = *name;
-  sqs.create_queue(c.caller, std::move(r), reply_with<std::string>(std::move(done), [](const std::string& url) {
+  sqs.create_queue(c.caller, std::move(r),
+                   reply_with<std::string>(std::move(done), [](const std::string& url) {
                      return json{{"QueueUrl", url}};
                    }));
 }
@@ -292,7 +302,8 @@ void get_queue_url(QueueService& sqs, Call& c, Done done) {
   r.queue_name = in.required("QueueName");
   r.owner_account = in.str("QueueOwnerAWSAccountId");
   REQUIRE_OK(in);
-  sqs.get_queue_url(c.caller, r, reply_with<std::string>(std::move(done), [](const std::string& url) {
+  sqs.get_queue_url(c.caller, r,
+                    reply_with<std::string>(std::move(done), [](const std::string& url) {
                       return json{{"QueueUrl", url}};
                     }));
 }
@@ -303,9 +314,8 @@ void list_queues(QueueService& sqs, Call& c, Done done) {
                              in.str("NextToken")};
   REQUIRE_OK(in);
   sqs.list_queues(c.caller, r,
-                  reply_with<queue::ListQueuesResult>(std::move(done), [](const auto& r) {
-                    return urls_json(r, "QueueUrls");
-                  }));
+                  reply_with<queue::ListQueuesResult>(
+                      std::move(done), [](const auto& r) { return urls_json(r, "QueueUrls"); }));
 }
 
 void get_queue_attributes(QueueService& sqs, Call& c, Done done) {
@@ -390,9 +400,8 @@ void send_message_batch(QueueService& sqs, Call& c, Done done) {
   REQUIRE_OK(in);
   sqs.send_message_batch(
       c.caller, url, std::move(entries),
-      reply_with<queue::BatchResult<queue::SendMessageResult>>(std::move(done), [](const auto& r) {
-        return batch_json(r, send_result_json);
-      }));
+      reply_with<queue::BatchResult<queue::SendMessageResult>>(
+          std::move(done), [](const auto& r) { return batch_json(r, send_result_json); }));
 }
 
 void receive_message(QueueService& sqs, Call& c, Done done) {
@@ -448,11 +457,10 @@ void delete_message_batch(QueueService& sqs, Call& c, Done done) {
     entries.push_back({std::move(id), std::move(handle)});
   }
   REQUIRE_OK(in);
-  sqs.delete_message_batch(
-      c.caller, url, std::move(entries),
-      reply_with<queue::BatchResult<Ok>>(std::move(done), [](const auto& r) {
-        return batch_json(r, [](const Ok&) { return json::object(); });
-      }));
+  sqs.delete_message_batch(c.caller, url, std::move(entries),
+                           reply_with<queue::BatchResult<Ok>>(std::move(done), [](const auto& r) {
+                             return batch_json(r, [](const Ok&) { return json::object(); });
+                           }));
 }
 
 void change_message_visibility(QueueService& sqs, Call& c, Done done) {
@@ -497,9 +505,8 @@ void list_dead_letter_source_queues(QueueService& sqs, Call& c, Done done) {
   REQUIRE_OK(in);
   sqs.list_dead_letter_source_queues(
       c.caller, url, paging,
-      reply_with<queue::ListQueuesResult>(std::move(done), [](const auto& r) {
-        return urls_json(r, "queueUrls");
-      }));
+      reply_with<queue::ListQueuesResult>(std::move(done),
+                                          [](const auto& r) { return urls_json(r, "queueUrls"); }));
 }
 
 void start_message_move_task(QueueService& sqs, Call& c, Done done) {
@@ -605,6 +612,8 @@ const Action* find_action(std::string_view name) {
   return nullptr;
 }
 
-std::span<const Action> all_actions() { return kActions; }
+std::span<const Action> all_actions() {
+  return kActions;
+}
 
 }  // namespace wyvern::server::sqs

@@ -4,8 +4,8 @@
 // JSON shape (query_to_json), and the JSON answer is rendered as Query XML (result_to_xml).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>

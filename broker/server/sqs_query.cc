@@ -17,7 +17,7 @@ struct Rule {
   std::string_view query_name;
   std::string_view json_name;
   Kind kind;
-  std::string_view key_field = "Name";  // maps: the member naming the key ...
+  std::string_view key_field = "Name";     // maps: the member naming the key ...
   std::string_view value_field = "Value";  // ... and the one holding the value
 };
 
@@ -39,8 +39,8 @@ constexpr Rule kRules[] = {
 
 // Members that are integers in the JSON protocol.
 constexpr std::string_view kIntegerMembers[] = {
-    "DelaySeconds", "MaxNumberOfMessages", "VisibilityTimeout", "WaitTimeSeconds", "MaxResults",
-    "MaxNumberOfMessagesPerSecond"};
+    "DelaySeconds",    "MaxNumberOfMessages", "VisibilityTimeout",
+    "WaitTimeSeconds", "MaxResults",          "MaxNumberOfMessagesPerSecond"};
 
 // A parameter tree: "A.1.B" becomes node A -> child "1" -> child "B" with a value.
 struct Node {
@@ -52,8 +52,7 @@ json scalar(std::string_view name, const std::string& value) {
   bool integer = std::find(std::begin(kIntegerMembers), std::end(kIntegerMembers), name) !=
                  std::end(kIntegerMembers);
   if (integer && !value.empty() && value.size() < 10 &&
-      std::all_of(value.begin() + (value[0] == '-'), value.end(), ::isdigit) &&
-      value != "-")
+      std::all_of(value.begin() + (value[0] == '-'), value.end(), ::isdigit) && value != "-")
     return std::stoi(value);
   return value;  // left as text: the action reports it as an invalid value
 }

@@ -18,9 +18,9 @@ TEST_CASE("base64 round-trips every byte length and rejects malformed text", "[c
   }
   CHECK(base64_encode("Man") == "TWFu");
   CHECK(base64_encode("Ma") == "TWE=");
-  CHECK(base64_decode("TWE") == std::nullopt);     // missing padding
-  CHECK(base64_decode("TW=u") == std::nullopt);    // data after padding
-  CHECK(base64_decode("T!Fu") == std::nullopt);    // not in the alphabet
+  CHECK(base64_decode("TWE") == std::nullopt);   // missing padding
+  CHECK(base64_decode("TW=u") == std::nullopt);  // data after padding
+  CHECK(base64_decode("T!Fu") == std::nullopt);  // not in the alphabet
   CHECK(base64_decode("").value() == "");
 }
 

@@ -209,8 +209,10 @@ TEST_CASE("a message received more than maxReceiveCount times moves to the dead-
           "[queue][redrive]") {
   Fixture f;
   auto dlq = f.create("dlq");
-  f.create("src", {{"RedrivePolicy",
-                    R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"2"})"}});
+  f.create(
+      "src",
+      {{"RedrivePolicy",
+        R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"2"})"}});
   auto src = f.caller.endpoint + "/000000000000/src";
   f.send(src, "poison");
   for (int i = 0; i < 2; ++i) {

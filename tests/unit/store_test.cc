@@ -1,6 +1,6 @@
 // One contract suite for both Store implementations.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <future>
 #include <map>
