@@ -9,10 +9,24 @@
 namespace wyvern {
 namespace {
 
-std::string digest_hex(const EVP_MD* md, std::string_view data) {
+// OpenSSL 3 looks an algorithm up by name on every implicit fetch; fetch each once and keep a
+// context per thread, which takes digest setup off the request path.
+struct DigestContext {
+  EVP_MD* md;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  explicit DigestContext(const char* name) : md(EVP_MD_fetch(nullptr, name, nullptr)) {}
+  ~DigestContext() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+};
+
+std::string digest_hex(DigestContext& d, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  EVP_DigestInit_ex(d.ctx, d.md, nullptr);
+  EVP_DigestUpdate(d.ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(d.ctx, out, &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex(len * 2, '0');
   for (unsigned i = 0; i < len; ++i) {
@@ -36,15 +50,53 @@ int b64_value(char c) {
 }  // namespace
 
 std::string md5_hex(std::string_view data) {
-  return digest_hex(EVP_md5(), data);
-}
-std::string sha256_hex(std::string_view data) {
-  return digest_hex(EVP_sha256(), data);
+  thread_local DigestContext md5("MD5");
+  return digest_hex(md5, data);
 }
 
+std::string sha256_hex(std::string_view data) {
+  thread_local DigestContext sha256("SHA256");
+  return digest_hex(sha256, data);
+}
+
+namespace {
+
+// Ids need to be unique and unguessable enough for a local broker, not secret: a per-thread
+// xoshiro256** generator seeded from the system's CSPRNG is ample and far cheaper than asking
+// OpenSSL's DRBG for every id.
+class IdRandom {
+ public:
+  IdRandom() {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(s_), sizeof s_) != 1)
+      for (int i = 0; i < 4; ++i)
+        s_[i] = (reinterpret_cast<uintptr_t>(this) + i) * 0x9E3779B97F4A7C15ull;
+  }
+  uint64_t next() {
+    uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+}  // namespace
+
 std::string random_hex(size_t n) {
+  thread_local IdRandom random;
   std::string bytes(n, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n));
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t r = random.next();
+    for (size_t k = 0; k < 8 && i + k < n; ++k) bytes[i + k] = static_cast<char>(r >> (8 * k));
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex(n * 2, '0');
   for (size_t i = 0; i < n; ++i) {
@@ -57,10 +109,12 @@ std::string random_hex(size_t n) {
 
 std::string uuid4() {
   std::string h = random_hex(16);
-  h[12] = '4';
-  h[16] = "89ab"[h[16] % 4];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
+  h[12] = '4';                    // version 4
+  h[16] = "89ab"[h[16] % 4];      // RFC 4122 variant
+  std::string id(36, '-');
+  for (int i = 0, j = 0; i < 36; ++i)
+    if (i != 8 && i != 13 && i != 18 && i != 23) id[i] = h[j++];
+  return id;
 }
 
 std::string base64_encode(std::string_view data) {

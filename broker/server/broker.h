@@ -19,7 +19,7 @@ struct Config {
   std::string data_dir;  // empty: the per-user default (see default_data_dir())
   bool in_memory = false;
   std::string log_level = "info";  // error, warn, info, debug
-  int io_threads = 2;
+  int io_threads = 1;
 };
 
 // $XDG_DATA_HOME/wyvern, else ~/.local/share/wyvern, else ./wyvern-data.
