@@ -66,10 +66,11 @@ void Engine::persist_message(const Queue& q, const StoredMessage& m, WriteBatch&
 }
 
 void Engine::insert_message(Queue& q, StoredMessage m, WriteBatch& batch) {
-  q.by_visible_at.emplace(m.visible_at, m.seq);
-  q.by_retained_from.emplace(m.retained_from, m.seq);
+  // New messages almost always sort last in every index: hint the end.
+  q.by_visible_at.emplace_hint(q.by_visible_at.end(), m.visible_at, m.seq);
+  q.by_retained_from.emplace_hint(q.by_retained_from.end(), m.retained_from, m.seq);
   persist_message(q, m, batch);
-  q.messages.emplace(m.seq, std::move(m));
+  q.messages.emplace_hint(q.messages.end(), m.seq, std::move(m));
 }
 
 void Engine::set_visible_at(Queue& q, StoredMessage& m, TimeMs at) {

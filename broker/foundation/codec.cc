@@ -109,8 +109,8 @@ std::string random_hex(size_t n) {
 
 std::string uuid4() {
   std::string h = random_hex(16);
-  h[12] = '4';                    // version 4
-  h[16] = "89ab"[h[16] % 4];      // RFC 4122 variant
+  h[12] = '4';                // version 4
+  h[16] = "89ab"[h[16] % 4];  // RFC 4122 variant
   std::string id(36, '-');
   for (int i = 0, j = 0; i < 36; ++i)
     if (i != 8 && i != 13 && i != 18 && i != 23) id[i] = h[j++];

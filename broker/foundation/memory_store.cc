@@ -13,11 +13,17 @@ class MemoryStore final : public Store {
     {
       std::lock_guard lock(mu_);  // guards tables_; never held while calling out
       for (const auto& op : batch.ops()) {
-        auto& table = tables_[op.table];
-        if (op.value)
-          table[op.key] = *op.value;
-        else
-          table.erase(op.key);
+        switch (op.kind) {
+          case WriteBatch::Kind::kPut:
+            tables_[op.table][op.key] = op.value;
+            break;
+          case WriteBatch::Kind::kErase:
+            tables_[op.table].erase(op.key);
+            break;
+          case WriteBatch::Kind::kClearAll:
+            tables_.clear();
+            break;
+        }
       }
     }
     if (done) done(true);
@@ -32,11 +38,6 @@ class MemoryStore final : public Store {
       copy = it->second;
     }
     for (const auto& [k, v] : copy) visit(k, v);
-  }
-
-  void wipe() override {
-    std::lock_guard lock(mu_);
-    tables_.clear();
   }
 
   void close() override {}

@@ -5,11 +5,17 @@
 // store is read only at startup, to rebuild that state. A change is acknowledged to a client
 // only from `commit`'s completion, i.e. after it is durable.
 //
+// The LMDB store makes a batch durable by appending it to a journal (one fdatasync per group
+// of batches), then applies journalled groups to LMDB in large transactions on a second
+// thread; on open, journalled groups LMDB has not yet absorbed are replayed. See
+// store_layout.md.
+//
 // Thread-safety: all methods may be called from any thread. Batches commit in the order
-// `commit` was called. Completions run on the store's writer thread (LMDB) or inline (memory):
-// keep them short and post real work elsewhere.
+// `commit` was called. Completions run through the CompletionRunner given at open (LMDB), or
+// inline (memory).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,18 +31,23 @@ namespace wyvern {
 // bytewise. See store_layout.md for who owns which table.
 class WriteBatch {
  public:
+  enum class Kind : uint8_t { kPut = 1, kErase = 2, kClearAll = 3 };
   struct Op {
+    Kind kind;
     std::string table;
     std::string key;
-    std::optional<std::string> value;  // nullopt: delete the key (absent keys are fine)
+    std::string value;  // kPut only
   };
 
   void put(std::string_view table, std::string key, std::string value) {
-    ops_.push_back({std::string(table), std::move(key), std::move(value)});
+    ops_.push_back({Kind::kPut, std::string(table), std::move(key), std::move(value)});
   }
+  // Deleting an absent key is fine.
   void erase(std::string_view table, std::string key) {
-    ops_.push_back({std::string(table), std::move(key), std::nullopt});
+    ops_.push_back({Kind::kErase, std::string(table), std::move(key), {}});
   }
+  // Empties every table, in order with the batch's other operations (a state reset).
+  void clear_all() { ops_.push_back({Kind::kClearAll, {}, {}, {}}); }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
   const std::vector<Op>& ops() const { return ops_; }
@@ -61,16 +72,18 @@ class Store {
   // Visits every entry of `table` in key order. For startup: REQUIRES no concurrent commit.
   virtual void scan(std::string_view table, const Visitor& visit) = 0;
 
-  // Deletes every entry of every table; durable when it returns. REQUIRES no concurrent commit.
-  virtual void wipe() = 0;
-
   // Finishes pending commits and releases the store. Idempotent.
   virtual void close() = 0;
 };
 
 std::unique_ptr<Store> open_memory_store();
 
+// Runs a group's completions, e.g. by posting them to an executor. Called on the writer thread
+// once per group commit; the default runs them right there.
+using CompletionRunner = std::function<void(std::function<void()>)>;
+
 // Opens (creating if needed) the LMDB environment in directory `dir`.
-Result<std::unique_ptr<Store>> open_lmdb_store(const std::string& dir);
+Result<std::unique_ptr<Store>> open_lmdb_store(const std::string& dir,
+                                               CompletionRunner run_completions = nullptr);
 
 }  // namespace wyvern

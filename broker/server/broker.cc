@@ -43,20 +43,32 @@ std::string header(const Request& req, std::string_view name) {
 
 class BrokerImpl final : public Broker {
  public:
-  BrokerImpl(const Config& config, std::unique_ptr<Store> store)
+  explicit BrokerImpl(const Config& config)
       : config_(config),
         log_rank_(log_rank(config.log_level)),
-        store_(std::move(store)),
         core_(net::make_strand(io_)),
         timers_(core_, clock_),
-        sqs_(queue::make_queue_service({&clock_, store_.get(), &timers_})),
-        started_(std::chrono::steady_clock::now()) {
+        started_(std::chrono::steady_clock::now()) {}
+
+  Result<Ok> open() {
+    if (config_.in_memory) {
+      store_ = open_memory_store();
+    } else {
+      // Commit completions come back to the I/O thread in one hand-off per group commit.
+      auto opened = open_lmdb_store(
+          config_.data_dir.empty() ? default_data_dir() : config_.data_dir,
+          [this](std::function<void()> completions) { net::post(io_, std::move(completions)); });
+      if (!opened) return opened.error();
+      store_ = std::move(opened.value());
+    }
+    sqs_ = queue::make_queue_service({&clock_, store_.get(), &timers_});
     // Recovery runs before any request can arrive; the core strand is idle. Virtual time
     // resumes where it was, so nothing that was due before the restart becomes due later.
     store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {
       if (key == kClockOffsetKey) clock_.advance(std::atoll(std::string(value).c_str()));
     });
     sqs_->recover();
+    return Ok{};
   }
 
   ~BrokerImpl() override {
@@ -64,7 +76,8 @@ class BrokerImpl final : public Broker {
     io_.stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
-    store_->close();
+    sqs_.reset();
+    if (store_) store_->close();
   }
 
   Result<uint16_t> start() override {
@@ -280,13 +293,12 @@ class BrokerImpl final : public Broker {
     if (path == "/_wyvern/reset" && req.method() == http::verb::post) {
       net::post(core_, [this, respond, request_id, version] {
         sqs_->reset();
-        // Wipe after every earlier write has landed, on the store's own ordering.
-        store_->commit(WriteBatch{}, [this, respond, request_id, version](bool) {
-          store_->wipe();
-          // Virtual time only moves forward, reset or not: keep its offset on disk.
-          WriteBatch clock;
-          clock.put(kClockTable, kClockOffsetKey, std::to_string(clock_.offset_ms()));
-          store_->commit(std::move(clock), nullptr);
+        // Empty every table in order with earlier writes; virtual time only moves forward,
+        // reset or not, so its offset is written back.
+        WriteBatch batch;
+        batch.clear_all();
+        batch.put(kClockTable, kClockOffsetKey, std::to_string(clock_.offset_ms()));
+        store_->commit(std::move(batch), [respond, request_id, version](bool) {
           Response res{http::status::ok, version};
           res.set(http::field::content_type, "application/json");
           res.set("x-amzn-RequestId", request_id);
@@ -307,11 +319,11 @@ class BrokerImpl final : public Broker {
 
   Config config_;
   int log_rank_;
-  std::unique_ptr<Store> store_;
-  net::io_context io_;
+  net::io_context io_;  // first: everything below may post to it until destroyed
   net::strand<net::io_context::executor_type> core_;
   SystemClock clock_;
   Timers timers_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<queue::QueueService> sqs_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
@@ -330,15 +342,9 @@ std::string default_data_dir() {
 }
 
 Result<std::unique_ptr<Broker>> open_broker(const Config& config) {
-  std::unique_ptr<Store> store;
-  if (config.in_memory) {
-    store = open_memory_store();
-  } else {
-    auto opened = open_lmdb_store(config.data_dir.empty() ? default_data_dir() : config.data_dir);
-    if (!opened) return opened.error();
-    store = std::move(opened.value());
-  }
-  return std::unique_ptr<Broker>(new BrokerImpl(config, std::move(store)));
+  auto broker = std::make_unique<BrokerImpl>(config);
+  if (auto opened = broker->open(); !opened) return opened.error();
+  return std::unique_ptr<Broker>(std::move(broker));
 }
 
 }  // namespace wyvern::server
