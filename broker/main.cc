@@ -1,6 +1,8 @@
 // wyvern: the broker process. main only parses flags, wires signals and runs the Broker.
+#include <sys/resource.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -64,6 +66,12 @@ int main(int argc, char** argv) {
       std::cerr << "wyvern: unknown option " << arg << "\n" << kUsage;
       return 2;
     }
+  }
+
+  // Every parked long poll holds a connection: allow as many descriptors as the system lets us.
+  if (rlimit files; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
 
   auto broker = wyvern::server::open_broker(config);

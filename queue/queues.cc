@@ -275,6 +275,19 @@ std::optional<Error> Engine::apply_attributes(Queue& q, const StringMap& attrs, 
     }
   }
 
+  // High-throughput FIFO: per-group throughput needs per-group deduplication.
+  auto effective = [&](const char* name) {
+    auto it = attrs.find(name);
+    if (it != attrs.end()) return it->second;
+    auto cur = q.attributes.find(name);
+    return cur == q.attributes.end() ? std::string() : cur->second;
+  };
+  if (q.fifo && effective("FifoThroughputLimit") == "perMessageGroupId" &&
+      effective("DeduplicationScope") != "messageGroup")
+    return Error{ErrorCode::kInvalidParameterValue,
+                 "The perMessageGroupId value is allowed only when the value for "
+                 "DeduplicationScope is messageGroup"};
+
   auto kms = attrs.find("KmsMasterKeyId");
   auto sse = attrs.find("SqsManagedSseEnabled");
   if (kms != attrs.end() && !kms->second.empty() && sse != attrs.end() && sse->second == "true")

@@ -37,10 +37,14 @@ class Broker:
     def start(self):
         args = [BINARY, "--port", "0", "--log-level", "info"] + self.extra_args
         args += ["--data-dir", self.data_dir] if self.data_dir else ["--in-memory"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr goes to a file: a pipe nobody reads would eventually block the broker.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         if "listening on" not in line:
-            raise RuntimeError("broker did not start: %r %s" % (line, self.proc.stderr.read()))
+            self.proc.wait(timeout=10)
+            self.log.seek(0)
+            raise RuntimeError("broker did not start: %r %s" % (line, self.log.read()))
         self.port = int(line.split("http://", 1)[1].split()[0].rsplit(":", 1)[1])
         return self
 
@@ -53,13 +57,21 @@ class Broker:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=20)
+        self._close_files()
         return self.proc.returncode if self.proc else None
+
+    def _close_files(self):
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if getattr(self, "log", None):
+            self.log.close()
 
     def kill(self):
         """kill -9: no chance to flush anything."""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        self._close_files()
 
     def admin(self, path, body=None):
         data = None if body is None else json.dumps(body).encode()

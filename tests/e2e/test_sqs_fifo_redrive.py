@@ -79,6 +79,18 @@ class Fifo(BrokerTestCase):
             {"Id": "1", "MessageBody": "x", "MessageDeduplicationId": "d"}])
         self.assertEqual(code, "InvalidParameterValue")
 
+    def test_high_throughput_mode_deduplicates_per_group(self):
+        code, _, _ = self.error_of(self.sqs.set_queue_attributes, QueueUrl=self.q,
+                                   Attributes={"FifoThroughputLimit": "perMessageGroupId"})
+        self.assertEqual(code, "InvalidParameterValue")
+        self.sqs.set_queue_attributes(QueueUrl=self.q, Attributes={
+            "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})
+        a = self.sqs.send_message(QueueUrl=self.q, MessageBody="same", MessageGroupId="A")
+        b = self.sqs.send_message(QueueUrl=self.q, MessageBody="same", MessageGroupId="B")
+        self.assertNotEqual(a["MessageId"], b["MessageId"])  # same body, other group: not a duplicate
+        again = self.sqs.send_message(QueueUrl=self.q, MessageBody="same", MessageGroupId="A")
+        self.assertEqual(again["MessageId"], a["MessageId"])
+
     def test_an_expired_fifo_receipt_cannot_delete(self):
         self.sqs.send_message(QueueUrl=self.q, MessageBody="x", MessageGroupId="G")
         [msg] = self.receive(VisibilityTimeout=5)
