@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "foundation/caller.h"
 #include "foundation/clock.h"
 #include "foundation/errors.h"
 #include "foundation/store.h"
@@ -28,12 +29,7 @@ namespace wyvern::queue {
 template <typename T>
 using Reply = std::function<void(Result<T>)>;
 
-// Who is asking and how they reached us: used to build queue URLs and ARNs.
-struct Caller {
-  std::string account = "000000000000";
-  std::string region = "us-east-1";
-  std::string endpoint = "http://localhost:4566";  // scheme://host[:port] the client used
-};
+using Caller = ::wyvern::Caller;
 
 struct MessageAttributeValue {
   std::string data_type;  // "String", "Number", "Binary", optionally with ".custom" suffix

@@ -49,6 +49,21 @@ enum class ErrorCode {
   kInvalidAddress,
   kInvalidSecurity,
   kRequestThrottled,
+  // Step Functions.
+  kStateMachineDoesNotExist,
+  kStateMachineAlreadyExists,
+  kStateMachineDeleting,
+  kExecutionDoesNotExist,
+  kExecutionAlreadyExists,
+  kExecutionNotRedrivable,
+  kInvalidArn,
+  kInvalidName,
+  kInvalidDefinition,
+  kInvalidExecutionInput,
+  kInvalidToken,
+  kSfnValidation,
+  kSfnMissingRequiredParameter,
+  kStateMachineTypeNotSupported,
 };
 
 struct ErrorInfo {

@@ -16,7 +16,9 @@
 #include "http_server.h"
 #include "protocol.h"
 #include "queue/queue.h"
+#include "sfn_api.h"
 #include "sqs_api.h"
+#include "stepfn/stepfn.h"
 
 namespace wyvern::server {
 namespace {
@@ -62,12 +64,14 @@ class BrokerImpl final : public Broker {
       store_ = std::move(opened.value());
     }
     sqs_ = queue::make_queue_service({&clock_, store_.get(), &timers_});
+    sfn_ = stepfn::make_step_functions({&clock_, store_.get(), &timers_});
     // Recovery runs before any request can arrive; the core strand is idle. Virtual time
     // resumes where it was, so nothing that was due before the restart becomes due later.
     store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {
       if (key == kClockOffsetKey) clock_.advance(std::atoll(std::string(value).c_str()));
     });
     sqs_->recover();
+    sfn_->recover();
     return Ok{};
   }
 
@@ -76,6 +80,7 @@ class BrokerImpl final : public Broker {
     io_.stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
+    sfn_.reset();
     sqs_.reset();
     if (store_) store_->close();
   }
@@ -157,6 +162,9 @@ class BrokerImpl final : public Broker {
   void handle_json(Request&& req, Respond respond, const std::string& request_id) {
     unsigned version = req.version();
     std::string target = header(req, "X-Amz-Target");
+    if (target.rfind(sfn::kTargetPrefix, 0) == 0)
+      return handle_sfn(std::move(req), std::move(respond), request_id,
+                        target.substr(sfn::kTargetPrefix.size()));
     auto fail = [&](Error e) { respond(json_error(e, sqs::kJsonNamespace, request_id, version)); };
     constexpr std::string_view kPrefix = "AmazonSQS.";
     const sqs::Action* action = nullptr;
@@ -174,6 +182,31 @@ class BrokerImpl final : public Broker {
       if (!r.ok()) return respond(json_error(r.error(), sqs::kJsonNamespace, request_id, version));
       respond(ok_response(r.value().dump(-1, ' ', false, json::error_handler_t::replace),
                           "application/x-amz-json-1.0", request_id, version));
+    });
+  }
+
+  // --- Step Functions (AWS JSON 1.0) -----------------------------------------------------
+  void handle_sfn(Request&& req, Respond respond, const std::string& request_id,
+                  const std::string& action_name) {
+    unsigned version = req.version();
+    auto fail = [&](Error e) {
+      respond(json_error(e, sfn::kJsonNamespace, request_id, version, false));
+    };
+    const sfn::Action* action = sfn::find_action(action_name);
+    if (!action) return fail(Error{ErrorCode::kInvalidAction, ""});
+    json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+    if (input.is_discarded() || !input.is_object())
+      return fail(
+          Error{ErrorCode::kSerialization, "Unable to parse the request body as a JSON object."});
+    auto done = [respond, request_id, version](Result<json> r) {
+      if (!r.ok())
+        return respond(json_error(r.error(), sfn::kJsonNamespace, request_id, version, false));
+      respond(ok_response(r.value().dump(-1, ' ', false, json::error_handler_t::replace),
+                          "application/x-amz-json-1.0", request_id, version));
+    };
+    net::post(core_, [this, action, caller = caller_for(req), input = std::move(input),
+                      done = std::move(done)]() mutable {
+      action->run(*sfn_, caller, input, std::move(done));
     });
   }
 
@@ -293,6 +326,7 @@ class BrokerImpl final : public Broker {
     if (path == "/_wyvern/reset" && req.method() == http::verb::post) {
       net::post(core_, [this, respond, request_id, version] {
         sqs_->reset();
+        sfn_->reset();
         // Empty every table in order with earlier writes; virtual time only moves forward,
         // reset or not, so its offset is written back.
         WriteBatch batch;
@@ -325,6 +359,7 @@ class BrokerImpl final : public Broker {
   Timers timers_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<queue::QueueService> sqs_;
+  std::unique_ptr<stepfn::StepFunctions> sfn_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::chrono::steady_clock::time_point started_;

@@ -108,7 +108,7 @@ Response ok_response(std::string body, std::string_view content_type, const std:
 }
 
 Response json_error(const Error& error, std::string_view json_namespace,
-                    const std::string& request_id, unsigned version) {
+                    const std::string& request_id, unsigned version, bool query_compatible) {
   const ErrorInfo& info = error.info();
   std::string type(info.json_type);
   if (type.find('#') == std::string::npos) type = std::string(json_namespace) + "#" + type;
@@ -116,8 +116,9 @@ Response json_error(const Error& error, std::string_view json_namespace,
   Response res{static_cast<http::status>(info.http_status), version};
   res.set(http::field::content_type, "application/x-amz-json-1.0");
   res.set("x-amzn-RequestId", request_id);
-  res.set("x-amzn-query-error",
-          std::string(info.query_code) + (info.sender_fault ? ";Sender" : ";Receiver"));
+  if (query_compatible)
+    res.set("x-amzn-query-error",
+            std::string(info.query_code) + (info.sender_fault ? ";Sender" : ";Receiver"));
   res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return res;
 }

@@ -30,8 +30,10 @@ std::optional<CredentialScope> credential_scope(const Request& req);
 //   JSON:  {"__type": "<namespace>#<Type>", "message": "..."} + x-amzn-query-error: CODE;Sender
 //   Query: <ErrorResponse xmlns=..><Error><Type>Sender</Type><Code>..</Code><Message>..</Message>
 //          <Detail/></Error><RequestId>..</RequestId></ErrorResponse>
+// `query_compatible`: the service also speaks Query (SQS), so clients look for the
+// x-amzn-query-error header; other JSON services (Step Functions) send no such header.
 Response json_error(const Error& error, std::string_view json_namespace,
-                    const std::string& request_id, unsigned version);
+                    const std::string& request_id, unsigned version, bool query_compatible = true);
 Response query_error(const Error& error, std::string_view xml_namespace,
                      const std::string& request_id, unsigned version);
 

@@ -1,0 +1,355 @@
+#include "definition.h"
+
+#include <map>
+#include <set>
+
+#include "foundation/jsonpath.h"
+#include "intrinsics.h"
+
+namespace wyvern::stepfn {
+namespace {
+
+const std::set<std::string> kTypes = {"Pass",    "Task", "Choice",   "Wait",
+                                      "Succeed", "Fail", "Parallel", "Map"};
+
+// Fields each state type may have (besides Type and Comment).
+const std::map<std::string, std::set<std::string>> kFields = {
+    {"Pass", {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"}},
+    {"Task",
+     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
+      "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
+      "HeartbeatSecondsPath", "Credentials", "Arguments", "Output", "Assign", "QueryLanguage"}},
+    {"Choice", {"InputPath", "OutputPath", "Choices", "Default"}},
+    {"Wait",
+     {"Next", "End", "InputPath", "OutputPath", "Seconds", "Timestamp", "SecondsPath",
+      "TimestampPath"}},
+    {"Succeed", {"InputPath", "OutputPath"}},
+    {"Fail", {"Error", "Cause", "ErrorPath", "CausePath"}},
+    {"Parallel",
+     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
+      "Branches", "Retry", "Catch"}},
+    {"Map",
+     {"Next",
+      "End",
+      "InputPath",
+      "OutputPath",
+      "ResultPath",
+      "Parameters",
+      "ResultSelector",
+      "ItemsPath",
+      "ItemSelector",
+      "Iterator",
+      "ItemProcessor",
+      "MaxConcurrency",
+      "MaxConcurrencyPath",
+      "ToleratedFailureCount",
+      "ToleratedFailurePercentage",
+      "ToleratedFailureCountPath",
+      "ToleratedFailurePercentagePath",
+      "Label",
+      "Retry",
+      "Catch",
+      "ItemReader",
+      "ResultWriter",
+      "ItemBatcher"}},
+};
+
+class Validator {
+ public:
+  std::vector<Diagnostic> out;
+
+  void machine(const json& def, const std::string& at) {
+    if (!def.is_object()) return add("SCHEMA_VALIDATION_FAILED", "Expected an object", at);
+    if (!def.contains("StartAt") || !def["StartAt"].is_string())
+      add("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]",
+          at.empty() ? "/" : at);
+    if (!def.contains("States") || !def["States"].is_object() || def["States"].empty()) {
+      add("SCHEMA_VALIDATION_FAILED", "These fields are required: [States]", at.empty() ? "/" : at);
+      return;
+    }
+    const json& states = def["States"];
+    std::string start = def.value("StartAt", "");
+    if (def.contains("StartAt") && def["StartAt"].is_string() && !states.contains(start))
+      add("MISSING_TRANSITION_TARGET", "State \"" + start + "\" is not found", at + "/StartAt");
+    for (const auto& [name, state] : states.items())
+      this->state(states, name, state, at + "/States/" + name);
+    // Reachability from StartAt.
+    std::set<std::string> seen;
+    std::vector<std::string> todo;
+    if (states.contains(start)) todo.push_back(start);
+    while (!todo.empty()) {
+      std::string s = todo.back();
+      todo.pop_back();
+      if (!seen.insert(s).second) continue;
+      for (const auto& target : transitions(states[s]))
+        if (states.contains(target)) todo.push_back(target);
+    }
+    for (const auto& [name, state] : states.items())
+      if (!seen.count(name))
+        add("UNREACHABLE_STATE", "State \"" + name + "\" is not reachable.",
+            at + "/States/" + name);
+  }
+
+ private:
+  void add(std::string code, std::string message, std::string location) {
+    out.push_back({std::move(code), std::move(message), std::move(location)});
+  }
+
+  static std::vector<std::string> transitions(const json& state) {
+    std::vector<std::string> next;
+    if (!state.is_object()) return next;
+    if (state.contains("Next") && state["Next"].is_string()) next.push_back(state["Next"]);
+    if (state.contains("Default") && state["Default"].is_string()) next.push_back(state["Default"]);
+    if (state.contains("Choices") && state["Choices"].is_array())
+      for (const auto& c : state["Choices"])
+        if (c.is_object() && c.contains("Next") && c["Next"].is_string()) next.push_back(c["Next"]);
+    if (state.contains("Catch") && state["Catch"].is_array())
+      for (const auto& c : state["Catch"])
+        if (c.is_object() && c.contains("Next") && c["Next"].is_string()) next.push_back(c["Next"]);
+    return next;
+  }
+
+  void path_field(const json& state, const char* field, const std::string& at, bool reference) {
+    if (!state.contains(field) || state[field].is_null()) return;
+    const json& v = state[field];
+    auto path = v.is_string() ? jsonpath::parse(v.get<std::string>()) : std::nullopt;
+    if (!path || (reference && !path->definite))
+      add("SCHEMA_VALIDATION_FAILED",
+          std::string("The value for the field '") + field + "' must be a valid " +
+              (reference ? "Reference" : "JSON") + "Path",
+          at + "/" + field);
+  }
+
+  void payload(const json& template_, const std::string& at) {
+    if (template_.is_object()) {
+      for (const auto& [key, value] : template_.items()) {
+        if (key.size() > 2 && key.compare(key.size() - 2, 2, ".$") == 0) {
+          std::string field = key.substr(0, key.size() - 2);
+          if (!value.is_string()) {
+            add("SCHEMA_VALIDATION_FAILED",
+                "The value for the field '" + field +
+                    "' must be a STRING that contains a JSONPath.",
+                at + "/" + key);
+            continue;
+          }
+          std::string text = value.get<std::string>();
+          bool ok = is_intrinsic(text) ? !check_intrinsic(text).has_value()
+                                       : (jsonpath::parse(text).has_value() ||
+                                          jsonpath::parse(text, "$$").has_value());
+          if (!ok)
+            add("SCHEMA_VALIDATION_FAILED",
+                "The value for the field '" + field +
+                    "' must be a valid JSONPath or a valid intrinsic function call",
+                at + "/" + key);
+        } else {
+          payload(value, at + "/" + key);
+        }
+      }
+    } else if (template_.is_array()) {
+      for (size_t i = 0; i < template_.size(); ++i)
+        payload(template_[i], at + "/" + std::to_string(i));
+    }
+  }
+
+  void state(const json& states, const std::string& name, const json& state,
+             const std::string& at) {
+    if (!state.is_object()) return add("SCHEMA_VALIDATION_FAILED", "Expected an object", at);
+    if (name.size() > 80)
+      add("SCHEMA_VALIDATION_FAILED", "State name is too long (80 characters at most)", at);
+    if (!state.contains("Type") || !state["Type"].is_string())
+      return add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Type]", at);
+    std::string type = state["Type"];
+    if (!kTypes.count(type))
+      return add("SCHEMA_VALIDATION_FAILED",
+                 "Value is not a valid enum value (valid values: [Pass, Task, Choice, Wait, "
+                 "Succeed, Fail, Parallel, Map])",
+                 at + "/Type");
+    const auto& allowed = kFields.at(type);
+    for (const auto& [field, value] : state.items())
+      if (field != "Type" && field != "Comment" && !allowed.count(field))
+        add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);
+    bool terminal = type == "Succeed" || type == "Fail" || type == "Choice";
+    if (!terminal) {
+      bool has_next = state.contains("Next"), has_end = state.contains("End");
+      if (has_next == has_end)
+        add("SCHEMA_VALIDATION_FAILED",
+            has_next ? "Only one of these fields may be set: [Next, End]"
+                     : "Exactly one of these fields is required: [Next, End]",
+            at);
+      if (has_end && state["End"] != true)
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field 'End' must be true", at + "/End");
+    }
+    if (state.contains("Next")) {
+      if (!state["Next"].is_string() || !states.contains(state["Next"].get<std::string>()))
+        add("MISSING_TRANSITION_TARGET",
+            "Missing 'Next' target: " + (state["Next"].is_string()
+                                             ? state["Next"].get<std::string>()
+                                             : state["Next"].dump()),
+            at + "/Next");
+    }
+    path_field(state, "InputPath", at, false);
+    path_field(state, "OutputPath", at, false);
+    path_field(state, "ResultPath", at, true);
+    for (const char* p : {"Parameters", "ResultSelector"})
+      if (state.contains(p)) payload(state[p], at + "/" + p);
+    if (type == "Task" && (!state.contains("Resource") || !state["Resource"].is_string()))
+      add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at);
+    if (type == "Choice") choice(states, state, at);
+    if (type == "Wait") {
+      int n = 0;
+      for (const char* f : {"Seconds", "Timestamp", "SecondsPath", "TimestampPath"})
+        n += state.contains(f);
+      if (n != 1)
+        add("SCHEMA_VALIDATION_FAILED",
+            "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, "
+            "TimestampPath]",
+            at);
+      if (state.contains("Seconds") &&
+          (!state["Seconds"].is_number_integer() || state["Seconds"].get<long>() < 0))
+        add("SCHEMA_VALIDATION_FAILED",
+            "The value for the field 'Seconds' must be a non-negative integer", at + "/Seconds");
+      path_field(state, "SecondsPath", at, false);
+      path_field(state, "TimestampPath", at, false);
+    }
+    if (type == "Fail") {
+      for (const char* f : {"Error", "Cause"})
+        if (state.contains(f) && state.contains(std::string(f) + "Path"))
+          add("SCHEMA_VALIDATION_FAILED",
+              std::string("Only one of these fields may be set: [") + f + ", " + f + "Path]", at);
+    }
+    if (type == "Parallel") {
+      if (!state.contains("Branches") || !state["Branches"].is_array() || state["Branches"].empty())
+        add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", at);
+      else
+        for (size_t i = 0; i < state["Branches"].size(); ++i)
+          machine(state["Branches"][i], at + "/Branches[" + std::to_string(i) + "]");
+    }
+    if (type == "Map") {
+      const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
+      if (!state.contains(processor))
+        add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", at);
+      else
+        machine(state[processor], at + "/" + processor);
+      path_field(state, "ItemsPath", at, false);
+    }
+  }
+
+  void choice(const json& states, const json& state, const std::string& at) {
+    if (!state.contains("Choices") || !state["Choices"].is_array() || state["Choices"].empty())
+      return add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", at);
+    for (size_t i = 0; i < state["Choices"].size(); ++i) {
+      const json& rule = state["Choices"][i];
+      std::string where = at + "/Choices/" + std::to_string(i);
+      if (!rule.is_object() || !rule.contains("Next")) {
+        add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", where);
+        continue;
+      }
+      if (!rule["Next"].is_string() || !states.contains(rule["Next"].get<std::string>()))
+        add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + rule["Next"].dump(),
+            where + "/Next");
+      comparison(rule, where, true);
+    }
+    if (state.contains("Default") &&
+        (!state["Default"].is_string() || !states.contains(state["Default"].get<std::string>())))
+      add("MISSING_TRANSITION_TARGET", "Missing 'Default' target: " + state["Default"].dump(),
+          at + "/Default");
+  }
+
+  void comparison(const json& rule, const std::string& at, bool top) {
+    static const std::set<std::string> kOperators = {"And",
+                                                     "Or",
+                                                     "Not",
+                                                     "BooleanEquals",
+                                                     "BooleanEqualsPath",
+                                                     "IsBoolean",
+                                                     "IsNull",
+                                                     "IsNumeric",
+                                                     "IsPresent",
+                                                     "IsString",
+                                                     "IsTimestamp",
+                                                     "NumericEquals",
+                                                     "NumericEqualsPath",
+                                                     "NumericGreaterThan",
+                                                     "NumericGreaterThanPath",
+                                                     "NumericGreaterThanEquals",
+                                                     "NumericGreaterThanEqualsPath",
+                                                     "NumericLessThan",
+                                                     "NumericLessThanPath",
+                                                     "NumericLessThanEquals",
+                                                     "NumericLessThanEqualsPath",
+                                                     "StringEquals",
+                                                     "StringEqualsPath",
+                                                     "StringGreaterThan",
+                                                     "StringGreaterThanPath",
+                                                     "StringGreaterThanEquals",
+                                                     "StringGreaterThanEqualsPath",
+                                                     "StringLessThan",
+                                                     "StringLessThanPath",
+                                                     "StringLessThanEquals",
+                                                     "StringLessThanEqualsPath",
+                                                     "StringMatches",
+                                                     "TimestampEquals",
+                                                     "TimestampEqualsPath",
+                                                     "TimestampGreaterThan",
+                                                     "TimestampGreaterThanPath",
+                                                     "TimestampGreaterThanEquals",
+                                                     "TimestampGreaterThanEqualsPath",
+                                                     "TimestampLessThan",
+                                                     "TimestampLessThanPath",
+                                                     "TimestampLessThanEquals",
+                                                     "TimestampLessThanEqualsPath"};
+    int operators = 0;
+    for (const auto& [field, value] : rule.items()) {
+      if (field == "Next" && top) continue;
+      if (field == "Variable" || field == "Comment") continue;
+      if (!kOperators.count(field)) {
+        add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);
+        continue;
+      }
+      ++operators;
+      if (field == "And" || field == "Or") {
+        if (!value.is_array() || value.empty())
+          add("SCHEMA_VALIDATION_FAILED",
+              "The value for the field '" + field + "' must be a non-empty array",
+              at + "/" + field);
+        else
+          for (size_t i = 0; i < value.size(); ++i)
+            comparison(value[i], at + "/" + field + "/" + std::to_string(i), false);
+      } else if (field == "Not") {
+        comparison(value, at + "/Not", false);
+      } else if (!rule.contains("Variable")) {
+        add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Variable]", at);
+      }
+    }
+    if (operators != 1)
+      add("SCHEMA_VALIDATION_FAILED", "Exactly one comparison operator is required", at);
+    if (rule.contains("Variable") &&
+        (!rule["Variable"].is_string() ||
+         !(jsonpath::parse(rule["Variable"].get<std::string>()) ||
+           jsonpath::parse(rule["Variable"].get<std::string>(), "$$"))))
+      add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Variable' must be a valid JSONPath",
+          at + "/Variable");
+  }
+};
+
+}  // namespace
+
+std::vector<Diagnostic> validate_definition(const std::string& definition) {
+  json def = json::parse(definition, nullptr, false);
+  if (def.is_discarded())
+    return {{"INVALID_JSON_DESCRIPTION", "Definition is not valid JSON", "/"}};
+  Validator v;
+  v.machine(def, "");
+  return v.out;
+}
+
+std::string invalid_definition_message(const std::vector<Diagnostic>& diagnostics) {
+  std::string out = "Invalid State Machine Definition: '";
+  for (size_t i = 0; i < diagnostics.size(); ++i) {
+    if (i) out += ", ";
+    out += diagnostics[i].code + ": " + diagnostics[i].message + " at " + diagnostics[i].location;
+  }
+  return out + "'";
+}
+
+}  // namespace wyvern::stepfn

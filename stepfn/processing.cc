@@ -1,0 +1,253 @@
+#include "processing.h"
+
+#include <cmath>
+#include <ctime>
+#include <functional>
+
+#include "foundation/jsonpath.h"
+#include "intrinsics.h"
+
+namespace wyvern::stepfn {
+namespace {
+
+Outcome read_path(const std::string& text, const json& input, const json& context,
+                  const std::string& field) {
+  bool is_context = text.rfind("$$", 0) == 0;
+  auto path = jsonpath::parse(text, is_context ? "$$" : "$");
+  if (!path) return Outcome::fail("States.Runtime", "Invalid path '" + text + "'");
+  auto value = jsonpath::query(*path, is_context ? context : input);
+  if (!value)
+    return Outcome::fail("States.Runtime", "The JSONPath '" + text + "' specified for the field '" +
+                                               field + "' could not be found in the input '" +
+                                               (is_context ? context : input).dump() + "'");
+  return {std::move(*value), std::nullopt};
+}
+
+bool wildcard_match(const std::string& pattern, const std::string& text) {
+  // '*' matches any run of characters; '\*' is a literal star, '\\' a literal backslash.
+  std::function<bool(size_t, size_t)> match = [&](size_t p, size_t t) -> bool {
+    while (p < pattern.size()) {
+      char c = pattern[p];
+      if (c == '*') {
+        for (size_t k = t; k <= text.size(); ++k)
+          if (match(p + 1, k)) return true;
+        return false;
+      }
+      if (c == '\\' && p + 1 < pattern.size()) c = pattern[++p];
+      if (t >= text.size() || text[t] != c) return false;
+      ++p, ++t;
+    }
+    return t == text.size();
+  };
+  return match(0, 0);
+}
+
+struct Rule {
+  const json& input;
+  const json& context;
+
+  std::optional<json> variable(const json& rule) const {
+    std::string text = rule.value("Variable", "$");
+    bool is_context = text.rfind("$$", 0) == 0;
+    auto path = jsonpath::parse(text, is_context ? "$$" : "$");
+    if (!path) return std::nullopt;
+    return jsonpath::query(*path, is_context ? context : input);
+  }
+
+  // Evaluates a rule; an error when a Path operand or the Variable is missing where AWS fails.
+  Outcome eval(const json& rule) const {
+    if (rule.contains("And") || rule.contains("Or")) {
+      bool is_and = rule.contains("And");
+      for (const auto& sub : rule[is_and ? "And" : "Or"]) {
+        Outcome o = eval(sub);
+        if (o.error) return o;
+        if (o.value.get<bool>() != is_and) return {!is_and, std::nullopt};
+      }
+      return {is_and, std::nullopt};
+    }
+    if (rule.contains("Not")) {
+      Outcome o = eval(rule["Not"]);
+      if (o.error) return o;
+      return {!o.value.get<bool>(), std::nullopt};
+    }
+    auto v = variable(rule);
+    for (const auto& [op, operand] : rule.items()) {
+      if (op == "Variable" || op == "Next" || op == "Comment") continue;
+      if (op == "IsPresent") return {v.has_value() == operand.get<bool>(), std::nullopt};
+      if (!v)
+        return Outcome::fail("States.Runtime", "Invalid path '" + rule.value("Variable", "") +
+                                                   "': The choice state's condition path "
+                                                   "references an undefined value.");
+      if (op.rfind("Is", 0) == 0) {
+        bool is = false;
+        if (op == "IsNull") is = v->is_null();
+        if (op == "IsBoolean") is = v->is_boolean();
+        if (op == "IsNumeric") is = v->is_number();
+        if (op == "IsString") is = v->is_string();
+        if (op == "IsTimestamp") is = v->is_string() && parse_timestamp(*v).has_value();
+        return {is == operand.get<bool>(), std::nullopt};
+      }
+      json other = operand;
+      std::string name = op;
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, "Path") == 0) {
+        name.resize(name.size() - 4);
+        Outcome o = read_path(operand.get<std::string>(), input, context, op);
+        if (o.error) return o;
+        other = o.value;
+      }
+      return {compare(name, *v, other), std::nullopt};
+    }
+    return {false, std::nullopt};
+  }
+
+  static bool compare(const std::string& op, const json& a, const json& b) {
+    auto kind = [&](const char* prefix) { return op.rfind(prefix, 0) == 0; };
+    std::string relation = op;
+    int cmp = 0;
+    if (kind("Boolean")) {
+      return a.is_boolean() && b.is_boolean() && a == b;
+    } else if (kind("Numeric")) {
+      if (!a.is_number() || !b.is_number()) return false;
+      double x = a.get<double>(), y = b.get<double>();
+      cmp = x < y ? -1 : x > y ? 1 : 0;
+      relation = op.substr(7);
+    } else if (op == "StringMatches") {
+      return a.is_string() && b.is_string() &&
+             wildcard_match(b.get<std::string>(), a.get<std::string>());
+    } else if (kind("String")) {
+      if (!a.is_string() || !b.is_string()) return false;
+      int c = a.get<std::string>().compare(b.get<std::string>());
+      cmp = c < 0 ? -1 : c > 0 ? 1 : 0;
+      relation = op.substr(6);
+    } else if (kind("Timestamp")) {
+      if (!a.is_string() || !b.is_string()) return false;
+      auto x = parse_timestamp(a), y = parse_timestamp(b);
+      if (!x || !y) return false;
+      cmp = *x < *y ? -1 : *x > *y ? 1 : 0;
+      relation = op.substr(9);
+    }
+    if (relation == "Equals") return cmp == 0;
+    if (relation == "GreaterThan") return cmp > 0;
+    if (relation == "GreaterThanEquals") return cmp >= 0;
+    if (relation == "LessThan") return cmp < 0;
+    if (relation == "LessThanEquals") return cmp <= 0;
+    return false;
+  }
+};
+
+}  // namespace
+
+Outcome apply_input_path(const json& state, const json& input) {
+  if (!state.contains("InputPath")) return {input, std::nullopt};
+  if (state["InputPath"].is_null()) return {json::object(), std::nullopt};
+  return read_path(state["InputPath"].get<std::string>(), input, json::object(), "InputPath");
+}
+
+Outcome apply_payload(const json& payload, const json& input, const json& context,
+                      const std::string& field) {
+  if (payload.is_array()) {
+    json out = json::array();
+    for (const auto& item : payload) {
+      Outcome o = apply_payload(item, input, context, field);
+      if (o.error) return o;
+      out.push_back(std::move(o.value));
+    }
+    return {std::move(out), std::nullopt};
+  }
+  if (!payload.is_object()) return {payload, std::nullopt};
+  json out = json::object();
+  for (const auto& [key, value] : payload.items()) {
+    if (key.size() > 2 && key.compare(key.size() - 2, 2, ".$") == 0) {
+      std::string name = key.substr(0, key.size() - 2);
+      const std::string text = value.get<std::string>();
+      if (is_intrinsic(text)) {
+        IntrinsicResult r = evaluate_intrinsic(text, input, context);
+        if (!r.value) return Outcome::fail("States.IntrinsicFailure", r.error);
+        out[name] = std::move(*r.value);
+      } else {
+        Outcome o = read_path(text, input, context, key);
+        if (o.error) return o;
+        out[name] = std::move(o.value);
+      }
+    } else {
+      Outcome o = apply_payload(value, input, context, field);
+      if (o.error) return o;
+      out[key] = std::move(o.value);
+    }
+  }
+  return {std::move(out), std::nullopt};
+}
+
+Outcome apply_result_path(const json& state, const json& input, const json& result) {
+  if (!state.contains("ResultPath")) return {result, std::nullopt};
+  if (state["ResultPath"].is_null()) return {input, std::nullopt};
+  std::string text = state["ResultPath"].get<std::string>();
+  auto path = jsonpath::parse(text);
+  auto written = path ? jsonpath::set(*path, input, result) : std::nullopt;
+  if (!written)
+    return Outcome::fail("States.ResultPathMatchFailure",
+                         "Unable to apply ReferencePath " + text + " to input " + input.dump());
+  return {std::move(*written), std::nullopt};
+}
+
+Outcome apply_output_path(const json& state, const json& value) {
+  if (!state.contains("OutputPath")) return {value, std::nullopt};
+  if (state["OutputPath"].is_null()) return {json::object(), std::nullopt};
+  return read_path(state["OutputPath"].get<std::string>(), value, json::object(), "OutputPath");
+}
+
+Outcome choose(const json& state, const json& input, const json& context) {
+  Rule rules{input, context};
+  for (const auto& rule : state["Choices"]) {
+    Outcome o = rules.eval(rule);
+    if (o.error) return o;
+    if (o.value.get<bool>()) return {rule["Next"], std::nullopt};
+  }
+  if (state.contains("Default")) return {state["Default"], std::nullopt};
+  return Outcome::fail("States.NoChoiceMatched",
+                       "No Matches! Choice state did not match any rules.");
+}
+
+std::optional<int64_t> parse_timestamp(const std::string& s) {
+  int y, mo, d, h, mi, sec;
+  if (s.size() < 20) return std::nullopt;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+    return std::nullopt;
+  if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  size_t pos = 19;
+  int64_t millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 3) millis = millis * 10 + (s[pos] - '0');
+      ++digits, ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int k = digits; k < 3; ++k) millis *= 10;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && s[pos] == 'Z') {
+    ++pos;
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+    int oh = std::stoi(s.substr(pos + 1, 2)), om = std::stoi(s.substr(pos + 4, 2));
+    offset_minutes = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  int64_t epoch = static_cast<int64_t>(timegm(&tm));
+  return (epoch - offset_minutes * 60) * 1000 + millis;
+}
+
+}  // namespace wyvern::stepfn
