@@ -33,7 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages for the JSON-protocol end-to-end tests (pinned in tests/e2e/js/package.json).
-if [ -f tests/e2e/js/package.json ] && [ ! -d tests/e2e/js/node_modules/@aws-sdk/client-sqs ]; then
+# npm packages for the JavaScript end-to-end tests (pinned in tests/e2e/js/package.json and
+# its lock file), installed when any of them is missing.
+npm_deps_missing() {
+  node -e 'const p=require(process.argv[1]+"/package.json"); const fs=require("fs");
+    process.exit(Object.keys(p.dependencies||{}).every(d=>fs.existsSync(process.argv[1]+"/node_modules/"+d))?1:0)' "$1"
+}
+if [ -f tests/e2e/js/package.json ] && npm_deps_missing "$PWD/tests/e2e/js"; then
   (cd tests/e2e/js && npm install --no-audit --no-fund --loglevel=error)
 fi

@@ -84,6 +84,7 @@ class Validator {
       for (const auto& target : transitions(states[s]))
         if (states.contains(target)) todo.push_back(target);
     }
+    if (!states.contains(start)) return;  // reported above; reachability would only echo it
     for (const auto& [name, state] : states.items())
       if (!seen.count(name))
         add("UNREACHABLE_STATE", "State \"" + name + "\" is not reachable.",

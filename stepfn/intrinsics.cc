@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "foundation/codec.h"
@@ -238,9 +239,15 @@ class Evaluator {
     if (f == "States.Hash") {
       std::string algorithm = text(a[1], f);
       std::string data = a[0].is_string() ? a[0].get<std::string>() : a[0].dump();
-      if (algorithm == "MD5") return md5_hex(data);
-      if (algorithm == "SHA-256") return sha256_hex(data);
-      throw Failure{"Unsupported hash algorithm " + algorithm + " in " + f};
+      static const std::map<std::string, std::string> kAlgorithms = {{"MD5", "MD5"},
+                                                                     {"SHA-1", "SHA1"},
+                                                                     {"SHA-256", "SHA256"},
+                                                                     {"SHA-384", "SHA384"},
+                                                                     {"SHA-512", "SHA512"}};
+      auto it = kAlgorithms.find(algorithm);
+      auto digest = it == kAlgorithms.end() ? std::nullopt : digest_hex(it->second, data);
+      if (!digest) throw Failure{"Unsupported hash algorithm " + algorithm + " in " + f};
+      return *digest;
     }
     if (f == "States.JsonMerge") {
       if (!a[0].is_object() || !a[1].is_object() || !a[2].is_boolean())

@@ -59,6 +59,12 @@ std::string sha256_hex(std::string_view data) {
   return digest_hex(sha256, data);
 }
 
+std::optional<std::string> digest_hex(const std::string& algorithm, std::string_view data) {
+  DigestContext d(algorithm.c_str());
+  if (!d.md) return std::nullopt;
+  return digest_hex(d, data);
+}
+
 namespace {
 
 // Ids need to be unique and unguessable enough for a local broker, not secret: a per-thread

@@ -11,6 +11,8 @@ namespace wyvern {
 
 std::string md5_hex(std::string_view data);
 std::string sha256_hex(std::string_view data);
+// Any digest OpenSSL knows by `algorithm` ("SHA1", "SHA384", ...); nullopt if it knows none.
+std::optional<std::string> digest_hex(const std::string& algorithm, std::string_view data);
 
 // A random RFC 4122 version-4 UUID in its 36-character text form.
 std::string uuid4();

@@ -96,6 +96,14 @@ class Broker:
         return client
 
 
+def sfn_client(broker):
+    # StartSyncExecution carries AWS's "sync-" host prefix; against a local endpoint the
+    # prefix must be turned off (inject_host_prefix=False), or the SDK would call sync-localhost.
+    cfg = botocore.config.Config(retries={"max_attempts": 1}, read_timeout=40, inject_host_prefix=False)
+    return boto3.client("stepfunctions", endpoint_url=broker.endpoint, region_name=REGION,
+                        aws_access_key_id="test", aws_secret_access_key="test", config=cfg)
+
+
 def protocol():
     return boto3.client("sqs", region_name=REGION, aws_access_key_id="x",
                         aws_secret_access_key="x").meta.service_model.protocol

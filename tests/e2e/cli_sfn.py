@@ -1,0 +1,74 @@
+"""The AWS CLIs against Wyvern's Step Functions: AWS CLI 2.9 (/usr/bin/aws) and the AWS CLI v1
+first on PATH; Step Functions speaks JSON in both."""
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from harness import Broker
+
+CLIS = {"2.9": "/usr/bin/aws", "v1": shutil.which("aws")}
+DEFINITION = json.dumps({"StartAt": "Wait", "States": {
+    "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Done"},
+    "Done": {"Type": "Pass", "Result": {"ok": True}, "End": True}}})
+
+
+class CliMixin:
+    cli = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Broker().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.stop()
+
+    def run_cli(self, *args):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        proc = subprocess.run([CLIS[self.cli], "--endpoint-url", self.broker.endpoint, "--output", "json",
+                               "stepfunctions"] + list(args), capture_output=True, text=True, env=env,
+                              timeout=120)
+        return proc
+
+    def ok(self, *args):
+        proc = self.run_cli(*args)
+        if proc.returncode != 0:
+            self.fail("aws stepfunctions %s failed: %s" % (" ".join(args), proc.stderr[-2000:]))
+        return json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+    def test_create_start_wait_and_read_history(self):
+        name = "cli-" + self.cli.replace(".", "")
+        arn = self.ok("create-state-machine", "--name", name, "--definition", DEFINITION,
+                      "--role-arn", "arn:aws:iam::000000000000:role/x")["stateMachineArn"]
+        run = self.ok("start-execution", "--state-machine-arn", arn, "--input", '{"dragon": 1}')["executionArn"]
+        self.assertEqual(self.ok("describe-execution", "--execution-arn", run)["status"], "RUNNING")
+        self.broker.advance(30)
+        described = self.ok("describe-execution", "--execution-arn", run)
+        self.assertEqual((described["status"], json.loads(described["output"])), ("SUCCEEDED", {"ok": True}))
+        events = self.ok("get-execution-history", "--execution-arn", run)["events"]
+        self.assertEqual(events[-1]["type"], "ExecutionSucceeded")
+        listed = self.ok("list-executions", "--state-machine-arn", arn)["executions"]
+        self.assertEqual([e["executionArn"] for e in listed], [run])
+        proc = self.run_cli("create-state-machine", "--name", name + "-bad", "--role-arn", "r",
+                            "--definition", '{"StartAt": "Nope", "States": {}}')
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("InvalidDefinition", proc.stderr)
+        self.ok("delete-state-machine", "--state-machine-arn", arn)
+        proc = self.run_cli("describe-state-machine", "--state-machine-arn", arn)
+        self.assertIn("StateMachineDoesNotExist", proc.stderr)
+
+
+class AwsCli29(CliMixin, unittest.TestCase):
+    cli = "2.9"
+
+
+class AwsCliV1(CliMixin, unittest.TestCase):
+    cli = "v1"
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,78 @@
+// The AWS SDK for JavaScript v3 against Wyvern's Step Functions (AWS JSON 1.0).
+// StartSyncExecution carries AWS's "sync-" host prefix: disableHostPrefix keeps the SDK on
+// the local endpoint.
+import { after, before, beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  SFNClient, CreateStateMachineCommand, DescribeStateMachineCommand, ListStateMachinesCommand,
+  StartExecutionCommand, DescribeExecutionCommand, GetExecutionHistoryCommand,
+  StartSyncExecutionCommand, StopExecutionCommand, ValidateStateMachineDefinitionCommand,
+  DeleteStateMachineCommand, StateMachineDoesNotExist, InvalidDefinition,
+} from "@aws-sdk/client-sfn";
+import { startBroker, credentials } from "./broker.mjs";
+
+let broker;
+let sfn;
+const role = "arn:aws:iam::000000000000:role/wyvern";
+
+before(async () => {
+  broker = await startBroker();
+  sfn = new SFNClient({ endpoint: broker.endpoint, region: "us-east-1", credentials, maxAttempts: 1,
+    disableHostPrefix: true });
+});
+after(async () => {
+  sfn.destroy();
+  await broker.stop();
+});
+beforeEach(async () => {
+  await broker.admin("reset", {});
+});
+
+const waiting = JSON.stringify({
+  StartAt: "Greet",
+  States: {
+    Greet: { Type: "Pass", Parameters: { "text.$": "States.Format('Hi {}', $.who)" }, Next: "Nap" },
+    Nap: { Type: "Wait", Seconds: 60, Next: "Done" },
+    Done: { Type: "Succeed" },
+  },
+});
+
+test("a Standard execution runs, waits on the virtual clock and records its history", async () => {
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: "js", definition: waiting, roleArn: role }));
+  assert.equal((await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).name, "js");
+  assert.equal((await sfn.send(new ListStateMachinesCommand({}))).stateMachines.length, 1);
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ who: "Saphira" }) }));
+  assert.equal((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status, "RUNNING");
+  await broker.admin("clock/advance", { seconds: 60 });
+  const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  assert.equal(done.status, "SUCCEEDED");
+  assert.deepEqual(JSON.parse(done.output), { text: "Hi Saphira" });
+  assert.ok(done.startDate instanceof Date);
+  const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+  assert.deepEqual(events.map((e) => e.type), [
+    "ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered",
+    "WaitStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"]);
+  await sfn.send(new DeleteStateMachineCommand({ stateMachineArn }));
+  await assert.rejects(sfn.send(new DescribeStateMachineCommand({ stateMachineArn })), StateMachineDoesNotExist);
+});
+
+test("Express machines answer StartSyncExecution; executions can be stopped", async () => {
+  const quick = JSON.stringify({ StartAt: "Echo", States: { Echo: { Type: "Pass", End: true } } });
+  const express = await sfn.send(new CreateStateMachineCommand({ name: "fast", definition: quick, roleArn: role, type: "EXPRESS" }));
+  const sync = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: express.stateMachineArn, input: '{"a":1}' }));
+  assert.equal(sync.status, "SUCCEEDED");
+  assert.deepEqual(JSON.parse(sync.output), { a: 1 });
+  const standard = await sfn.send(new CreateStateMachineCommand({ name: "slow", definition: waiting, roleArn: role }));
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: standard.stateMachineArn, input: '{"who":"x"}' }));
+  await sfn.send(new StopExecutionCommand({ executionArn, error: "Enough" }));
+  assert.equal((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status, "ABORTED");
+});
+
+test("invalid definitions are rejected with AWS's diagnostics", async () => {
+  const bad = JSON.stringify({ StartAt: "A", States: { A: { Type: "Pass", Next: "B" } } });
+  await assert.rejects(sfn.send(new CreateStateMachineCommand({ name: "bad", definition: bad, roleArn: role })), InvalidDefinition);
+  const result = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: bad }));
+  assert.equal(result.result, "FAIL");
+  assert.equal(result.diagnostics[0].code, "MISSING_TRANSITION_TARGET");
+  assert.equal(result.diagnostics[0].location, "/States/A/Next");
+});

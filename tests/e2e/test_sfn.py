@@ -1,0 +1,194 @@
+"""Step Functions through a real boto3 client: state machines, Standard and Express
+executions, their history, the virtual clock for Wait states, validation errors, and
+Standard executions surviving kill -9."""
+import json
+import unittest
+
+from harness import ACCOUNT, Broker, BrokerTestCase, sfn_client, temp_dir
+
+ROLE = "arn:aws:iam::%s:role/wyvern" % ACCOUNT
+
+
+def definition(states, start):
+    return json.dumps({"StartAt": start, "States": states})
+
+
+# The lecture's dragon check, reduced to the states this slice runs.
+SIGHTING = definition({
+    "Tag": {"Type": "Pass", "Parameters": {
+        "summary.$": "States.Format('{} seen near {}', $.dragon, $.place)",
+        "execution.$": "$$.Execution.Name"}, "ResultPath": "$.tag", "Next": "Dangerous?"},
+    "Dangerous?": {"Type": "Choice", "Choices": [
+        {"And": [{"Variable": "$.size", "IsPresent": True},
+                 {"Variable": "$.size", "NumericGreaterThanEquals": 10}], "Next": "Alarm"}],
+        "Default": "Wait for more"},
+    "Wait for more": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Log"},
+    "Log": {"Type": "Pass", "OutputPath": "$.tag", "End": True},
+    "Alarm": {"Type": "Fail", "Error": "DragonTooBig", "CausePath": "$.tag.summary"},
+}, "Tag")
+
+
+class StepFunctionsApi(BrokerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.sfn = sfn_client(self.broker)
+
+    def create(self, name="sightings", definition=SIGHTING, type_=None):
+        kwargs = {"type": type_} if type_ else {}
+        return self.sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE, **kwargs)[
+            "stateMachineArn"]
+
+    def history(self, arn, **kwargs):
+        return self.sfn.get_execution_history(executionArn=arn, **kwargs)["events"]
+
+    def error_of(self, call, *args, **kwargs):
+        try:
+            call(*args, **kwargs)
+        except self.sfn.exceptions.ClientError as e:
+            return e.response["Error"]["Code"], e.response["Error"]["Message"]
+        self.fail("%s succeeded but should have failed" % call.__name__)
+
+    def test_state_machines_are_created_described_listed_updated_and_deleted(self):
+        arn = self.create()
+        self.assertEqual(arn, "arn:aws:states:us-east-1:%s:stateMachine:sightings" % ACCOUNT)
+        described = self.sfn.describe_state_machine(stateMachineArn=arn)
+        self.assertEqual((described["name"], described["type"], described["status"], described["roleArn"]),
+                         ("sightings", "STANDARD", "ACTIVE", ROLE))
+        self.assertEqual(json.loads(described["definition"]), json.loads(SIGHTING))
+        self.assertEqual([m["name"] for m in self.sfn.list_state_machines()["stateMachines"]], ["sightings"])
+        simple = definition({"Only": {"Type": "Succeed"}}, "Only")
+        self.sfn.update_state_machine(stateMachineArn=arn, definition=simple)
+        self.assertEqual(self.sfn.describe_state_machine(stateMachineArn=arn)["definition"], simple)
+        self.sfn.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "dragons"}])
+        self.assertEqual(self.sfn.list_tags_for_resource(resourceArn=arn)["tags"],
+                         [{"key": "team", "value": "dragons"}])
+        self.sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
+        self.assertEqual(self.sfn.list_tags_for_resource(resourceArn=arn)["tags"], [])
+        self.sfn.delete_state_machine(stateMachineArn=arn)
+        code, _ = self.error_of(self.sfn.describe_state_machine, stateMachineArn=arn)
+        self.assertEqual(code, "StateMachineDoesNotExist")
+
+    def test_bad_definitions_and_names_get_aws_errors(self):
+        code, message = self.error_of(self.create, "broken", definition(
+            {"A": {"Type": "Pass", "Next": "Nowhere"}}, "A"))
+        self.assertEqual(code, "InvalidDefinition")
+        self.assertIn("MISSING_TRANSITION_TARGET", message)
+        self.assertIn("/States/A/Next", message)
+        code, _ = self.error_of(self.create, "bad name!", SIGHTING)
+        self.assertEqual(code, "InvalidName")
+        self.create()
+        code, _ = self.error_of(self.create, "sightings", definition({"X": {"Type": "Succeed"}}, "X"))
+        self.assertEqual(code, "StateMachineAlreadyExists")
+        if not hasattr(self.sfn, "validate_state_machine_definition"):
+            return  # boto3 1.26 predates ValidateStateMachineDefinition; the JSON clients cover it
+        result = self.sfn.validate_state_machine_definition(definition=definition(
+            {"A": {"Type": "Pass", "End": True}, "B": {"Type": "Succeed"}}, "A"))
+        self.assertEqual(result["result"], "FAIL")
+        self.assertEqual([(d["code"], d["location"]) for d in result["diagnostics"]],
+                         [("UNREACHABLE_STATE", "/States/B")])
+        self.assertEqual(self.sfn.validate_state_machine_definition(definition=SIGHTING)["result"], "OK")
+        code, _ = self.error_of(self.sfn.describe_execution,
+                                executionArn="arn:aws:states:us-east-1:%s:execution:x:y" % ACCOUNT)
+        self.assertEqual(code, "ExecutionDoesNotExist")
+
+    def test_a_standard_execution_waits_on_the_virtual_clock_and_records_its_history(self):
+        arn = self.create()
+        run = self.sfn.start_execution(stateMachineArn=arn, name="smaug",
+                                       input=json.dumps({"dragon": "Smaug", "place": "Erebor",
+                                                         "size": 3, "wait": 3600}))
+        described = self.sfn.describe_execution(executionArn=run["executionArn"])
+        self.assertEqual(described["status"], "RUNNING")
+        self.broker.advance(3600)
+        described = self.sfn.describe_execution(executionArn=run["executionArn"])
+        self.assertEqual(described["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(described["output"]),
+                         {"summary": "Smaug seen near Erebor", "execution": "smaug"})
+        types = [e["type"] for e in self.history(run["executionArn"])]
+        self.assertEqual(types, ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                 "ChoiceStateEntered", "ChoiceStateExited", "WaitStateEntered",
+                                 "WaitStateExited", "PassStateEntered", "PassStateExited",
+                                 "ExecutionSucceeded"])
+        events = self.history(run["executionArn"], reverseOrder=True, maxResults=2)
+        self.assertEqual([e["type"] for e in events], ["ExecutionSucceeded", "PassStateExited"])
+        first = self.history(run["executionArn"])[0]
+        self.assertEqual((first["id"], first["previousEventId"]), (1, 0))
+        self.assertEqual(json.loads(first["executionStartedEventDetails"]["input"])["dragon"], "Smaug")
+        code, _ = self.error_of(self.sfn.start_execution, stateMachineArn=arn, name="smaug", input="{}")
+        self.assertEqual(code, "ExecutionAlreadyExists")
+
+    def test_a_fail_state_fails_the_execution_with_its_error(self):
+        arn = self.create()
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+            {"dragon": "Glaurung", "place": "Nargothrond", "size": 40}))
+        described = self.sfn.describe_execution(executionArn=run["executionArn"])
+        self.assertEqual((described["status"], described["error"], described["cause"]),
+                         ("FAILED", "DragonTooBig", "Glaurung seen near Nargothrond"))
+        last = self.history(run["executionArn"])[-1]
+        self.assertEqual(last["type"], "ExecutionFailed")
+        self.assertEqual(last["executionFailedEventDetails"]["error"], "DragonTooBig")
+
+    def test_executions_can_be_listed_filtered_and_stopped(self):
+        arn = self.create()
+        parked = self.sfn.start_execution(stateMachineArn=arn, name="parked", input=json.dumps(
+            {"dragon": "a", "place": "b", "wait": 100}))["executionArn"]
+        self.sfn.start_execution(stateMachineArn=arn, name="failed", input=json.dumps(
+            {"dragon": "a", "place": "b", "size": 99}))
+        running = self.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+        self.assertEqual([e["name"] for e in running], ["parked"])
+        self.sfn.stop_execution(executionArn=parked, error="Cancelled", cause="the dragon left")
+        described = self.sfn.describe_execution(executionArn=parked)
+        self.assertEqual((described["status"], described["error"]), ("ABORTED", "Cancelled"))
+        self.assertEqual(self.history(parked)[-1]["type"], "ExecutionAborted")
+        self.broker.advance(100)
+        self.assertEqual(self.sfn.describe_execution(executionArn=parked)["status"], "ABORTED")
+        self.assertEqual(len(self.sfn.list_executions(stateMachineArn=arn)["executions"]), 2)
+        self.assertEqual(self.sfn.describe_state_machine_for_execution(executionArn=parked)["name"],
+                         "sightings")
+
+    def test_express_executions_answer_synchronously(self):
+        arn = self.create("quick", type_="EXPRESS")
+        result = self.sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(
+            {"dragon": "Toothless", "place": "Berk", "size": 1, "wait": 0}))
+        self.assertEqual(result["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(result["output"])["summary"], "Toothless seen near Berk")
+        failed = self.sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(
+            {"dragon": "Smaug", "place": "Erebor", "size": 50}))
+        self.assertEqual((failed["status"], failed["error"]), ("FAILED", "DragonTooBig"))
+        standard = self.create()
+        code, _ = self.error_of(self.sfn.start_sync_execution, stateMachineArn=standard, input="{}")
+        self.assertEqual(code, "StateMachineTypeNotSupported")
+
+    def test_states_not_yet_supported_fail_the_execution_plainly(self):
+        arn = self.create("tasks", definition(
+            {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}}, "T"))
+        run = self.sfn.start_execution(stateMachineArn=arn)
+        described = self.sfn.describe_execution(executionArn=run["executionArn"])
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "States.Runtime"))
+
+
+class StepFunctionsDurability(unittest.TestCase):
+    def test_a_parked_standard_execution_survives_kill_9(self):
+        data, cleanup = temp_dir()
+        broker = Broker(data_dir=data).start()
+        try:
+            sfn = sfn_client(broker)
+            arn = sfn.create_state_machine(name="patient", roleArn=ROLE, definition=SIGHTING)["stateMachineArn"]
+            run = sfn.start_execution(stateMachineArn=arn, name="long-wait", input=json.dumps(
+                {"dragon": "Ancalagon", "place": "Thangorodrim", "wait": 864000}))["executionArn"]
+            broker.kill()
+            broker = Broker(data_dir=data).start()
+            sfn = sfn_client(broker)
+            self.assertEqual(sfn.describe_execution(executionArn=run)["status"], "RUNNING")
+            broker.advance(864000)  # ten days
+            described = sfn.describe_execution(executionArn=run)
+            self.assertEqual(described["status"], "SUCCEEDED")
+            types = [e["type"] for e in sfn.get_execution_history(executionArn=run)["events"]]
+            self.assertEqual(types.count("WaitStateEntered"), 1)  # nothing ran twice
+            self.assertEqual(types[-1], "ExecutionSucceeded")
+        finally:
+            broker.kill()
+            cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
