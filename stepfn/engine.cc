@@ -11,6 +11,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <deque>
+#include <list>
 #include <map>
 
 #include "definition.h"
@@ -24,6 +27,9 @@ namespace {
 constexpr char kMachinesTable[] = "sfn.machines";
 constexpr char kExecutionsTable[] = "sfn.executions";
 constexpr char kHistoryTable[] = "sfn.history";
+constexpr char kActivitiesTable[] = "sfn.activities";
+constexpr TimeMs kActivityPollMs = 60'000;  // GetActivityTask's long poll
+constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
 
 bool valid_name(const std::string& name) {
   if (name.empty() || name.size() > 80) return false;
@@ -55,11 +61,70 @@ struct Run {
   bool entered = false;
   TimeMs wait_until = 0;
   TimeMs state_entered_at = 0;
+  // A Task state's activity task while it is scheduled or running.
+  struct PendingTask {
+    std::string token, activity_arn, input;
+    TimeMs scheduled_at = 0, deadline = 0, heartbeat_deadline = 0;  // 0: none
+    int64_t heartbeat_seconds = 0;
+    bool started = false;
+    std::optional<std::string> output;  // SendTaskSuccess arrived
+    std::optional<StateError> failure;  // SendTaskFailure arrived
+  };
+  std::optional<PendingTask> task;
+  std::vector<int> retries;  // attempts so far, per retrier of the current state
+  TimeMs retry_at = 0;       // parked until this time before retrying
   std::vector<HistoryEvent> history;
   size_t persisted_events = 0;
   Timers::TimerId timer = 0;
   std::vector<Reply<Execution>> on_end;  // StartSyncExecution callers
 };
+
+json task_record(const Run::PendingTask& t) {
+  json doc = {{"token", t.token},
+              {"activity_arn", t.activity_arn},
+              {"input", t.input},
+              {"scheduled_at", t.scheduled_at},
+              {"deadline", t.deadline},
+              {"heartbeat_deadline", t.heartbeat_deadline},
+              {"heartbeat_seconds", t.heartbeat_seconds},
+              {"started", t.started}};
+  if (t.output) doc["output"] = *t.output;
+  if (t.failure) doc["failure"] = {{"error", t.failure->error}, {"cause", t.failure->cause}};
+  return doc;
+}
+
+Run::PendingTask task_from(const json& doc) {
+  Run::PendingTask t;
+  t.token = doc.value("token", "");
+  t.activity_arn = doc.value("activity_arn", "");
+  t.input = doc.value("input", "{}");
+  t.scheduled_at = doc.value("scheduled_at", TimeMs{0});
+  t.deadline = doc.value("deadline", TimeMs{0});
+  t.heartbeat_deadline = doc.value("heartbeat_deadline", TimeMs{0});
+  t.heartbeat_seconds = doc.value("heartbeat_seconds", int64_t{0});
+  t.started = doc.value("started", false);
+  if (doc.contains("output") && doc["output"].is_string())
+    t.output = doc["output"].get<std::string>();
+  if (doc.contains("failure") && doc["failure"].is_object())
+    t.failure = StateError{doc["failure"].value("error", ""), doc["failure"].value("cause", "")};
+  return t;
+}
+
+// Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules:
+// States.ALL covers every error but States.Runtime; States.TaskFailed covers every error but
+// States.Timeout (and States.Runtime).
+bool covers(const json& error_equals, const std::string& error) {
+  if (!error_equals.is_array()) return false;
+  for (const auto& e : error_equals) {
+    if (!e.is_string()) continue;
+    const std::string name = e;
+    if (name == error) return true;
+    if (error == "States.Runtime") continue;
+    if (name == "States.ALL") return true;
+    if (name == "States.TaskFailed" && error != "States.Timeout") return true;
+  }
+  return false;
+}
 
 json run_record(const Run& r) {
   json doc = {{"arn", r.info.arn},
@@ -76,7 +141,10 @@ json run_record(const Run& r) {
               {"entered", r.entered},
               {"wait_until", r.wait_until},
               {"state_entered_at", r.state_entered_at},
-              {"events", r.history.size()}};
+              {"events", r.history.size()},
+              {"retries", r.retries},
+              {"retry_at", r.retry_at}};
+  if (r.task) doc["task"] = task_record(*r.task);
   if (r.info.output) doc["output"] = *r.info.output;
   if (r.info.error) doc["error"] = *r.info.error;
   if (r.info.cause) doc["cause"] = *r.info.cause;
@@ -94,9 +162,18 @@ class Engine final : public StepFunctions {
   explicit Engine(Env env) : env_(env) {}
   ~Engine() override {
     for (auto& [arn, r] : runs_) env_.timers->cancel(r.timer);
+    for (auto& [arn, r] : express_) env_.timers->cancel(r.timer);
+    for (auto& [arn, list] : pollers_)
+      for (auto& p : list) env_.timers->cancel(p.timer);
   }
 
   void recover() override {
+    env_.store->scan(kActivitiesTable, [&](std::string_view key, std::string_view value) {
+      auto doc = json::parse(value, nullptr, false);
+      if (!doc.is_object()) return;
+      activities_[std::string(key)] =
+          Activity{std::string(key), doc.value("name", ""), doc.value("created_at", TimeMs{0})};
+    });
     env_.store->scan(kMachinesTable, [&](std::string_view key, std::string_view value) {
       auto doc = json::parse(value, nullptr, false);
       if (!doc.is_object()) return;
@@ -132,6 +209,9 @@ class Engine final : public StepFunctions {
       r.entered = doc.value("entered", false);
       r.wait_until = doc.value("wait_until", TimeMs{0});
       r.state_entered_at = doc.value("state_entered_at", TimeMs{0});
+      r.retries = doc.value("retries", std::vector<int>{});
+      r.retry_at = doc.value("retry_at", TimeMs{0});
+      if (doc.contains("task") && doc["task"].is_object()) r.task = task_from(doc["task"]);
       runs_[r.info.arn] = std::move(r);
     });
     env_.store->scan(kHistoryTable, [&](std::string_view key, std::string_view value) {
@@ -143,21 +223,40 @@ class Engine final : public StepFunctions {
                      doc["type"], doc["details_key"], doc["details"]};
       it->second.history.push_back(std::move(e));
     });
+    std::vector<Run*> waiting_tasks;
     for (auto& [arn, r] : runs_) {
       r.persisted_events = r.history.size();
       if (r.info.status != "RUNNING") continue;
-      // Resume: a parked Wait re-arms its timer; anything else continues at once.
+      if (r.task) {
+        // A task still out with a worker (or waiting for one) keeps its token; the run
+        // resumes when the worker answers or a deadline passes.
+        tokens_[r.task->token] = arn;
+        if (!r.task->started) waiting_tasks.push_back(&r);
+      }
+      // Resume: advance() re-arms whatever the run waits for (Wait, retry, task deadline).
       std::string key = arn;
-      TimeMs at = r.entered && r.wait_until > 0 ? r.wait_until : env_.clock->now_ms();
-      r.timer = env_.timers->schedule(at, [this, key] { resume(key); });
+      r.timer = env_.timers->schedule(env_.clock->now_ms(), [this, key] { resume(key); });
     }
+    std::sort(waiting_tasks.begin(), waiting_tasks.end(), [](const Run* a, const Run* b) {
+      return a->task->scheduled_at < b->task->scheduled_at;
+    });
+    for (Run* r : waiting_tasks) queued_[r->task->activity_arn].push_back(r->task->token);
   }
 
   void reset() override {
     for (auto& [arn, r] : runs_) env_.timers->cancel(r.timer);
+    for (auto& [arn, list] : pollers_)
+      for (auto& p : list) {
+        env_.timers->cancel(p.timer);
+        p.reply(ActivityTask{});
+      }
     runs_.clear();
     express_.clear();
     machines_.clear();
+    activities_.clear();
+    tokens_.clear();
+    queued_.clear();
+    pollers_.clear();
   }
 
   // --- state machines -------------------------------------------------------------------
@@ -277,6 +376,7 @@ class Engine final : public StepFunctions {
     TimeMs now = env_.clock->now_ms();
     if (r.info.status == "RUNNING") {
       env_.timers->cancel(r.timer);
+      drop_task(r);
       json details = json::object();
       if (error) details["error"] = *error;
       if (cause) details["cause"] = *cause;
@@ -338,6 +438,102 @@ class Engine final : public StepFunctions {
         std::move(reply));
   }
 
+  // --- activities and task tokens -------------------------------------------------------
+  void create_activity(const Caller& caller, const std::string& name,
+                       Reply<Activity> reply) override {
+    if (!valid_name(name))
+      return reply(Error{ErrorCode::kInvalidName, "Invalid Name: '" + name + "'"});
+    std::string arn =
+        "arn:aws:states:" + caller.region + ":" + caller.account + ":activity:" + name;
+    if (auto it = activities_.find(arn); it != activities_.end()) return reply(it->second);
+    Activity a{arn, name, env_.clock->now_ms()};
+    activities_[arn] = a;
+    WriteBatch batch;
+    batch.put(kActivitiesTable, arn, json{{"name", name}, {"created_at", a.created_at}}.dump());
+    commit_then_reply(std::move(batch), std::move(reply), std::move(a));
+  }
+
+  void delete_activity(const Caller&, const std::string& arn, Reply<Ok> reply) override {
+    if (arn.find(":activity:") == std::string::npos)
+      return reply(Error{ErrorCode::kInvalidArn, "Invalid Arn: '" + arn + "'"});
+    WriteBatch batch;
+    if (activities_.erase(arn)) batch.erase(kActivitiesTable, arn);
+    commit_then_reply(std::move(batch), std::move(reply), Ok{});
+  }
+
+  void describe_activity(const Caller&, const std::string& arn, Reply<Activity> reply) override {
+    auto it = activities_.find(arn);
+    if (it == activities_.end())
+      return reply(
+          Error{ErrorCode::kActivityDoesNotExist, "Activity Does Not Exist: '" + arn + "'"});
+    reply(it->second);
+  }
+
+  void list_activities(const Caller& caller, const ListRequest& r,
+                       Reply<Page<Activity>> reply) override {
+    std::vector<Activity> all;
+    std::string prefix = "arn:aws:states:" + caller.region + ":" + caller.account + ":activity:";
+    for (const auto& [arn, a] : activities_)
+      if (arn.rfind(prefix, 0) == 0) all.push_back(a);
+    paginate(
+        std::move(all), r, [](const Activity& a) { return a.arn; }, std::move(reply));
+  }
+
+  void get_activity_task(const Caller&, const std::string& arn, std::optional<std::string> worker,
+                         Reply<ActivityTask> reply) override {
+    if (!activities_.count(arn))
+      return reply(
+          Error{ErrorCode::kActivityDoesNotExist, "Activity Does Not Exist: '" + arn + "'"});
+    auto& queue = queued_[arn];
+    if (!queue.empty()) {
+      std::string token = queue.front();
+      queue.pop_front();
+      return start_task(token, worker.value_or(""), std::move(reply));
+    }
+    uint64_t id = next_poller_id_++;
+    Poller p{id, worker.value_or(""), std::move(reply)};
+    p.timer = env_.timers->schedule(env_.clock->now_ms() + kActivityPollMs, [this, arn, id] {
+      auto& list = pollers_[arn];
+      auto it = std::find_if(list.begin(), list.end(), [&](const Poller& q) { return q.id == id; });
+      if (it == list.end()) return;
+      auto done = std::move(it->reply);
+      list.erase(it);
+      done(ActivityTask{});
+    });
+    pollers_[arn].push_back(std::move(p));
+  }
+
+  void send_task_success(const Caller&, const std::string& token, const std::string& output,
+                         Reply<Ok> reply) override {
+    auto r = task_for(token);
+    if (!r) return reply(r.error());
+    if (json::parse(output, nullptr, false).is_discarded())
+      return reply(Error{ErrorCode::kInvalidOutput, "Invalid Output: '" + output + "'"});
+    (*r)->task->output = output;
+    answer(**r, std::move(reply));
+  }
+
+  void send_task_failure(const Caller&, const std::string& token, std::optional<std::string> error,
+                         std::optional<std::string> cause, Reply<Ok> reply) override {
+    auto r = task_for(token);
+    if (!r) return reply(r.error());
+    (*r)->task->failure = StateError{error.value_or(""), cause.value_or("")};
+    answer(**r, std::move(reply));
+  }
+
+  void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok> reply) override {
+    auto r = task_for(token);
+    if (!r) return reply(r.error());
+    Run& run = **r;
+    if (run.task->heartbeat_seconds > 0) {
+      run.task->heartbeat_deadline = env_.clock->now_ms() + run.task->heartbeat_seconds * 1000;
+      park(run, next_deadline(*run.task));
+    }
+    WriteBatch batch;
+    persist_run(run, batch);
+    commit_then_reply(std::move(batch), std::move(reply), Ok{});
+  }
+
   void tag_resource(const Caller&, const std::string& arn,
                     const std::map<std::string, std::string>& tags, Reply<Ok> reply) override {
     auto it = machines_.find(arn);
@@ -369,6 +565,37 @@ class Engine final : public StepFunctions {
   }
 
  private:
+  struct Poller {
+    uint64_t id;
+    std::string worker;
+    Reply<ActivityTask> reply;
+    Timers::TimerId timer = 0;
+  };
+
+  // The run whose current task `token` names.
+  Result<Run*> task_for(const std::string& token) {
+    auto decoded = base64_decode(token);
+    if (token.empty() || !decoded || decoded->find(":arn:aws:states:") == std::string::npos)
+      return Error{ErrorCode::kInvalidToken, "Invalid Token: '" + token + "'"};
+    auto it = tokens_.find(token);
+    if (it == tokens_.end())
+      return Error{ErrorCode::kTaskDoesNotExist, "Task Does Not Exist: '" + token + "'"};
+    auto run = runs_.find(it->second);
+    if (run == runs_.end() || !run->second.task || run->second.task->token != token)
+      return Error{ErrorCode::kTaskDoesNotExist, "Task Does Not Exist: '" + token + "'"};
+    return &run->second;
+  }
+
+  // A worker's answer moves the run on; it is acknowledged once that step is durable.
+  void answer(Run& r, Reply<Ok> reply) {
+    env_.timers->cancel(r.timer);
+    r.timer = 0;
+    advance(r);
+    WriteBatch batch;
+    persist_run(r, batch);
+    commit_then_reply(std::move(batch), std::move(reply), Ok{});
+  }
+
   Result<StateMachine*> machine(const std::string& arn) {
     if (arn.rfind("arn:aws:states:", 0) != 0 || arn.find(":stateMachine:") == std::string::npos)
       return Error{ErrorCode::kInvalidArn,
@@ -537,6 +764,14 @@ class Engine final : public StepFunctions {
         r.info.error = error.empty() ? std::nullopt : std::optional<std::string>(error);
         r.info.cause = cause.empty() ? std::nullopt : std::optional<std::string>(cause);
         return finish(r, "FAILED", now, "ExecutionFailed", "executionFailedEventDetails", details);
+      } else if (type == "Task") {
+        TaskStep step = task_step(r, st, effective.value, context, now);
+        if (step.parked) return;
+        if (step.error) {
+          if (recover_from(r, st, *step.error, now)) continue;  // caught: on to its Next
+          return;                                               // retrying, or failed
+        }
+        output = std::move(step.output);
       } else {
         return fail(r, StateError{"States.Runtime", "Wyvern does not run " + type +
                                                         " states yet (state '" + r.state + "')."});
@@ -554,7 +789,218 @@ class Engine final : public StepFunctions {
       r.state = next ? *next : st["Next"].get<std::string>();
       r.state_input = std::move(output.value);
       r.entered = false;
+      r.retries.clear();
     }
+  }
+
+  struct TaskStep {
+    bool parked = false;
+    std::optional<StateError> error;
+    Outcome output;
+  };
+
+  // One look at a Task state: schedule its activity task, or take the worker's answer, or
+  // notice a passed deadline. Parks (with a timer) while there is nothing to do yet.
+  TaskStep task_step(Run& r, const json& st, const json& effective, const json& context,
+                     TimeMs now) {
+    const std::string resource = st["Resource"];
+    if (resource.find(":activity:") == std::string::npos)
+      return {
+          false,
+          StateError{"States.Runtime", "Wyvern does not run this Task resource yet: " + resource},
+          {}};
+    if (!r.task) {
+      if (r.retry_at > now) return park(r, r.retry_at);
+      r.retry_at = 0;
+      if (!activities_.count(resource))
+        return {false, StateError{"States.Runtime", "Activity does not exist: " + resource}, {}};
+      Outcome payload = st.contains("Parameters")
+                            ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                            : Outcome{effective, std::nullopt};
+      if (payload.error) return {false, payload.error, {}};
+      int64_t timeout = kDefaultTaskTimeoutSeconds, heartbeat = 0;
+      if (st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer())
+        timeout = st["TimeoutSeconds"].get<int64_t>();
+      if (st.contains("HeartbeatSeconds") && st["HeartbeatSeconds"].is_number_integer())
+        heartbeat = st["HeartbeatSeconds"].get<int64_t>();
+      for (const char* f : {"TimeoutSecondsPath", "HeartbeatSecondsPath"}) {
+        if (!st.contains(f)) continue;
+        Outcome v = apply_payload(json{{"v.$", st[f]}}, effective, context, f);
+        if (v.error) return {false, v.error, {}};
+        if (!v.value["v"].is_number_integer() || v.value["v"].get<int64_t>() <= 0)
+          return {
+              false,
+              StateError{"States.Runtime", std::string("The ") + f +
+                                               " parameter does not reference a positive integer"},
+              {}};
+        (std::string(f) == "TimeoutSecondsPath" ? timeout : heartbeat) =
+            v.value["v"].get<int64_t>();
+      }
+      Run::PendingTask t;
+      t.token = base64_encode(random_hex(24) + ":" + r.info.arn);
+      t.activity_arn = resource;
+      t.input = payload.value.dump();
+      t.scheduled_at = now;
+      t.deadline = now + timeout * 1000;
+      t.heartbeat_seconds = heartbeat;
+      json details = {{"resource", resource},
+                      {"input", t.input},
+                      {"inputDetails", {{"truncated", false}}},
+                      {"timeoutInSeconds", timeout}};
+      if (heartbeat > 0) details["heartbeatInSeconds"] = heartbeat;
+      add_event(r, "ActivityScheduled", "activityScheduledEventDetails", std::move(details));
+      tokens_[t.token] = r.info.arn;
+      queued_[resource].push_back(t.token);
+      r.task = std::move(t);
+      TimeMs deadline = next_deadline(*r.task);
+      hand_out(resource);
+      return park(r, r.task ? next_deadline(*r.task) : deadline);
+    }
+    Run::PendingTask& t = *r.task;
+    if (t.output) {
+      std::string text = *t.output;
+      add_event(r, "ActivitySucceeded", "activitySucceededEventDetails",
+                {{"output", text}, {"outputDetails", {{"truncated", false}}}});
+      drop_task(r);
+      json result = json::parse(text, nullptr, false);
+      Outcome selected = st.contains("ResultSelector") ? apply_payload(st["ResultSelector"], result,
+                                                                       context, "ResultSelector")
+                                                       : Outcome{result, std::nullopt};
+      if (selected.error) return {false, selected.error, {}};
+      Outcome placed = apply_result_path(st, r.state_input, selected.value);
+      if (placed.error) return {false, placed.error, {}};
+      return {false, std::nullopt, apply_output_path(st, placed.value)};
+    }
+    if (t.failure) {
+      StateError e = *t.failure;
+      json details = json::object();
+      if (!e.error.empty()) details["error"] = e.error;
+      if (!e.cause.empty()) details["cause"] = e.cause;
+      add_event(r, "ActivityFailed", "activityFailedEventDetails", std::move(details));
+      drop_task(r);
+      return {false, e, {}};
+    }
+    bool heartbeat_lapsed = t.heartbeat_deadline > 0 && now >= t.heartbeat_deadline;
+    if (heartbeat_lapsed || now >= t.deadline) {
+      std::string error = heartbeat_lapsed ? "States.HeartbeatTimeout" : "States.Timeout";
+      add_event(r, "ActivityTimedOut", "activityTimedOutEventDetails", {{"error", error}});
+      drop_task(r);
+      return {false, StateError{error, ""}, {}};
+    }
+    return park(r, next_deadline(t));
+  }
+
+  static TimeMs next_deadline(const Run::PendingTask& t) {
+    return t.heartbeat_deadline > 0 ? std::min(t.deadline, t.heartbeat_deadline) : t.deadline;
+  }
+
+  TaskStep park(Run& r, TimeMs at) {
+    env_.timers->cancel(r.timer);
+    std::string key = r.info.arn;
+    r.timer = env_.timers->schedule(at, [this, key] { resume(key); });
+    return {true, std::nullopt, {}};
+  }
+
+  // Forgets the run's activity task: its token, and its place in the activity's queue.
+  void drop_task(Run& r) {
+    if (!r.task) return;
+    tokens_.erase(r.task->token);
+    auto& queue = queued_[r.task->activity_arn];
+    queue.erase(std::remove(queue.begin(), queue.end(), r.task->token), queue.end());
+    r.task.reset();
+  }
+
+  // Applies the state's Retry, then its Catch, to `e`. True when a catcher moved the run on
+  // to its Next; false when the run parked for a retry or failed.
+  bool recover_from(Run& r, const json& st, const StateError& e, TimeMs now) {
+    if (st.contains("Retry") && st["Retry"].is_array()) {
+      const json& retriers = st["Retry"];
+      for (size_t i = 0; i < retriers.size(); ++i) {
+        const json& retrier = retriers[i];
+        if (!retrier.is_object() || !covers(retrier.value("ErrorEquals", json::array()), e.error))
+          continue;
+        if (r.retries.size() <= i) r.retries.resize(i + 1, 0);
+        int attempts = r.retries[i];
+        int max_attempts =
+            retrier.contains("MaxAttempts") && retrier["MaxAttempts"].is_number_integer()
+                ? retrier["MaxAttempts"].get<int>()
+                : 3;
+        if (attempts < max_attempts) {
+          double interval =
+              retrier.contains("IntervalSeconds") && retrier["IntervalSeconds"].is_number()
+                  ? retrier["IntervalSeconds"].get<double>()
+                  : 1.0;
+          double rate = retrier.contains("BackoffRate") && retrier["BackoffRate"].is_number()
+                            ? retrier["BackoffRate"].get<double>()
+                            : 2.0;
+          double delay = interval * std::pow(rate, attempts);
+          if (retrier.contains("MaxDelaySeconds") && retrier["MaxDelaySeconds"].is_number())
+            delay = std::min(delay, retrier["MaxDelaySeconds"].get<double>());
+          if (retrier.contains("JitterStrategy") && retrier["JitterStrategy"] == "FULL")
+            delay *= static_cast<double>(std::stoul(random_hex(4), nullptr, 16)) / 4294967296.0;
+          r.retries[i] = attempts + 1;
+          r.retry_at = now + static_cast<TimeMs>(delay * 1000);
+          park(r, r.retry_at);
+          return false;
+        }
+        break;  // the first retrier that matches decides; once spent, Catch may still act
+      }
+    }
+    if (st.contains("Catch") && st["Catch"].is_array()) {
+      for (const json& catcher : st["Catch"]) {
+        if (!catcher.is_object() || !covers(catcher.value("ErrorEquals", json::array()), e.error))
+          continue;
+        json error_output = {{"Error", e.error}, {"Cause", e.cause}};
+        Outcome placed = apply_result_path(catcher, r.state_input, error_output);
+        if (placed.error) {
+          fail(r, *placed.error);
+          return false;
+        }
+        add_event(r, st["Type"].get<std::string>() + "StateExited", "stateExitedEventDetails",
+                  {{"name", r.state},
+                   {"output", placed.value.dump()},
+                   {"outputDetails", {{"truncated", false}}}});
+        r.state = catcher["Next"].get<std::string>();
+        r.state_input = std::move(placed.value);
+        r.entered = false;
+        r.retries.clear();
+        r.retry_at = 0;
+        return true;
+      }
+    }
+    fail(r, e);
+    return false;
+  }
+
+  // Gives queued tasks of `activity` to parked pollers, oldest first on both sides.
+  void hand_out(const std::string& activity) {
+    auto& queue = queued_[activity];
+    auto& waiting = pollers_[activity];
+    while (!queue.empty() && !waiting.empty()) {
+      Poller p = std::move(waiting.front());
+      waiting.pop_front();
+      env_.timers->cancel(p.timer);
+      std::string token = queue.front();
+      queue.pop_front();
+      start_task(token, p.worker, std::move(p.reply));
+    }
+  }
+
+  // A worker takes the task: ActivityStarted, heartbeat clock running, durable, then answered.
+  void start_task(const std::string& token, const std::string& worker, Reply<ActivityTask> reply) {
+    auto arn = tokens_.find(token);
+    auto run = arn == tokens_.end() ? runs_.end() : runs_.find(arn->second);
+    if (run == runs_.end() || !run->second.task) return reply(ActivityTask{});
+    Run& r = run->second;
+    TimeMs now = env_.clock->now_ms();
+    r.task->started = true;
+    if (r.task->heartbeat_seconds > 0)
+      r.task->heartbeat_deadline = now + r.task->heartbeat_seconds * 1000;
+    add_event(r, "ActivityStarted", "activityStartedEventDetails", {{"workerName", worker}});
+    park(r, next_deadline(*r.task));
+    WriteBatch batch;
+    persist_run(r, batch);
+    commit_then_reply(std::move(batch), std::move(reply), ActivityTask{token, r.task->input});
   }
 
   Outcome wait_until(const json& st, const json& input, TimeMs now) {
@@ -661,6 +1107,11 @@ class Engine final : public StepFunctions {
   std::map<std::string, StateMachine> machines_;
   std::map<std::string, Run> runs_;     // Standard executions, durable
   std::map<std::string, Run> express_;  // Express executions while they run
+  std::map<std::string, Activity> activities_;
+  std::map<std::string, std::string> tokens_;              // task token -> execution ARN
+  std::map<std::string, std::deque<std::string>> queued_;  // activity -> tokens not handed out
+  std::map<std::string, std::list<Poller>> pollers_;       // activity -> parked GetActivityTask
+  uint64_t next_poller_id_ = 1;
 };
 
 }  // namespace

@@ -5,8 +5,10 @@
 // Thread-safety: owned by the broker's core strand, like every service; replies may run on
 // any thread and must only hand their result on.
 //
-// Not yet here: Task, Parallel and Map states (an execution that reaches one fails with
-// States.Runtime), activities, task tokens, versions and aliases, redrive.
+// Task states run activities (workers poll GetActivityTask and answer with the task token),
+// with TimeoutSeconds, HeartbeatSeconds, Retry and Catch. Not yet here: other Task resources,
+// Parallel and Map states (an execution that reaches one fails with States.Runtime),
+// versions and aliases, redrive.
 #pragma once
 
 #include <functional>
@@ -72,6 +74,16 @@ struct ListRequest {
   std::optional<std::string> next_token;
 };
 
+struct Activity {
+  std::string arn, name;
+  TimeMs created_at = 0;
+};
+
+// What GetActivityTask hands a worker; both empty when the poll ended with no task.
+struct ActivityTask {
+  std::optional<std::string> token, input;
+};
+
 struct Env {
   const Clock* clock;
   Store* store;
@@ -116,6 +128,20 @@ class StepFunctions {
   virtual void get_execution_history(const Caller&, const std::string& arn, bool reverse_order,
                                      bool include_execution_data, const ListRequest&,
                                      Reply<Page<HistoryEvent>>) = 0;
+  virtual void create_activity(const Caller&, const std::string& name, Reply<Activity>) = 0;
+  virtual void delete_activity(const Caller&, const std::string& arn, Reply<Ok>) = 0;
+  virtual void describe_activity(const Caller&, const std::string& arn, Reply<Activity>) = 0;
+  virtual void list_activities(const Caller&, const ListRequest&, Reply<Page<Activity>>) = 0;
+  // A long poll: parks up to 60 s (virtual) until a task of this activity is scheduled.
+  virtual void get_activity_task(const Caller&, const std::string& arn,
+                                 std::optional<std::string> worker, Reply<ActivityTask>) = 0;
+  virtual void send_task_success(const Caller&, const std::string& token, const std::string& output,
+                                 Reply<Ok>) = 0;
+  virtual void send_task_failure(const Caller&, const std::string& token,
+                                 std::optional<std::string> error, std::optional<std::string> cause,
+                                 Reply<Ok>) = 0;
+  virtual void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok>) = 0;
+
   virtual void tag_resource(const Caller&, const std::string& arn,
                             const std::map<std::string, std::string>& tags, Reply<Ok>) = 0;
   virtual void untag_resource(const Caller&, const std::string& arn,

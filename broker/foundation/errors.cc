@@ -92,6 +92,13 @@ constexpr std::array kCatalogue = {
               "MissingRequiredParameter", 400, true},
     ErrorInfo{ErrorCode::kStateMachineTypeNotSupported, "StateMachineTypeNotSupported",
               "StateMachineTypeNotSupported", 400, true},
+    ErrorInfo{ErrorCode::kActivityDoesNotExist, "ActivityDoesNotExist", "ActivityDoesNotExist",
+              400, true},
+    ErrorInfo{ErrorCode::kActivityAlreadyExists, "ActivityAlreadyExists", "ActivityAlreadyExists",
+              400, true},
+    ErrorInfo{ErrorCode::kTaskDoesNotExist, "TaskDoesNotExist", "TaskDoesNotExist", 400, true},
+    ErrorInfo{ErrorCode::kTaskTimedOut, "TaskTimedOut", "TaskTimedOut", 400, true},
+    ErrorInfo{ErrorCode::kInvalidOutput, "InvalidOutput", "InvalidOutput", 400, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

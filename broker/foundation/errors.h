@@ -64,6 +64,11 @@ enum class ErrorCode {
   kSfnValidation,
   kSfnMissingRequiredParameter,
   kStateMachineTypeNotSupported,
+  kActivityDoesNotExist,
+  kActivityAlreadyExists,
+  kTaskDoesNotExist,
+  kTaskTimedOut,
+  kInvalidOutput,
 };
 
 struct ErrorInfo {

@@ -339,7 +339,96 @@ void list_tags_for_resource(StepFunctions& sfn, const Caller& caller, const json
       }));
 }
 
+json activity_json(const stepfn::Activity& a) {
+  return {{"activityArn", a.arn}, {"name", a.name}, {"creationDate", seconds(a.created_at)}};
+}
+
+void create_activity(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto name = in.required("name");
+  REQUIRE_OK(in);
+  sfn.create_activity(
+      caller, name, reply_with<stepfn::Activity>(std::move(done), [](const auto& a) {
+        return json{{"activityArn", a.arn}, {"creationDate", seconds(a.created_at)}};
+      }));
+}
+
+void delete_activity(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto arn = in.required("activityArn");
+  REQUIRE_OK(in);
+  sfn.delete_activity(caller, arn,
+                      reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+}
+
+void describe_activity(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto arn = in.required("activityArn");
+  REQUIRE_OK(in);
+  sfn.describe_activity(caller, arn, reply_with<stepfn::Activity>(std::move(done), activity_json));
+}
+
+void list_activities(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto paging = in.paging();
+  REQUIRE_OK(in);
+  sfn.list_activities(
+      caller, paging,
+      reply_with<stepfn::Page<stepfn::Activity>>(std::move(done), [](const auto& page) {
+        return page_json(page, "activities", activity_json);
+      }));
+}
+
+void get_activity_task(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto arn = in.required("activityArn");
+  auto worker = in.str("workerName");
+  REQUIRE_OK(in);
+  sfn.get_activity_task(caller, arn, worker,
+                        reply_with<stepfn::ActivityTask>(std::move(done), [](const auto& task) {
+                          json out = json::object();
+                          if (task.token) out["taskToken"] = *task.token;
+                          if (task.input) out["input"] = *task.input;
+                          return out;
+                        }));
+}
+
+void send_task_success(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto token = in.required("taskToken");
+  auto output = in.required("output");
+  REQUIRE_OK(in);
+  sfn.send_task_success(caller, token, output,
+                        reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+}
+
+void send_task_failure(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto token = in.required("taskToken");
+  auto error = in.str("error");
+  auto cause = in.str("cause");
+  REQUIRE_OK(in);
+  sfn.send_task_failure(caller, token, error, cause,
+                        reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+}
+
+void send_task_heartbeat(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
+  Input in(j);
+  auto token = in.required("taskToken");
+  REQUIRE_OK(in);
+  sfn.send_task_heartbeat(
+      caller, token, reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+}
+
 constexpr Action kActions[] = {
+    {"CreateActivity", create_activity},
+    {"DeleteActivity", delete_activity},
+    {"DescribeActivity", describe_activity},
+    {"GetActivityTask", get_activity_task},
+    {"ListActivities", list_activities},
+    {"SendTaskFailure", send_task_failure},
+    {"SendTaskHeartbeat", send_task_heartbeat},
+    {"SendTaskSuccess", send_task_success},
     {"CreateStateMachine", create_state_machine},
     {"DeleteStateMachine", delete_state_machine},
     {"DescribeExecution", describe_execution},
@@ -360,15 +449,7 @@ constexpr Action kActions[] = {
 
 // Step Functions actions Wyvern does not serve yet: they answer NotImplemented (and the
 // README's coverage table lists them), never a fake success.
-constexpr std::string_view kNotYet[] = {"CreateActivity",
-                                        "DeleteActivity",
-                                        "DescribeActivity",
-                                        "ListActivities",
-                                        "GetActivityTask",
-                                        "SendTaskSuccess",
-                                        "SendTaskFailure",
-                                        "SendTaskHeartbeat",
-                                        "RedriveExecution",
+constexpr std::string_view kNotYet[] = {"RedriveExecution",
                                         "TestState",
                                         "PublishStateMachineVersion",
                                         "ListStateMachineVersions",

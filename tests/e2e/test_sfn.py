@@ -158,6 +158,77 @@ class StepFunctionsApi(BrokerTestCase):
         code, _ = self.error_of(self.sfn.start_sync_execution, stateMachineArn=standard, input="{}")
         self.assertEqual(code, "StateMachineTypeNotSupported")
 
+    def review_machine(self, activity, **task):
+        state = {"Type": "Task", "Resource": activity, "Parameters": {"egg.$": "$.egg"},
+                 "ResultPath": "$.verdict", "Next": "Hatch"}
+        state.update(task)
+        states = {"Review": state, "Hatch": {"Type": "Succeed"}}
+        if "Catch" in task:
+            states["Rejected"] = {"Type": "Pass", "End": True}
+        return self.create("review", definition(states, "Review"))
+
+    def test_an_activity_worker_completes_a_task_state(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        self.assertEqual(self.sfn.describe_activity(activityArn=activity)["name"], "inspect-egg")
+        self.assertEqual([a["name"] for a in self.sfn.list_activities()["activities"]], ["inspect-egg"])
+        arn = self.review_machine(activity)
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"egg": "green"}))["executionArn"]
+        task = self.sfn.get_activity_task(activityArn=activity, workerName="keeper")
+        self.assertEqual(json.loads(task["input"]), {"egg": "green"})
+        self.sfn.send_task_heartbeat(taskToken=task["taskToken"])
+        self.sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps({"healthy": True}))
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(described["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(described["output"]), {"egg": "green", "verdict": {"healthy": True}})
+        types = [e["type"] for e in self.history(run)]
+        self.assertEqual(types, ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled",
+                                 "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+                                 "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"])
+        started = [e for e in self.history(run) if e["type"] == "ActivityStarted"][0]
+        self.assertEqual(started["activityStartedEventDetails"]["workerName"], "keeper")
+        code, _ = self.error_of(self.sfn.send_task_success, taskToken=task["taskToken"], output="{}")
+        self.assertEqual(code, "TaskDoesNotExist")
+        code, _ = self.error_of(self.sfn.send_task_success, taskToken="not-a-token", output="{}")
+        self.assertEqual(code, "InvalidToken")
+
+    def test_failures_are_retried_with_backoff_then_caught(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        arn = self.review_machine(
+            activity,
+            Retry=[{"ErrorEquals": ["Cracked"], "IntervalSeconds": 10, "BackoffRate": 3, "MaxAttempts": 2}],
+            Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.problem", "Next": "Rejected"}])
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"egg": "grey"}))["executionArn"]
+        for wait in (10, 30):  # IntervalSeconds, then times BackoffRate
+            task = self.sfn.get_activity_task(activityArn=activity)
+            self.sfn.send_task_failure(taskToken=task["taskToken"], error="Cracked", cause="a hairline")
+            self.broker.advance(wait - 1)
+            types = [e["type"] for e in self.history(run)]
+            self.assertEqual(types[-1], "ActivityFailed")  # still backing off
+            self.broker.advance(1)
+        task = self.sfn.get_activity_task(activityArn=activity)
+        self.sfn.send_task_failure(taskToken=task["taskToken"], error="Cracked", cause="for good")
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(described["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(described["output"])["problem"],
+                         {"Error": "Cracked", "Cause": "for good"})
+        types = [e["type"] for e in self.history(run)]
+        self.assertEqual(types.count("ActivityScheduled"), 3)
+        self.assertEqual(types.count("ActivityFailed"), 3)
+
+    def test_a_silent_worker_times_out_on_its_heartbeat(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        arn = self.review_machine(activity, HeartbeatSeconds=60, TimeoutSeconds=3600)
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"egg": "red"}))["executionArn"]
+        task = self.sfn.get_activity_task(activityArn=activity)
+        self.broker.advance(59)
+        self.sfn.send_task_heartbeat(taskToken=task["taskToken"])
+        self.broker.advance(59)
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], "RUNNING")
+        self.broker.advance(1)
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "States.HeartbeatTimeout"))
+        self.assertIn("ActivityTimedOut", [e["type"] for e in self.history(run)])
+
     def test_states_not_yet_supported_fail_the_execution_plainly(self):
         arn = self.create("tasks", definition(
             {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}}, "T"))
@@ -167,6 +238,36 @@ class StepFunctionsApi(BrokerTestCase):
 
 
 class StepFunctionsDurability(unittest.TestCase):
+    def test_a_task_token_and_a_retry_backoff_survive_kill_9(self):
+        data, cleanup = temp_dir()
+        broker = Broker(data_dir=data).start()
+        try:
+            sfn = sfn_client(broker)
+            activity = sfn.create_activity(name="slow-work")["activityArn"]
+            arn = sfn.create_state_machine(name="work", roleArn=ROLE, definition=definition({
+                "Work": {"Type": "Task", "Resource": activity, "End": True,
+                         "Retry": [{"ErrorEquals": ["Again"], "IntervalSeconds": 3600, "MaxAttempts": 1}]}},
+                "Work"))["stateMachineArn"]
+            token_run = sfn.start_execution(stateMachineArn=arn, name="token")["executionArn"]
+            token = sfn.get_activity_task(activityArn=activity)["taskToken"]
+            retry_run = sfn.start_execution(stateMachineArn=arn, name="retry")["executionArn"]
+            retry_token = sfn.get_activity_task(activityArn=activity)["taskToken"]
+            sfn.send_task_failure(taskToken=retry_token, error="Again")
+            broker.kill()
+            broker = Broker(data_dir=data).start()
+            sfn = sfn_client(broker)
+            sfn.send_task_success(taskToken=token, output='{"done": 1}')
+            self.assertEqual(sfn.describe_execution(executionArn=token_run)["status"], "SUCCEEDED")
+            broker.advance(3600)
+            again = sfn.get_activity_task(activityArn=activity)
+            sfn.send_task_success(taskToken=again["taskToken"], output='{"done": 2}')
+            self.assertEqual(json.loads(sfn.describe_execution(executionArn=retry_run)["output"]), {"done": 2})
+            types = [e["type"] for e in sfn.get_execution_history(executionArn=retry_run)["events"]]
+            self.assertEqual(types.count("ActivityScheduled"), 2)  # the original and one retry
+        finally:
+            broker.kill()
+            cleanup()
+
     def test_a_parked_standard_execution_survives_kill_9(self):
         data, cleanup = temp_dir()
         broker = Broker(data_dir=data).start()
