@@ -184,6 +184,8 @@ class Engine final : public QueueService {
 
   // --- redrive.cc
   bool dead_letter(Queue& q, StoredMessage& m, TimeMs now, WriteBatch& batch);
+  // Serves parked receives on dead-letter queues that moves filled; call after committing.
+  void wake_dead_letter_queues();
   void run_move_task(const std::string& task_id);
 
   // --- recovery.cc
@@ -207,6 +209,8 @@ class Engine final : public QueueService {
   std::map<std::string, MoveTaskState> move_tasks_;  // by task id
   uint64_t last_seq_ = 0;
   uint64_t next_waiter_id_ = 1;
+  std::vector<std::string> dead_letter_wakeups_;  // queue keys
+  bool waking_dead_letter_queues_ = false;
   Timers::TimerId sweep_timer_ = 0;
 };
 

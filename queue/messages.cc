@@ -470,9 +470,11 @@ void Engine::receive_message(const Caller& caller, const std::string& url, Recei
   int wait = r.wait_time_seconds.value_or(queue.receive_wait_seconds);
   if (!messages.empty() || wait == 0) {
     commit_then_reply(std::move(batch), std::move(reply), std::move(messages));
+    wake_dead_letter_queues();
     return;
   }
   if (!batch.empty()) env_.store->commit(std::move(batch), nullptr);  // expiries, dead-letters
+  wake_dead_letter_queues();
 
   uint64_t id = next_waiter_id_++;
   Waiter w{id, caller, std::move(r), std::move(reply)};
@@ -496,6 +498,7 @@ void Engine::finish_waiter(const std::string& queue_key, uint64_t waiter_id) {
   env_.timers->cancel(it->deadline_timer);
   waiters.erase(it);
   commit_then_reply(std::move(batch), std::move(reply), std::move(messages));
+  wake_dead_letter_queues();
 }
 
 void Engine::serve_waiters(Queue& q) {
@@ -514,6 +517,7 @@ void Engine::serve_waiters(Queue& q) {
     commit_then_reply(std::move(batch), std::move(w.reply), std::move(messages));
   }
   arm_wake(q, now);
+  wake_dead_letter_queues();
 }
 
 void Engine::arm_wake(Queue& q, TimeMs now) {

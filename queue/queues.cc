@@ -98,8 +98,9 @@ std::string canonical_redrive(const std::string& value) {
   auto doc = json::parse(value, nullptr, false);
   if (!doc.is_object() || !doc.contains("maxReceiveCount")) return value;
   const auto& count = doc["maxReceiveCount"];
-  int64_t n =
-      count.is_string() ? parse_int(count.get<std::string>()).value_or(0) : count.get<int64_t>();
+  int64_t n = count.is_string()           ? parse_int(count.get<std::string>()).value_or(0)
+              : count.is_number_integer() ? count.get<int64_t>()
+                                          : 0;
   return json{{"deadLetterTargetArn", doc["deadLetterTargetArn"]}, {"maxReceiveCount", n}}.dump();
 }
 
@@ -674,7 +675,7 @@ void Engine::add_permission(const Caller& caller, const std::string& url, const 
   if (!policy.contains("Statement") || !policy["Statement"].is_array())
     policy["Statement"] = json::array();
   for (const auto& s : policy["Statement"])
-    if (s.value("Sid", "") == label)
+    if (s.is_object() && s.contains("Sid") && s["Sid"] == label)
       return reply(Error{ErrorCode::kInvalidParameterValue,
                          "Value " + label +
                              " for parameter Label is invalid. Reason: Already "
@@ -709,7 +710,7 @@ void Engine::remove_permission(const Caller& caller, const std::string& url,
   if (policy.is_object() && policy.contains("Statement") && policy["Statement"].is_array()) {
     auto& statements = policy["Statement"];
     for (auto it = statements.begin(); it != statements.end(); ++it)
-      if (it->is_object() && it->value("Sid", "") == label) {
+      if (it->is_object() && it->contains("Sid") && (*it)["Sid"] == label) {
         statements.erase(it);
         found = true;
         break;

@@ -42,8 +42,21 @@ bool Engine::dead_letter(Queue& q, StoredMessage& m, TimeMs now, WriteBatch& bat
   if (dlq->fifo) moved.retained_from = now;
   erase_message(q, m.seq, batch);
   insert_message(*dlq, std::move(moved), batch);
-  serve_waiters(*dlq);
+  // Its waiters are served only after the caller has queued this batch for commit: a
+  // receive from the dead-letter queue must be ordered after the move that filled it.
+  dead_letter_wakeups_.push_back(dlq->key);
   return true;
+}
+
+void Engine::wake_dead_letter_queues() {
+  if (waking_dead_letter_queues_) return;  // the outer call's loop takes what we add
+  waking_dead_letter_queues_ = true;
+  while (!dead_letter_wakeups_.empty()) {
+    std::string key = std::move(dead_letter_wakeups_.back());
+    dead_letter_wakeups_.pop_back();
+    if (auto it = queues_.find(key); it != queues_.end()) serve_waiters(it->second);
+  }
+  waking_dead_letter_queues_ = false;
 }
 
 void Engine::list_dead_letter_source_queues(const Caller& caller, const std::string& url,

@@ -68,7 +68,9 @@ class Validator {
       return;
     }
     const json& states = def["States"];
-    std::string start = def.value("StartAt", "");
+    std::string start = def.contains("StartAt") && def["StartAt"].is_string()
+                            ? def["StartAt"].get<std::string>()
+                            : std::string();
     if (def.contains("StartAt") && def["StartAt"].is_string() && !states.contains(start))
       add("MISSING_TRANSITION_TARGET", "State \"" + start + "\" is not found", at + "/StartAt");
     for (const auto& [name, state] : states.items())
@@ -205,14 +207,26 @@ class Validator {
             "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, "
             "TimestampPath]",
             at);
+      if (state.contains("Timestamp") && !state["Timestamp"].is_string())
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Timestamp' must be a STRING",
+            at + "/Timestamp");
+      // AWS's largest Wait is 99,999,999 seconds.
       if (state.contains("Seconds") &&
-          (!state["Seconds"].is_number_integer() || state["Seconds"].get<long>() < 0))
+          (!state["Seconds"].is_number_integer() || state["Seconds"].get<long>() < 0 ||
+           state["Seconds"].get<long>() > 99999999))
         add("SCHEMA_VALIDATION_FAILED",
-            "The value for the field 'Seconds' must be a non-negative integer", at + "/Seconds");
+            "The value for the field 'Seconds' must be an integer from 0 to 99999999",
+            at + "/Seconds");
       path_field(state, "SecondsPath", at, false);
       path_field(state, "TimestampPath", at, false);
     }
     if (type == "Fail") {
+      for (const char* f : {"Error", "Cause", "ErrorPath", "CausePath"})
+        if (state.contains(f) && !state[f].is_string())
+          add("SCHEMA_VALIDATION_FAILED",
+              std::string("The value for the field '") + f + "' must be a STRING", at + "/" + f);
+      path_field(state, "ErrorPath", at, false);
+      path_field(state, "CausePath", at, false);
       for (const char* f : {"Error", "Cause"})
         if (state.contains(f) && state.contains(std::string(f) + "Path"))
           add("SCHEMA_VALIDATION_FAILED",
@@ -308,6 +322,32 @@ class Validator {
         continue;
       }
       ++operators;
+      std::string where = at + "/" + field;
+      auto ends_with = [&](const char* suffix) {
+        std::string_view f = field, x = suffix;
+        return f.size() >= x.size() && f.substr(f.size() - x.size()) == x;
+      };
+      if (field.rfind("Is", 0) == 0 && !value.is_boolean())
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field '" + field + "' must be a BOOLEAN",
+            where);
+      else if (ends_with("Path") && !value.is_string())
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field '" + field + "' must be a STRING",
+            where);
+      else if (ends_with("Path") && !(jsonpath::parse(value.get<std::string>()) ||
+                                      jsonpath::parse(value.get<std::string>(), "$$")))
+        add("SCHEMA_VALIDATION_FAILED",
+            "The value for the field '" + field + "' must be a valid JSONPath", where);
+      else if (!ends_with("Path") &&
+               (field.rfind("String", 0) == 0 || field.rfind("Timestamp", 0) == 0) &&
+               !value.is_string())
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field '" + field + "' must be a STRING",
+            where);
+      else if (!ends_with("Path") && field.rfind("Numeric", 0) == 0 && !value.is_number())
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field '" + field + "' must be a NUMBER",
+            where);
+      else if (!ends_with("Path") && field.rfind("Boolean", 0) == 0 && !value.is_boolean())
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field '" + field + "' must be a BOOLEAN",
+            where);
       if (field == "And" || field == "Or") {
         if (!value.is_array() || value.empty())
           add("SCHEMA_VALIDATION_FAILED",

@@ -30,6 +30,13 @@ constexpr char kHistoryTable[] = "sfn.history";
 constexpr char kActivitiesTable[] = "sfn.activities";
 constexpr TimeMs kActivityPollMs = 60'000;  // GetActivityTask's long poll
 constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
+constexpr size_t kMaxHistoryEvents = 25000;  // AWS's quota per execution
+
+// Execution data may hold strings that are not UTF-8 (an intrinsic decoded them): serialise
+// them with replacement characters rather than failing.
+std::string text_of(const json& v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 bool valid_name(const std::string& name) {
   if (name.empty() || name.size() > 80) return false;
@@ -250,6 +257,11 @@ class Engine final : public StepFunctions {
         env_.timers->cancel(p.timer);
         p.reply(ActivityTask{});
       }
+    for (auto& [arn, r] : express_) {
+      env_.timers->cancel(r.timer);
+      for (auto& reply : r.on_end)
+        reply(Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
+    }
     runs_.clear();
     express_.clear();
     machines_.clear();
@@ -507,7 +519,8 @@ class Engine final : public StepFunctions {
                          Reply<Ok> reply) override {
     auto r = task_for(token);
     if (!r) return reply(r.error());
-    if (json::parse(output, nullptr, false).is_discarded())
+    if (!json_nesting_within(output, kMaxJsonNesting) ||
+        json::parse(output, nullptr, false).is_discarded())
       return reply(Error{ErrorCode::kInvalidOutput, "Invalid Output: '" + output + "'"});
     (*r)->task->output = output;
     answer(**r, std::move(reply));
@@ -640,7 +653,9 @@ class Engine final : public StepFunctions {
     std::string exec_name = name.value_or(uuid4());
     if (!valid_name(exec_name))
       return reply(Error{ErrorCode::kInvalidName, "Invalid Name: '" + exec_name + "'"});
-    json parsed_input = json::parse(input.value_or("{}"), nullptr, false);
+    json parsed_input = json_nesting_within(input.value_or("{}"), kMaxJsonNesting)
+                            ? json::parse(input.value_or("{}"), nullptr, false)
+                            : json(json::value_t::discarded);
     if (parsed_input.is_discarded())
       return reply(Error{ErrorCode::kInvalidExecutionInput,
                          "Invalid Execution Input: '" + input.value_or("") + "'"});
@@ -672,11 +687,15 @@ class Engine final : public StepFunctions {
     stored = std::move(run);
     Run& r = stored;
     if (sync) r.on_end.push_back(std::move(reply));
+    Execution started = r.info;  // an Express run that ends at once is erased by advance()
     advance(r);
     if (sync) return;  // answered when it ends
     WriteBatch batch;
-    if (!express) persist_run(r, batch);
-    commit_then_reply(std::move(batch), std::move(reply), r.info);
+    if (!express) {
+      persist_run(r, batch);
+      started = r.info;
+    }
+    commit_then_reply(std::move(batch), std::move(reply), std::move(started));
   }
 
   void resume(const std::string& arn) {
@@ -702,6 +721,10 @@ class Engine final : public StepFunctions {
   void advance(Run& r) {
     const json& states = r.definition["States"];
     while (r.info.status == "RUNNING") {
+      if (r.history.size() >= kMaxHistoryEvents)
+        return fail(r, StateError{"States.Runtime",
+                                  "The execution reached the limit of 25,000 events in its "
+                                  "history."});
       TimeMs now = env_.clock->now_ms();
       const json& st = states[r.state];
       std::string type = st["Type"];
@@ -710,7 +733,7 @@ class Engine final : public StepFunctions {
         r.state_entered_at = now;
         add_event(r, type + "StateEntered", "stateEnteredEventDetails",
                   {{"name", r.state},
-                   {"input", r.state_input.dump()},
+                   {"input", text_of(r.state_input)},
                    {"inputDetails", {{"truncated", false}}}});
       }
       json context = context_object(r);
@@ -755,7 +778,7 @@ class Engine final : public StepFunctions {
           Outcome v = apply_payload(json{{std::string("v.$"), st[f]}}, r.state_input, context, f);
           if (v.error) return fail(r, *v.error);
           std::string text =
-              v.value["v"].is_string() ? v.value["v"].get<std::string>() : v.value["v"].dump();
+              v.value["v"].is_string() ? v.value["v"].get<std::string>() : text_of(v.value["v"]);
           (std::string(f) == "ErrorPath" ? error : cause) = text;
         }
         json details = json::object();
@@ -779,10 +802,10 @@ class Engine final : public StepFunctions {
       if (output.error) return fail(r, *output.error);
       add_event(r, type + "StateExited", "stateExitedEventDetails",
                 {{"name", r.state},
-                 {"output", output.value.dump()},
+                 {"output", text_of(output.value)},
                  {"outputDetails", {{"truncated", false}}}});
       if (type == "Succeed" || (!next && st.value("End", false))) {
-        r.info.output = output.value.dump();
+        r.info.output = text_of(output.value);
         return finish(r, "SUCCEEDED", now, "ExecutionSucceeded", "executionSucceededEventDetails",
                       {{"output", *r.info.output}, {"outputDetails", {{"truncated", false}}}});
       }
@@ -839,7 +862,7 @@ class Engine final : public StepFunctions {
       Run::PendingTask t;
       t.token = base64_encode(random_hex(24) + ":" + r.info.arn);
       t.activity_arn = resource;
-      t.input = payload.value.dump();
+      t.input = text_of(payload.value);
       t.scheduled_at = now;
       t.deadline = now + timeout * 1000;
       t.heartbeat_seconds = heartbeat;
@@ -958,7 +981,7 @@ class Engine final : public StepFunctions {
         }
         add_event(r, st["Type"].get<std::string>() + "StateExited", "stateExitedEventDetails",
                   {{"name", r.state},
-                   {"output", placed.value.dump()},
+                   {"output", text_of(placed.value)},
                    {"outputDetails", {{"truncated", false}}}});
         r.state = catcher["Next"].get<std::string>();
         r.state_input = std::move(placed.value);
@@ -1085,10 +1108,10 @@ class Engine final : public StepFunctions {
   }
 
   void persist_run(Run& r, WriteBatch& batch) {
-    batch.put(kExecutionsTable, r.info.arn, run_record(r).dump());
+    batch.put(kExecutionsTable, r.info.arn, text_of(run_record(r)));
     for (size_t i = r.persisted_events; i < r.history.size(); ++i)
       batch.put(kHistoryTable, history_key(r.info.arn, r.history[i].id),
-                event_record(r.history[i]).dump());
+                text_of(event_record(r.history[i])));
     r.persisted_events = r.history.size();
   }
 

@@ -187,7 +187,8 @@ class Evaluator {
       if (parsed.is_discarded()) throw Failure{"Invalid JSON string passed to " + f};
       return parsed;
     }
-    if (f == "States.JsonToString") return a[0].dump();
+    if (f == "States.JsonToString")
+      return a[0].dump(-1, ' ', false, json::error_handler_t::replace);
     if (f == "States.Array") return json(a);
     if (f == "States.ArrayPartition") {
       const json& arr = array(a[0], f);
@@ -238,7 +239,9 @@ class Evaluator {
     }
     if (f == "States.Hash") {
       std::string algorithm = text(a[1], f);
-      std::string data = a[0].is_string() ? a[0].get<std::string>() : a[0].dump();
+      std::string data = a[0].is_string()
+                             ? a[0].get<std::string>()
+                             : a[0].dump(-1, ' ', false, json::error_handler_t::replace);
       static const std::map<std::string, std::string> kAlgorithms = {{"MD5", "MD5"},
                                                                      {"SHA-1", "SHA1"},
                                                                      {"SHA-256", "SHA256"},

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ctime>
 #include <functional>
+#include <vector>
 
 #include "foundation/jsonpath.h"
 #include "intrinsics.h"
@@ -23,23 +24,33 @@ Outcome read_path(const std::string& text, const json& input, const json& contex
   return {std::move(*value), std::nullopt};
 }
 
+// StringMatches: '*' matches any run of characters; '\*' is a literal star and '\\' a
+// literal backslash. Greedy with one backtrack point, so it runs in O(pattern x text).
 bool wildcard_match(const std::string& pattern, const std::string& text) {
-  // '*' matches any run of characters; '\*' is a literal star, '\\' a literal backslash.
-  std::function<bool(size_t, size_t)> match = [&](size_t p, size_t t) -> bool {
-    while (p < pattern.size()) {
-      char c = pattern[p];
-      if (c == '*') {
-        for (size_t k = t; k <= text.size(); ++k)
-          if (match(p + 1, k)) return true;
-        return false;
-      }
-      if (c == '\\' && p + 1 < pattern.size()) c = pattern[++p];
-      if (t >= text.size() || text[t] != c) return false;
-      ++p, ++t;
+  // Tokens: (character, is_star).
+  std::vector<std::pair<char, bool>> p;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size())
+      p.emplace_back(pattern[++i], false);
+    else
+      p.emplace_back(pattern[i], pattern[i] == '*');
+  }
+  size_t pi = 0, ti = 0, star = std::string::npos, mark = 0;
+  while (ti < text.size()) {
+    if (pi < p.size() && !p[pi].second && p[pi].first == text[ti]) {
+      ++pi, ++ti;
+    } else if (pi < p.size() && p[pi].second) {
+      star = pi++;
+      mark = ti;
+    } else if (star != std::string::npos) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
     }
-    return t == text.size();
-  };
-  return match(0, 0);
+  }
+  while (pi < p.size() && p[pi].second) ++pi;
+  return pi == p.size();
 }
 
 struct Rule {
@@ -230,7 +241,11 @@ std::optional<int64_t> parse_timestamp(const std::string& s) {
   int offset_minutes = 0;
   if (pos < s.size() && s[pos] == 'Z') {
     ++pos;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(s[pos + 1])) &&
+             std::isdigit(static_cast<unsigned char>(s[pos + 2])) &&
+             std::isdigit(static_cast<unsigned char>(s[pos + 4])) &&
+             std::isdigit(static_cast<unsigned char>(s[pos + 5]))) {
     int oh = std::stoi(s.substr(pos + 1, 2)), om = std::stoi(s.substr(pos + 4, 2));
     offset_minutes = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
     pos += 6;

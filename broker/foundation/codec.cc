@@ -189,6 +189,27 @@ void put_u32_be(std::string& out, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out += char((v >> s) & 255);
 }
 
+bool json_nesting_within(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
 std::string iso8601_ms(int64_t epoch_ms) {
   std::time_t secs = epoch_ms / 1000;
   std::tm tm{};

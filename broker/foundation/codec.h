@@ -28,6 +28,11 @@ void put_u64_be(std::string& out, uint64_t v);
 uint64_t get_u64_be(std::string_view in);  // REQUIRES: in.size() >= 8
 void put_u32_be(std::string& out, uint32_t v);
 
+// False when JSON `text` nests arrays and objects deeper than `max_depth` (checked without
+// recursion, before a parser that copies or prints recursively ever sees it).
+bool json_nesting_within(std::string_view text, size_t max_depth);
+inline constexpr size_t kMaxJsonNesting = 256;
+
 // ISO-8601 UTC with milliseconds, e.g. "2026-11-28T13:00:00.000Z".
 std::string iso8601_ms(int64_t epoch_ms);
 

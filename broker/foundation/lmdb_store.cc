@@ -103,6 +103,7 @@ class LmdbStore final : public Store {
       return Error{ErrorCode::kInternalFailure,
                    "cannot open store in " + dir + ": " + mdb_strerror(rc)};
     }
+    max_key_ = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
     journal_ = ::open((dir + "/journal.wal").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (journal_ < 0) return Error{ErrorCode::kInternalFailure, "cannot open journal in " + dir};
     if (auto replayed = replay_journal(); !replayed) return replayed.error();
@@ -112,6 +113,13 @@ class LmdbStore final : public Store {
   }
 
   void commit(WriteBatch batch, Done done) override {
+    // Refuse up front what LMDB could never hold, so that the journal only ever records
+    // batches the checkpointer can apply.
+    for (const auto& op : batch.ops())
+      if (op.key.size() > max_key_ || op.key.empty() != (op.kind == WriteBatch::Kind::kClearAll)) {
+        if (done) done(false);
+        return;
+      }
     {
       std::lock_guard lock(queue_mu_);
       if (!closing_) {
@@ -447,6 +455,7 @@ class LmdbStore final : public Store {
 
   CompletionRunner run_completions_;
   MDB_env* env_ = nullptr;
+  size_t max_key_ = 511;
   int journal_ = -1;
   off_t journal_end_ = 0;              // writer thread: where the next record goes
   off_t journal_allocated_ = 0;        // writer thread: bytes of the file already written

@@ -1,5 +1,6 @@
 #include "timers.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 namespace wyvern {
@@ -42,8 +43,11 @@ void Timers::arm() {
   }
   TimeMs at = by_deadline_.begin()->first;
   armed_for_ = at;
-  TimeMs wait = at - clock_.now_ms();
-  timer_.expires_after(std::chrono::milliseconds(wait > 0 ? wait : 0));
+  // Far deadlines are re-checked daily: the wait stays within what the steady clock can
+  // represent, and a clock advance re-arms anyway.
+  constexpr TimeMs kLongestWait = 24 * 3600 * 1000;
+  TimeMs wait = std::clamp<TimeMs>(at - clock_.now_ms(), 0, kLongestWait);
+  timer_.expires_after(std::chrono::milliseconds(wait));
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // cancelled: a newer arm() owns the timer
     on_fire();

@@ -1,5 +1,6 @@
 #include "broker.h"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +37,13 @@ int log_rank(const std::string& level) {
   if (level == "warn") return 1;
   if (level == "debug") return 3;
   return 2;
+}
+
+bool valid_region(const std::string& region) {
+  return !region.empty() && region.size() <= 32 &&
+         std::all_of(region.begin(), region.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
 }
 
 std::string header(const Request& req, std::string_view name) {
@@ -129,7 +137,8 @@ class BrokerImpl final : public Broker {
 
   queue::Caller caller_for(const Request& req) {
     queue::Caller caller;
-    if (auto scope = credential_scope(req); scope && !scope->region.empty())
+    // The region names keys in the store: take it only when it looks like a region.
+    if (auto scope = credential_scope(req); scope && valid_region(scope->region))
       caller.region = scope->region;
     std::string host = header(req, "Host");
     if (host.empty()) host = config_.host + ":" + std::to_string(http_->port());
@@ -171,6 +180,8 @@ class BrokerImpl final : public Broker {
     if (target.rfind(kPrefix, 0) == 0)
       action = sqs::find_action(std::string_view(target).substr(kPrefix.size()));
     if (!action) return fail(Error{ErrorCode::kInvalidAction, ""});
+    if (!json_nesting_within(req.body(), kMaxJsonNesting))
+      return fail(Error{ErrorCode::kSerialization, "The request body nests too deeply."});
     json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
     if (input.is_discarded() || !input.is_object())
       return fail(Error{ErrorCode::kSerialization,
@@ -194,6 +205,8 @@ class BrokerImpl final : public Broker {
     };
     const sfn::Action* action = sfn::find_action(action_name);
     if (!action) return fail(Error{ErrorCode::kInvalidAction, ""});
+    if (!json_nesting_within(req.body(), kMaxJsonNesting))
+      return fail(Error{ErrorCode::kSerialization, "The request body nests too deeply."});
     json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
     if (input.is_discarded() || !input.is_object())
       return fail(
@@ -227,6 +240,10 @@ class BrokerImpl final : public Broker {
     std::string action_name;
     std::vector<std::pair<std::string, std::string>> members;
     for (auto& [k, v] : *params) {
+      // No SQS parameter nests deeper than Entry.N.MessageAttribute.N.Value.Field.
+      if (std::count(k.begin(), k.end(), '.') > 8)
+        return fail(Error{ErrorCode::kMalformedQueryString,
+                          "The parameter " + k.substr(0, 64) + "... nests too deeply."});
       if (k == "Action")
         action_name = v;
       else if (k != "Version")
@@ -305,9 +322,14 @@ class BrokerImpl final : public Broker {
         ms = body["seconds"].get<double>() * 1000;
       if (body.is_object() && body.contains("milliseconds") && body["milliseconds"].is_number())
         ms = body["milliseconds"].get<double>();
-      if (auto q = target.find("seconds="); q != std::string_view::npos)
-        ms = std::atof(std::string(target.substr(q + 8)).c_str()) * 1000;
-      if (ms < 0)
+      if (auto q = target.find('?'); q != std::string_view::npos)
+        if (auto params = parse_form(target.substr(q + 1)))
+          for (const auto& [k, v] : *params) {
+            if (k == "seconds") ms = std::atof(v.c_str()) * 1000;
+            if (k == "milliseconds") ms = std::atof(v.c_str());
+          }
+      constexpr double kLongest = 100.0 * 365 * 24 * 3600 * 1000;  // a century
+      if (!(ms >= 0 && ms <= kLongest))                            // also false for NaN
         return reply(http::status::bad_request,
                      {{"error", "give a non-negative {\"seconds\": N} or {\"milliseconds\": N}"}});
       TimeMs offset = clock_.advance(static_cast<TimeMs>(ms));

@@ -57,9 +57,14 @@ class Input {
       bad(name, "must be a list");
       return out;
     }
-    for (const auto& t : j_[name])
-      if (t.is_object() && t.contains("key") && t["key"].is_string())
-        out[t["key"]] = t.value("value", "");
+    for (const auto& t : j_[name]) {
+      if (!t.is_object() || !t.contains("key") || !t["key"].is_string() ||
+          (t.contains("value") && !t["value"].is_string())) {
+        bad(name, "must be a list of {key, value} strings");
+        return {};
+      }
+      out[t["key"].get<std::string>()] = t.contains("value") ? t["value"].get<std::string>() : "";
+    }
     return out;
   }
   std::vector<std::string> strings(const char* name) {

@@ -3,6 +3,8 @@ executions, their history, the virtual clock for Wait states, validation errors,
 Standard executions surviving kill -9."""
 import json
 import unittest
+import urllib.error
+import urllib.request
 
 from harness import ACCOUNT, Broker, BrokerTestCase, sfn_client, temp_dir
 
@@ -293,3 +295,73 @@ class StepFunctionsDurability(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StepFunctionsRobustness(BrokerTestCase):
+    """Regressions: inputs that once could crash or stall the broker."""
+
+    def setUp(self):
+        super().setUp()
+        self.sfn = sfn_client(self.broker)
+
+    def status_of(self, states, start, input_="{}", type_=None):
+        kwargs = {"type": type_} if type_ else {}
+        arn = self.sfn.create_state_machine(name="m", roleArn=ROLE, definition=definition(states, start),
+                                            **kwargs)["stateMachineArn"]
+        run = self.sfn.start_execution(stateMachineArn=arn, input=input_)
+        return arn, run
+
+    def test_an_express_execution_that_ends_at_once_is_answered(self):
+        _, run = self.status_of({"P": {"Type": "Pass", "End": True}}, "P", type_="EXPRESS")
+        self.assertIn(":express:", run["executionArn"])
+
+    def test_an_endless_loop_fails_at_the_history_limit(self):
+        arn, run = self.status_of({
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "C"}],
+                  "Default": "A"},
+            "C": {"Type": "Succeed"}}, "A")
+        described = self.sfn.describe_execution(executionArn=run["executionArn"])
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "States.Runtime"))
+
+    def test_a_pathological_wildcard_does_not_stall(self):
+        _, run = self.status_of({
+            "M": {"Type": "Choice", "Choices": [
+                {"Variable": "$.s", "StringMatches": "*a*a*a*a*a*a*a*a*a*a*a*b", "Next": "Y"}], "Default": "N"},
+            "Y": {"Type": "Succeed"}, "N": {"Type": "Succeed"}}, "M", json.dumps({"s": "a" * 5000}))
+        history = self.sfn.get_execution_history(executionArn=run["executionArn"])["events"]
+        self.assertEqual(history[-1]["type"], "ExecutionSucceeded")
+
+    def test_ill_typed_definition_fields_are_rejected_not_run(self):
+        for states in [{"A": {"Type": "Fail", "Error": 5}},
+                       {"A": {"Type": "Wait", "Timestamp": 5, "End": True}},
+                       {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": 1, "Next": "B"}]},
+                        "B": {"Type": "Succeed"}},
+                       {"A": {"Type": "Wait", "Seconds": 100000000, "End": True}}]:
+            with self.assertRaises(self.sfn.exceptions.InvalidDefinition):
+                self.sfn.create_state_machine(name="bad", roleArn=ROLE, definition=definition(states, "A"))
+        if hasattr(self.sfn, "validate_state_machine_definition"):
+            result = self.sfn.validate_state_machine_definition(definition='{"StartAt": 1, "States": {}}')
+            self.assertEqual(result["result"], "FAIL")
+
+    def raw(self, action, body):
+        req = urllib.request.Request(self.broker.endpoint + "/", data=json.dumps(body).encode(), method="POST",
+                                     headers={"X-Amz-Target": "AWSStepFunctions." + action,
+                                              "Content-Type": "application/x-amz-json-1.0"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as res:
+                return res.status, json.loads(res.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_bad_tags_and_deep_input_are_refused(self):
+        arn = self.sfn.create_state_machine(name="deep", roleArn=ROLE, definition=definition(
+            {"A": {"Type": "Succeed"}}, "A"))["stateMachineArn"]
+        status, body = self.raw("TagResource", {"resourceArn": arn, "tags": [{"key": "k", "value": 1}]})
+        self.assertEqual(status, 400)
+        self.assertTrue(body["__type"].endswith("SerializationException"))
+        with self.assertRaises(self.sfn.exceptions.InvalidExecutionInput):
+            self.sfn.start_execution(stateMachineArn=arn, input="[" * 1000 + "]" * 1000)
+        status, body = self.raw("ListStateMachines", {"x": json.loads("[" * 300 + "]" * 300)})
+        self.assertEqual(status, 400)
+        self.assertEqual(self.broker.admin("health")["status"], "ok")

@@ -157,6 +157,28 @@ class BadInput(BrokerTestCase):
         status, _, text = self.request("GET", "/000000000000/q")
         self.assertEqual((status, text), (404, "<UnknownOperationException/>"))
 
+    def test_hostile_values_are_refused_without_harm(self):
+        # A region that is no region is ignored, never used as a store key.
+        status, _, _ = self.request("POST", "/", json.dumps({"QueueName": "r"}), {
+            "X-Amz-Target": "AmazonSQS.CreateQueue", "Content-Type": JSON_TYPE,
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AK/20260101/" + "x" * 600 + "/sqs/aws4_request"})
+        self.assertEqual(status, 200)
+        self.sqs.get_queue_url(QueueName="r")  # created in the default region
+        # A Policy whose statements are not objects, then AddPermission.
+        self.sqs.set_queue_attributes(QueueUrl=self.q, Attributes={"Policy": '{"Statement": ["x", {"Sid": 1}]}'})
+        self.sqs.add_permission(QueueUrl=self.q, Label="ok", AWSAccountIds=["111122223333"],
+                                Actions=["SendMessage"])
+        # An existing queue asked again with a malformed RedrivePolicy.
+        code, _, _ = self.error_of(self.sqs.create_queue, QueueName="q",
+                                   Attributes={"RedrivePolicy": '{"maxReceiveCount": null}'})
+        self.assertEqual(code, "QueueAlreadyExists")
+        # Deep JSON and deep Query keys.
+        status, _, _ = self.json_call("AmazonSQS.ListQueues", "[" * 5000 + "]" * 5000)
+        self.assertEqual(status, 400)
+        status, _, _ = self.query_call("Action=ListQueues&" + ".".join(["a"] * 5000) + "=1")
+        self.assertEqual(status, 404)
+        self.assert_still_serving()
+
     def test_every_response_carries_a_request_id(self):
         _, headers, _ = self.json_call("AmazonSQS.ListQueues", {})
         self.assertRegex(headers["x-amzn-requestid"], r"^[0-9a-f-]{36}$")
