@@ -67,6 +67,12 @@ class Validator {
       add("SCHEMA_VALIDATION_FAILED", "These fields are required: [States]", at.empty() ? "/" : at);
       return;
     }
+    if (def.contains("TimeoutSeconds") &&
+        (!def["TimeoutSeconds"].is_number_integer() || def["TimeoutSeconds"].get<long>() <= 0 ||
+         def["TimeoutSeconds"].get<long>() > 99999999))
+      add("SCHEMA_VALIDATION_FAILED",
+          "The value for the field 'TimeoutSeconds' must be an integer from 1 to 99999999",
+          at + "/TimeoutSeconds");
     const json& states = def["States"];
     std::string start = def.contains("StartAt") && def["StartAt"].is_string()
                             ? def["StartAt"].get<std::string>()

@@ -83,6 +83,7 @@ struct Run {
   std::vector<HistoryEvent> history;
   size_t persisted_events = 0;
   Timers::TimerId timer = 0;
+  Timers::TimerId deadline_timer = 0;    // the execution's own TimeoutSeconds
   std::vector<Reply<Execution>> on_end;  // StartSyncExecution callers
 };
 
@@ -168,8 +169,11 @@ class Engine final : public StepFunctions {
  public:
   explicit Engine(Env env) : env_(env) {}
   ~Engine() override {
-    for (auto& [arn, r] : runs_) env_.timers->cancel(r.timer);
-    for (auto& [arn, r] : express_) env_.timers->cancel(r.timer);
+    for (auto* runs : {&runs_, &express_})
+      for (auto& [arn, r] : *runs) {
+        env_.timers->cancel(r.timer);
+        env_.timers->cancel(r.deadline_timer);
+      }
     for (auto& [arn, list] : pollers_)
       for (auto& p : list) env_.timers->cancel(p.timer);
   }
@@ -240,6 +244,7 @@ class Engine final : public StepFunctions {
         tokens_[r.task->token] = arn;
         if (!r.task->started) waiting_tasks.push_back(&r);
       }
+      arm_execution_deadline(r);
       // Resume: advance() re-arms whatever the run waits for (Wait, retry, task deadline).
       std::string key = arn;
       r.timer = env_.timers->schedule(env_.clock->now_ms(), [this, key] { resume(key); });
@@ -251,7 +256,10 @@ class Engine final : public StepFunctions {
   }
 
   void reset() override {
-    for (auto& [arn, r] : runs_) env_.timers->cancel(r.timer);
+    for (auto& [arn, r] : runs_) {
+      env_.timers->cancel(r.timer);
+      env_.timers->cancel(r.deadline_timer);
+    }
     for (auto& [arn, list] : pollers_)
       for (auto& p : list) {
         env_.timers->cancel(p.timer);
@@ -259,6 +267,7 @@ class Engine final : public StepFunctions {
       }
     for (auto& [arn, r] : express_) {
       env_.timers->cancel(r.timer);
+      env_.timers->cancel(r.deadline_timer);
       for (auto& reply : r.on_end)
         reply(Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
     }
@@ -688,6 +697,7 @@ class Engine final : public StepFunctions {
     Run& r = stored;
     if (sync) r.on_end.push_back(std::move(reply));
     Execution started = r.info;  // an Express run that ends at once is erased by advance()
+    arm_execution_deadline(r);
     advance(r);
     if (sync) return;  // answered when it ends
     WriteBatch batch;
@@ -814,6 +824,38 @@ class Engine final : public StepFunctions {
       r.entered = false;
       r.retries.clear();
     }
+  }
+
+  // The definition's TimeoutSeconds (Express executions: AWS's five minutes at most).
+  void arm_execution_deadline(Run& r) {
+    int64_t seconds = 0;
+    if (r.definition.contains("TimeoutSeconds") &&
+        r.definition["TimeoutSeconds"].is_number_integer())
+      seconds = r.definition["TimeoutSeconds"].get<int64_t>();
+    if (r.express) seconds = seconds > 0 ? std::min<int64_t>(seconds, 300) : 300;
+    if (seconds <= 0) return;
+    std::string key = r.info.arn;
+    r.deadline_timer =
+        env_.timers->schedule(r.info.started_at + seconds * 1000, [this, key] { time_out(key); });
+  }
+
+  void time_out(const std::string& arn) {
+    auto it = runs_.find(arn);
+    bool express = it == runs_.end();
+    if (express && (it = express_.find(arn)) == express_.end()) return;
+    Run& r = it->second;
+    r.deadline_timer = 0;
+    if (r.info.status != "RUNNING") return;
+    env_.timers->cancel(r.timer);
+    drop_task(r);
+    r.info.error = "States.Timeout";
+    r.info.cause.reset();
+    finish(r, "TIMED_OUT", env_.clock->now_ms(), "ExecutionTimedOut",
+           "executionTimedOutEventDetails", {{"error", "States.Timeout"}});
+    if (express) return;
+    WriteBatch batch;
+    persist_run(r, batch);
+    env_.store->commit(std::move(batch), nullptr);
   }
 
   struct TaskStep {
@@ -1084,6 +1126,7 @@ class Engine final : public StepFunctions {
               const std::string& key, json details) {
     r.info.status = status;
     r.info.stopped_at = now;
+    env_.timers->cancel(r.deadline_timer);
     add_event(r, event, key, std::move(details));
     auto callers = std::move(r.on_end);
     for (auto& reply : callers) reply(r.info);

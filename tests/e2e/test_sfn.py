@@ -231,6 +231,21 @@ class StepFunctionsApi(BrokerTestCase):
         self.assertEqual((described["status"], described["error"]), ("FAILED", "States.HeartbeatTimeout"))
         self.assertIn("ActivityTimedOut", [e["type"] for e in self.history(run)])
 
+    def test_an_execution_times_out_at_its_timeout_seconds(self):
+        arn = self.create("bounded", json.dumps({
+            "StartAt": "Nap", "TimeoutSeconds": 100,
+            "States": {"Nap": {"Type": "Wait", "Seconds": 1000, "End": True}}}))
+        run = self.sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        self.broker.advance(99)
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], "RUNNING")
+        self.broker.advance(1)
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual((described["status"], described["error"]), ("TIMED_OUT", "States.Timeout"))
+        last = self.history(run)[-1]
+        self.assertEqual(last["type"], "ExecutionTimedOut")
+        self.broker.advance(1000)  # the Wait's own timer finds nothing left to do
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], "TIMED_OUT")
+
     def test_states_not_yet_supported_fail_the_execution_plainly(self):
         arn = self.create("tasks", definition(
             {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}}, "T"))
