@@ -21,6 +21,8 @@ Runs the Wyvern broker: SQS on the AWS wire protocols, at http://HOST:PORT.
                      or ~/.local/share/wyvern)
   --in-memory        keep everything in memory; nothing survives a restart
   --log-level LEVEL  error, warn, info (default) or debug
+  --mock-config FILE Step Functions Local's MockConfigFile (also $SFN_MOCK_CONFIG): start
+                     "<stateMachineArn>#<TestCase>" to run a test case on mocked Task results
   --help             show this help
 )";
 
@@ -28,6 +30,8 @@ Runs the Wyvern broker: SQS on the AWS wire protocols, at http://HOST:PORT.
 
 int main(int argc, char** argv) {
   wyvern::server::Config config;
+  if (const char* mocks = std::getenv("SFN_MOCK_CONFIG"); mocks && *mocks)
+    config.mock_config = mocks;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -53,6 +57,8 @@ int main(int argc, char** argv) {
       config.port = static_cast<uint16_t>(port);
     } else if (arg == "--data-dir") {
       config.data_dir = value("--data-dir");
+    } else if (arg == "--mock-config") {
+      config.mock_config = value("--mock-config");
     } else if (arg == "--in-memory") {
       config.in_memory = true;
     } else if (arg == "--log-level") {

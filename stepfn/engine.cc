@@ -78,8 +78,10 @@ struct Run {
     std::optional<StateError> failure;  // SendTaskFailure arrived
   };
   std::optional<PendingTask> task;
-  std::vector<int> retries;  // attempts so far, per retrier of the current state
-  TimeMs retry_at = 0;       // parked until this time before retrying
+  std::string test_case;                  // a MockConfigFile test case, or empty
+  std::map<std::string, int> mock_calls;  // mocked invocations so far, per state
+  std::vector<int> retries;               // attempts so far, per retrier of the current state
+  TimeMs retry_at = 0;                    // parked until this time before retrying
   std::vector<HistoryEvent> history;
   size_t persisted_events = 0;
   Timers::TimerId timer = 0;
@@ -151,7 +153,9 @@ json run_record(const Run& r) {
               {"state_entered_at", r.state_entered_at},
               {"events", r.history.size()},
               {"retries", r.retries},
-              {"retry_at", r.retry_at}};
+              {"retry_at", r.retry_at},
+              {"test_case", r.test_case},
+              {"mock_calls", r.mock_calls}};
   if (r.task) doc["task"] = task_record(*r.task);
   if (r.info.output) doc["output"] = *r.info.output;
   if (r.info.error) doc["error"] = *r.info.error;
@@ -221,6 +225,10 @@ class Engine final : public StepFunctions {
       r.wait_until = doc.value("wait_until", TimeMs{0});
       r.state_entered_at = doc.value("state_entered_at", TimeMs{0});
       r.retries = doc.value("retries", std::vector<int>{});
+      r.test_case = doc.value("test_case", "");
+      if (doc.contains("mock_calls") && doc["mock_calls"].is_object())
+        for (const auto& [k, v] : doc["mock_calls"].items())
+          if (v.is_number_integer()) r.mock_calls[k] = v.get<int>();
       r.retry_at = doc.value("retry_at", TimeMs{0});
       if (doc.contains("task") && doc["task"].is_object()) r.task = task_from(doc["task"]);
       runs_[r.info.arn] = std::move(r);
@@ -650,8 +658,15 @@ class Engine final : public StepFunctions {
     reply(std::move(page));
   }
 
-  void start(const Caller& caller, const std::string& machine_arn, std::optional<std::string> name,
-             std::optional<std::string> input, bool sync, Reply<Execution> reply) {
+  void start(const Caller& caller, const std::string& requested_arn,
+             std::optional<std::string> name, std::optional<std::string> input, bool sync,
+             Reply<Execution> reply) {
+    // Step Functions Local's convention: "<stateMachineArn>#<TestCase>" runs a mock test case.
+    std::string machine_arn = requested_arn, test_case;
+    if (auto hash = requested_arn.find('#'); hash != std::string::npos) {
+      machine_arn = requested_arn.substr(0, hash);
+      test_case = requested_arn.substr(hash + 1);
+    }
     auto m = machine(machine_arn);
     if (!m) return reply(m.error());
     const StateMachine& machine = **m;
@@ -682,6 +697,11 @@ class Engine final : public StepFunctions {
     Run run;
     run.info = {arn,          machine_arn,  exec_name,    "RUNNING", input.value_or("{}"),
                 std::nullopt, std::nullopt, std::nullopt, now,       std::nullopt};
+    if (!test_case.empty() && !test_case_states(machine.name, test_case))
+      return reply(Error{ErrorCode::kSfnValidation,
+                         "Test case '" + test_case + "' is not defined for state machine '" +
+                             machine.name + "' in the mock configuration"});
+    run.test_case = test_case;
     run.definition = json::parse(machine.definition);
     run.role_arn = machine.role_arn;
     run.state_machine_name = machine.name;
@@ -869,6 +889,8 @@ class Engine final : public StepFunctions {
   TaskStep task_step(Run& r, const json& st, const json& effective, const json& context,
                      TimeMs now) {
     const std::string resource = st["Resource"];
+    if (const json* responses = mocked_responses(r))
+      return mocked_task(r, st, *responses, effective, context, now);
     if (resource.find(":activity:") == std::string::npos)
       return {
           false,
@@ -953,6 +975,117 @@ class Engine final : public StepFunctions {
       return {false, StateError{error, ""}, {}};
     }
     return park(r, next_deadline(t));
+  }
+
+  // The states a mock test case answers, or null.
+  const json* test_case_states(const std::string& machine_name,
+                               const std::string& test_case) const {
+    const json* config = env_.mock_config.get();
+    if (!config) return nullptr;
+    const json& machines = (*config)["StateMachines"];
+    if (!machines.contains(machine_name) || !machines[machine_name].is_object()) return nullptr;
+    const json& machine = machines[machine_name];
+    if (!machine.contains("TestCases") || !machine["TestCases"].is_object()) return nullptr;
+    const json& cases = machine["TestCases"];
+    if (!cases.contains(test_case) || !cases[test_case].is_object()) return nullptr;
+    return &cases[test_case];
+  }
+
+  // The mocked responses for the run's current state, when its test case mocks it.
+  const json* mocked_responses(const Run& r) const {
+    if (r.test_case.empty()) return nullptr;
+    const json* states = test_case_states(r.state_machine_name, r.test_case);
+    if (!states || !states->contains(r.state) || !(*states)[r.state].is_string()) return nullptr;
+    const json& all = (*env_.mock_config)["MockedResponses"];
+    const std::string name = (*states)[r.state];
+    if (!all.contains(name) || !all[name].is_object()) return nullptr;
+    return &all[name];
+  }
+
+  // The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
+  static const json* mocked_response(const json& responses, int call) {
+    for (const auto& [key, response] : responses.items()) {
+      int lo = -1, hi = -1;
+      if (std::sscanf(key.c_str(), "%d-%d", &lo, &hi) == 2 ||
+          (std::sscanf(key.c_str(), "%d", &lo) == 1 && (hi = lo) >= 0))
+        if (call >= lo && call <= hi && response.is_object()) return &response;
+    }
+    return nullptr;
+  }
+
+  // A Task state answered from a mock: the events AWS records for its resource, then the
+  // mocked result (Return) or error (Throw) goes through the usual result handling.
+  TaskStep mocked_task(Run& r, const json& st, const json& responses, const json& effective,
+                       const json& context, TimeMs now) {
+    if (r.retry_at > now) return park(r, r.retry_at);
+    r.retry_at = 0;
+    const std::string resource = st["Resource"];
+    Outcome payload = st.contains("Parameters")
+                          ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                          : Outcome{effective, std::nullopt};
+    if (payload.error) return {false, payload.error, {}};
+    int call = r.mock_calls[r.state]++;
+    const json* response = mocked_response(responses, call);
+    if (!response)
+      return {
+          false,
+          StateError{"States.Runtime", "The mock configuration has no response for call " +
+                                           std::to_string(call) + " of state '" + r.state + "'"},
+          {}};
+    bool lambda = resource.rfind("arn:aws:lambda:", 0) == 0;
+    std::string type = "Task", service = "states", action = resource;
+    if (auto at = resource.find(":::"); at != std::string::npos) {
+      std::string rest = resource.substr(at + 3);
+      service = rest.substr(0, rest.find(':'));
+      action = rest.find(':') == std::string::npos ? rest : rest.substr(rest.find(':') + 1);
+    }
+    if (lambda) {
+      add_event(r, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails",
+                {{"resource", resource},
+                 {"input", text_of(payload.value)},
+                 {"inputDetails", {{"truncated", false}}}});
+      add_event(r, "LambdaFunctionStarted", "", json::object());
+    } else {
+      add_event(r, "TaskScheduled", "taskScheduledEventDetails",
+                {{"resourceType", service},
+                 {"resource", action},
+                 {"region", "us-east-1"},
+                 {"parameters", text_of(payload.value)}});
+      add_event(r, "TaskStarted", "taskStartedEventDetails",
+                {{"resourceType", service}, {"resource", action}});
+    }
+    if (response->contains("Throw")) {
+      const json& t = (*response)["Throw"];
+      StateError e{t.is_object() ? t.value("Error", "") : "",
+                   t.is_object() ? t.value("Cause", "") : ""};
+      if (lambda)
+        add_event(r, "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails",
+                  {{"error", e.error}, {"cause", e.cause}});
+      else
+        add_event(r, "TaskFailed", "taskFailedEventDetails",
+                  {{"resourceType", service},
+                   {"resource", action},
+                   {"error", e.error},
+                   {"cause", e.cause}});
+      return {false, e, {}};
+    }
+    json result = response->value("Return", json(nullptr));
+    if (lambda)
+      add_event(r, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+                {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
+    else
+      add_event(r, "TaskSucceeded", "taskSucceededEventDetails",
+                {{"resourceType", service},
+                 {"resource", action},
+                 {"output", text_of(result)},
+                 {"outputDetails", {{"truncated", false}}}});
+    Outcome selected = st.contains("ResultSelector")
+                           ? apply_payload(st["ResultSelector"], result, context, "ResultSelector")
+                           : Outcome{result, std::nullopt};
+    if (selected.error) return {false, selected.error, {}};
+    Outcome placed = apply_result_path(st, r.state_input, selected.value);
+    if (placed.error) return {false, placed.error, {}};
+    return {false, std::nullopt, apply_output_path(st, placed.value)};
   }
 
   static TimeMs next_deadline(const Run::PendingTask& t) {

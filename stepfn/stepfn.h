@@ -6,7 +6,8 @@
 // any thread and must only hand their result on.
 //
 // Task states run activities (workers poll GetActivityTask and answer with the task token),
-// with TimeoutSeconds, HeartbeatSeconds, Retry and Catch. Not yet here: other Task resources,
+// with TimeoutSeconds, HeartbeatSeconds, Retry and Catch; any Task resource can be answered
+// from a Step Functions Local MockConfigFile test case. Not yet here: other Task resources,
 // Parallel and Map states (an execution that reaches one fails with States.Runtime),
 // versions and aliases, redrive.
 #pragma once
@@ -88,6 +89,10 @@ struct Env {
   const Clock* clock;
   Store* store;
   Timers* timers;
+  // Step Functions Local's MockConfigFile (parsed), or null: StartExecution on
+  // "<stateMachineArn>#<TestCase>" then answers the test case's Task states with its mocked
+  // responses instead of running them.
+  std::shared_ptr<const json> mock_config;
 };
 
 class StepFunctions {

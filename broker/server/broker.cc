@@ -7,7 +7,9 @@
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "foundation/clock.h"
@@ -72,7 +74,22 @@ class BrokerImpl final : public Broker {
       store_ = std::move(opened.value());
     }
     sqs_ = queue::make_queue_service({&clock_, store_.get(), &timers_});
-    sfn_ = stepfn::make_step_functions({&clock_, store_.get(), &timers_});
+    std::shared_ptr<const json> mocks;
+    if (!config_.mock_config.empty()) {
+      std::ifstream file(config_.mock_config);
+      std::stringstream text;
+      text << file.rdbuf();
+      json parsed = json::parse(text.str(), nullptr, false);
+      if (!file || !parsed.is_object() || !parsed.contains("StateMachines") ||
+          !parsed["StateMachines"].is_object() || !parsed.contains("MockedResponses") ||
+          !parsed["MockedResponses"].is_object())
+        return Error{ErrorCode::kInternalFailure,
+                     "cannot use " + config_.mock_config +
+                         " as a mock configuration: it must be a JSON object with "
+                         "StateMachines and MockedResponses"};
+      mocks = std::make_shared<const json>(std::move(parsed));
+    }
+    sfn_ = stepfn::make_step_functions({&clock_, store_.get(), &timers_, mocks});
     // Recovery runs before any request can arrive; the core strand is idle. Virtual time
     // resumes where it was, so nothing that was due before the restart becomes due later.
     store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {

@@ -19,6 +19,7 @@ struct Config {
   std::string data_dir;  // empty: the per-user default (see default_data_dir())
   bool in_memory = false;
   std::string log_level = "info";  // error, warn, info, debug
+  std::string mock_config;         // a Step Functions Local MockConfigFile, or empty
   int io_threads = 1;
 };
 
