@@ -13,7 +13,8 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: wyvern [options]
 
-Runs the Wyvern broker: SQS on the AWS wire protocols, at http://HOST:PORT.
+Runs the Wyvern broker: SQS and Step Functions on the AWS wire protocols, at
+http://HOST:PORT.
 
   --host HOST        address to listen on (default 127.0.0.1)
   --port PORT        port to listen on (default 4566; 0 picks a free port)
@@ -21,6 +22,9 @@ Runs the Wyvern broker: SQS on the AWS wire protocols, at http://HOST:PORT.
                      or ~/.local/share/wyvern)
   --in-memory        keep everything in memory; nothing survives a restart
   --log-level LEVEL  error, warn, info (default) or debug
+  --functions FILE   local commands for Lambda functions in Step Functions Task states:
+                     {"NAME": {"command": ["program", "arg", ...]}}; the event arrives as JSON
+                     on stdin and the answer is read as JSON from stdout
   --mock-config FILE Step Functions Local's MockConfigFile (also $SFN_MOCK_CONFIG): start
                      "<stateMachineArn>#<TestCase>" to run a test case on mocked Task results
   --help             show this help
@@ -57,6 +61,8 @@ int main(int argc, char** argv) {
       config.port = static_cast<uint16_t>(port);
     } else if (arg == "--data-dir") {
       config.data_dir = value("--data-dir");
+    } else if (arg == "--functions") {
+      config.functions = value("--functions");
     } else if (arg == "--mock-config") {
       config.mock_config = value("--mock-config");
     } else if (arg == "--in-memory") {

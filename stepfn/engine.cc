@@ -15,9 +15,12 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "definition.h"
 #include "foundation/codec.h"
+#include "functions.h"
 #include "processing.h"
 #include "stepfn.h"
 
@@ -171,8 +174,15 @@ json event_record(const HistoryEvent& e) {
 
 class Engine final : public StepFunctions {
  public:
-  explicit Engine(Env env) : env_(env) {}
+  explicit Engine(Env env) : env_(env), sink_(std::make_shared<Sink>()) {
+    sink_->engine = this;
+    sink_->post = env_.post;
+  }
   ~Engine() override {
+    {
+      std::lock_guard lock(sink_->mu);
+      sink_->open = false;
+    }
     for (auto* runs : {&runs_, &express_})
       for (auto& [arn, r] : *runs) {
         env_.timers->cancel(r.timer);
@@ -891,6 +901,9 @@ class Engine final : public StepFunctions {
     const std::string resource = st["Resource"];
     if (const json* responses = mocked_responses(r))
       return mocked_task(r, st, *responses, effective, context, now);
+    if (resource.rfind("arn:aws:lambda:", 0) == 0 ||
+        resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0)
+      return lambda_task(r, st, effective, context, now);
     if (resource.find(":activity:") == std::string::npos)
       return {
           false,
@@ -1088,6 +1101,164 @@ class Engine final : public StepFunctions {
     return {false, std::nullopt, apply_output_path(st, placed.value)};
   }
 
+  // A Task state on a Lambda function, run by the local command it is bound to. The direct
+  // ARN form records LambdaFunction* events and yields the function's answer; the
+  // lambda:invoke integration records Task* events and yields Lambda's Invoke response.
+  TaskStep lambda_task(Run& r, const json& st, const json& effective, const json& context,
+                       TimeMs now) {
+    const std::string resource = st["Resource"];
+    bool integration = resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0;
+    if (!r.task) {
+      if (r.retry_at > now) return park(r, r.retry_at);
+      r.retry_at = 0;
+      Outcome payload = st.contains("Parameters")
+                            ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                            : Outcome{effective, std::nullopt};
+      if (payload.error) return {false, payload.error, {}};
+      std::string function = resource;
+      json event = payload.value;
+      if (integration) {
+        if (!payload.value.is_object() || !payload.value.contains("FunctionName") ||
+            !payload.value["FunctionName"].is_string())
+          return {false, StateError{"States.Runtime", "The field 'FunctionName' is required"}, {}};
+        function = payload.value["FunctionName"];
+        event = payload.value.contains("Payload") ? payload.value["Payload"] : json::object();
+      }
+      int64_t timeout = st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer()
+                            ? st["TimeoutSeconds"].get<int64_t>()
+                            : kDefaultTaskTimeoutSeconds;
+      Run::PendingTask t;
+      t.token = random_hex(16);
+      t.activity_arn = "lambda:" + function;
+      t.input = text_of(event);
+      t.scheduled_at = now;
+      t.deadline = now + timeout * 1000;
+      t.started = true;
+      if (integration) {
+        add_event(r, "TaskScheduled", "taskScheduledEventDetails",
+                  {{"resourceType", "lambda"},
+                   {"resource", "invoke"},
+                   {"region", "us-east-1"},
+                   {"parameters", text_of(payload.value)}});
+        add_event(r, "TaskStarted", "taskStartedEventDetails",
+                  {{"resourceType", "lambda"}, {"resource", "invoke"}});
+      } else {
+        add_event(
+            r, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails",
+            {{"resource", function}, {"input", t.input}, {"inputDetails", {{"truncated", false}}}});
+        add_event(r, "LambdaFunctionStarted", "", json::object());
+      }
+      r.task = std::move(t);
+    }
+    Run::PendingTask& t = *r.task;
+    // A run resumed after a restart starts its function again: at least once, as Lambda.
+    if (!t.output && !t.failure && !functions_in_flight_.count(t.token)) start_function(r);
+    std::string function = t.activity_arn.substr(7);
+    if (t.output) {
+      json payload = json::parse(*t.output, nullptr, false);
+      json result = integration ? json{{"ExecutedVersion", "$LATEST"},
+                                       {"Payload", payload},
+                                       {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
+                                       {"StatusCode", 200}}
+                                : payload;
+      if (integration)
+        add_event(r, "TaskSucceeded", "taskSucceededEventDetails",
+                  {{"resourceType", "lambda"},
+                   {"resource", "invoke"},
+                   {"output", text_of(result)},
+                   {"outputDetails", {{"truncated", false}}}});
+      else
+        add_event(r, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+                  {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
+      drop_task(r);
+      Outcome selected = st.contains("ResultSelector") ? apply_payload(st["ResultSelector"], result,
+                                                                       context, "ResultSelector")
+                                                       : Outcome{result, std::nullopt};
+      if (selected.error) return {false, selected.error, {}};
+      Outcome placed = apply_result_path(st, r.state_input, selected.value);
+      if (placed.error) return {false, placed.error, {}};
+      return {false, std::nullopt, apply_output_path(st, placed.value)};
+    }
+    bool timed_out = !t.failure && now >= t.deadline;
+    if (t.failure || timed_out) {
+      StateError e = timed_out ? StateError{"States.Timeout", ""} : *t.failure;
+      std::string kind = timed_out ? "TimedOut" : "Failed";
+      if (integration)
+        add_event(r, "Task" + kind, "task" + kind + "EventDetails",
+                  {{"resourceType", "lambda"},
+                   {"resource", "invoke"},
+                   {"error", e.error},
+                   {"cause", e.cause}});
+      else
+        add_event(r, "LambdaFunction" + kind, "lambdaFunction" + kind + "EventDetails",
+                  {{"error", e.error}, {"cause", e.cause}});
+      functions_in_flight_.erase(t.token);
+      drop_task(r);
+      return {false, e, {}};
+    }
+    return park(r, t.deadline);
+  }
+
+  // Starts the local command bound to the run's function; an unbound function fails as AWS
+  // fails a function that does not exist.
+  void start_function(Run& r) {
+    Run::PendingTask& t = *r.task;
+    std::string function = t.activity_arn.substr(7);
+    std::string name = function_name(function);
+    const json* functions = env_.functions.get();
+    const json* binding = functions && functions->is_object() && functions->contains(name)
+                              ? &(*functions)[name]
+                              : nullptr;
+    std::vector<std::string> command;
+    if (binding && binding->is_object() && binding->contains("command") &&
+        (*binding)["command"].is_array())
+      for (const auto& a : (*binding)["command"])
+        if (a.is_string()) command.push_back(a);
+    if (command.empty() || !env_.post) {
+      t.failure =
+          StateError{"Lambda.ResourceNotFoundException", "Function not found: " + function +
+                                                             " (no local command is bound to "
+                                                             "it in the broker's functions file)"};
+      return;
+    }
+    functions_in_flight_.insert(t.token);
+    auto sink = sink_;
+    std::string arn = r.info.arn, token = t.token;
+    invoke_command(std::move(command), t.input, [sink, arn, token](InvokeResult result) {
+      std::lock_guard lock(sink->mu);  // guards `open`; the engine closes it when it goes
+      if (!sink->open) return;
+      sink->post([engine = sink->engine, arn, token, result = std::move(result)]() mutable {
+        engine->function_done(arn, token, std::move(result));
+      });
+    });
+  }
+
+ public:
+  void function_done(const std::string& arn, const std::string& token, InvokeResult result) {
+    functions_in_flight_.erase(token);
+    bool express = false;
+    auto it = runs_.find(arn);
+    if (it == runs_.end()) {
+      it = express_.find(arn);
+      express = true;
+      if (it == express_.end()) return;
+    }
+    Run& r = it->second;
+    if (!r.task || r.task->token != token || r.info.status != "RUNNING") return;
+    if (result.ok)
+      r.task->output = text_of(result.payload);
+    else
+      r.task->failure = StateError{result.error_type, result.error_message};
+    env_.timers->cancel(r.timer);
+    r.timer = 0;
+    advance(r);
+    if (express) return;
+    WriteBatch batch;
+    persist_run(r, batch);
+    env_.store->commit(std::move(batch), nullptr);
+  }
+
+ private:
   static TimeMs next_deadline(const Run::PendingTask& t) {
     return t.heartbeat_deadline > 0 ? std::min(t.deadline, t.heartbeat_deadline) : t.deadline;
   }
@@ -1311,6 +1482,17 @@ class Engine final : public StepFunctions {
   std::map<std::string, std::deque<std::string>> queued_;  // activity -> tokens not handed out
   std::map<std::string, std::list<Poller>> pollers_;       // activity -> parked GetActivityTask
   uint64_t next_poller_id_ = 1;
+  std::set<std::string> functions_in_flight_;  // task tokens of running local functions
+
+  // Where local functions' threads hand their results: closed when the engine goes, so a
+  // late result is dropped instead of reaching a destroyed engine.
+  struct Sink {
+    std::mutex mu;
+    bool open = true;
+    Engine* engine;
+    std::function<void(std::function<void()>)> post;
+  };
+  std::shared_ptr<Sink> sink_;
 };
 
 }  // namespace

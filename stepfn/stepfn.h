@@ -93,6 +93,11 @@ struct Env {
   // "<stateMachineArn>#<TestCase>" then answers the test case's Task states with its mocked
   // responses instead of running them.
   std::shared_ptr<const json> mock_config;
+  // Local functions for Lambda Task resources: {"NAME": {"command": ["argv0", ...]}}, or null.
+  std::shared_ptr<const json> functions;
+  // Runs a closure on the core strand; callable from any thread (local functions finish on
+  // threads of their own). Must stay callable until the service is destroyed.
+  std::function<void(std::function<void()>)> post;
 };
 
 class StepFunctions {

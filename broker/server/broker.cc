@@ -89,7 +89,22 @@ class BrokerImpl final : public Broker {
                          "StateMachines and MockedResponses"};
       mocks = std::make_shared<const json>(std::move(parsed));
     }
-    sfn_ = stepfn::make_step_functions({&clock_, store_.get(), &timers_, mocks});
+    std::shared_ptr<const json> functions;
+    if (!config_.functions.empty()) {
+      std::ifstream file(config_.functions);
+      std::stringstream text;
+      text << file.rdbuf();
+      json parsed = json::parse(text.str(), nullptr, false);
+      if (!file || !parsed.is_object())
+        return Error{ErrorCode::kInternalFailure,
+                     "cannot use " + config_.functions +
+                         " as a functions file: it must be a JSON object of "
+                         "{\"NAME\": {\"command\": [\"program\", \"arg\", ...]}}"};
+      functions = std::make_shared<const json>(std::move(parsed));
+    }
+    sfn_ = stepfn::make_step_functions(
+        {&clock_, store_.get(), &timers_, mocks, functions,
+         [this](std::function<void()> fn) { net::post(core_, std::move(fn)); }});
     // Recovery runs before any request can arrive; the core strand is idle. Virtual time
     // resumes where it was, so nothing that was due before the restart becomes due later.
     store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {

@@ -20,6 +20,7 @@ struct Config {
   bool in_memory = false;
   std::string log_level = "info";  // error, warn, info, debug
   std::string mock_config;         // a Step Functions Local MockConfigFile, or empty
+  std::string functions;           // local commands bound to Lambda function names, or empty
   int io_threads = 1;
 };
 

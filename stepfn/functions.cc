@@ -1,0 +1,128 @@
+#include "functions.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+extern char** environ;
+
+namespace wyvern::stepfn {
+namespace {
+
+InvokeResult run(const std::vector<std::string>& command, const std::string& event) {
+  InvokeResult out;
+  if (command.empty()) {
+    out.error_type = "Lambda.ServiceException";
+    out.error_message = "The function's command is empty.";
+    return out;
+  }
+  int in[2], stdout_pipe[2], stderr_pipe[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(stdout_pipe, O_CLOEXEC) || pipe2(stderr_pipe, O_CLOEXEC)) {
+    out.error_type = "Lambda.ServiceException";
+    out.error_message = "Cannot create pipes for the function.";
+    return out;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, stdout_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, stderr_pipe[1], 2);
+  std::vector<char*> argv;
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(in[0]);
+  ::close(stdout_pipe[1]);
+  ::close(stderr_pipe[1]);
+  if (rc != 0) {
+    ::close(in[1]);
+    ::close(stdout_pipe[0]);
+    ::close(stderr_pipe[0]);
+    out.error_type = "Lambda.ServiceException";
+    out.error_message = "Cannot start the function's command: " + command[0];
+    return out;
+  }
+  // Feed stdin and drain both outputs together, so that no pipe fills up and blocks.
+  std::string stdout_text, stderr_text;
+  size_t written = 0;
+  int fds[3] = {in[1], stdout_pipe[0], stderr_pipe[0]};
+  if (event.empty()) {
+    ::close(fds[0]);
+    fds[0] = -1;
+  }
+  while (fds[1] >= 0 || fds[2] >= 0) {
+    pollfd p[3];
+    for (int i = 0; i < 3; ++i) p[i] = {fds[i], static_cast<short>(i == 0 ? POLLOUT : POLLIN), 0};
+    if (::poll(p, 3, -1) < 0) break;
+    if (fds[0] >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = ::write(fds[0], event.data() + written, event.size() - written);
+      if (n > 0) written += static_cast<size_t>(n);
+      if (n <= 0 || written == event.size()) {
+        ::close(fds[0]);
+        fds[0] = -1;
+      }
+    }
+    for (int i = 1; i < 3; ++i) {
+      if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[65536];
+      ssize_t n = ::read(fds[i], buf, sizeof buf);
+      if (n <= 0) {
+        ::close(fds[i]);
+        fds[i] = -1;
+      } else {
+        (i == 1 ? stdout_text : stderr_text).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  if (fds[0] >= 0) ::close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  json answer = json::parse(stdout_text.empty() ? "null" : stdout_text, nullptr, false);
+  if (answer.is_object() && answer.contains("errorType")) {
+    out.error_type =
+        answer["errorType"].is_string() ? answer["errorType"].get<std::string>() : "Error";
+    out.error_message = answer.contains("errorMessage") && answer["errorMessage"].is_string()
+                            ? answer["errorMessage"].get<std::string>()
+                            : "";
+    return out;
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    out.error_type = "Lambda.Unknown";
+    out.error_message =
+        stderr_text.size() > 4096 ? stderr_text.substr(stderr_text.size() - 4096) : stderr_text;
+    return out;
+  }
+  if (answer.is_discarded()) {
+    out.error_type = "Lambda.Unknown";
+    out.error_message = "The function's output is not JSON.";
+    return out;
+  }
+  out.ok = true;
+  out.payload = std::move(answer);
+  return out;
+}
+
+}  // namespace
+
+void invoke_command(std::vector<std::string> command, std::string event,
+                    std::function<void(InvokeResult)> done) {
+  std::thread([command = std::move(command), event = std::move(event), done = std::move(done)] {
+    done(run(command, event));
+  }).detach();
+}
+
+std::string function_name(const std::string& arn) {
+  const std::string marker = ":function:";
+  auto at = arn.find(marker);
+  if (at == std::string::npos) return arn.find(':') == std::string::npos ? arn : std::string();
+  std::string rest = arn.substr(at + marker.size());
+  return rest.substr(0, rest.find(':'));
+}
+
+}  // namespace wyvern::stepfn

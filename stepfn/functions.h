@@ -1,0 +1,33 @@
+// Local functions: Lambda function ARNs bound, by the broker's configuration, to a local
+// command. The command gets the event as JSON on stdin and answers with JSON on stdout; an
+// answer with "errorType"/"errorMessage" (Lambda's shape for a function error) or a failing
+// exit is a failed invocation.
+//
+// Lifecycle: invoke() starts the process on a thread of its own and returns at once; the
+// completion runs on that thread, after the process ended. The caller posts it onward.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace wyvern::stepfn {
+
+using json = nlohmann::json;
+
+struct InvokeResult {
+  bool ok = false;
+  json payload;                           // when ok
+  std::string error_type, error_message;  // when not
+};
+
+// Runs `command` (argv, no shell) with `event` on stdin.
+void invoke_command(std::vector<std::string> command, std::string event,
+                    std::function<void(InvokeResult)> done);
+
+// The function name of a Lambda ARN ("arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]")
+// or of a bare name; empty when `arn` is neither.
+std::string function_name(const std::string& arn);
+
+}  // namespace wyvern::stepfn
