@@ -81,6 +81,16 @@ struct Run {
     std::optional<StateError> failure;  // SendTaskFailure arrived
   };
   std::optional<PendingTask> task;
+  // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
+  // its execution: not listed, its events go to the execution's history.
+  std::string parent;                 // the run in the Parallel/Map state; empty for an execution
+  std::string parent_state;           // that state's name
+  int index = -1;                     // branch or iteration index
+  json map_item;                      // the iteration's item ($$.Map.Item.Value)
+  std::vector<std::string> children;  // while this run is in a Parallel/Map state
+  bool container_started = false;
+  json map_items;                         // a Map state's items
+  size_t map_next = 0;                    // the next item to start
   std::string test_case;                  // a MockConfigFile test case, or empty
   std::map<std::string, int> mock_calls;  // mocked invocations so far, per state
   std::vector<int> retries;               // attempts so far, per retrier of the current state
@@ -158,6 +168,14 @@ json run_record(const Run& r) {
               {"retries", r.retries},
               {"retry_at", r.retry_at},
               {"test_case", r.test_case},
+              {"parent", r.parent},
+              {"parent_state", r.parent_state},
+              {"index", r.index},
+              {"map_item", r.map_item},
+              {"children", r.children},
+              {"container_started", r.container_started},
+              {"map_items", r.map_items},
+              {"map_next", r.map_next},
               {"mock_calls", r.mock_calls}};
   if (r.task) doc["task"] = task_record(*r.task);
   if (r.info.output) doc["output"] = *r.info.output;
@@ -236,6 +254,14 @@ class Engine final : public StepFunctions {
       r.state_entered_at = doc.value("state_entered_at", TimeMs{0});
       r.retries = doc.value("retries", std::vector<int>{});
       r.test_case = doc.value("test_case", "");
+      r.parent = doc.value("parent", "");
+      r.parent_state = doc.value("parent_state", "");
+      r.index = doc.value("index", -1);
+      r.map_item = doc.contains("map_item") ? doc["map_item"] : json();
+      r.children = doc.value("children", std::vector<std::string>{});
+      r.container_started = doc.value("container_started", false);
+      r.map_items = doc.contains("map_items") ? doc["map_items"] : json();
+      r.map_next = doc.value("map_next", size_t{0});
       if (doc.contains("mock_calls") && doc["mock_calls"].is_object())
         for (const auto& [k, v] : doc["mock_calls"].items())
           if (v.is_number_integer()) r.mock_calls[k] = v.get<int>();
@@ -370,7 +396,7 @@ class Engine final : public StepFunctions {
   void describe_state_machine_for_execution(const Caller&, const std::string& arn,
                                             Reply<StateMachine> reply) override {
     auto it = runs_.find(arn);
-    if (it == runs_.end())
+    if (it == runs_.end() || !it->second.parent.empty())
       return reply(
           Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
     StateMachine m;
@@ -408,7 +434,7 @@ class Engine final : public StepFunctions {
   void stop_execution(const Caller&, const std::string& arn, std::optional<std::string> error,
                       std::optional<std::string> cause, Reply<TimeMs> reply) override {
     auto it = runs_.find(arn);
-    if (it == runs_.end())
+    if (it == runs_.end() || !it->second.parent.empty())
       return reply(
           Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
     Run& r = it->second;
@@ -416,6 +442,7 @@ class Engine final : public StepFunctions {
     if (r.info.status == "RUNNING") {
       env_.timers->cancel(r.timer);
       drop_task(r);
+      end_children_of(r);
       json details = json::object();
       if (error) details["error"] = *error;
       if (cause) details["cause"] = *cause;
@@ -430,7 +457,7 @@ class Engine final : public StepFunctions {
 
   void describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) override {
     auto it = runs_.find(arn);
-    if (it == runs_.end())
+    if (it == runs_.end() || !it->second.parent.empty())
       return reply(
           Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
     reply(it->second.info);
@@ -446,7 +473,7 @@ class Engine final : public StepFunctions {
                          "This operation is not supported by this type of state machine"});
     std::vector<Execution> all;
     for (const auto& [arn, run] : runs_)
-      if (run.info.state_machine_arn == machine_arn &&
+      if (run.parent.empty() && run.info.state_machine_arn == machine_arn &&
           (!status_filter || run.info.status == *status_filter))
         all.push_back(run.info);
     // Most recent first, as AWS lists them.
@@ -461,7 +488,7 @@ class Engine final : public StepFunctions {
                              bool include_execution_data, const ListRequest& r,
                              Reply<Page<HistoryEvent>> reply) override {
     auto it = runs_.find(arn);
-    if (it == runs_.end())
+    if (it == runs_.end() || !it->second.parent.empty())
       return reply(
           Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
     std::vector<HistoryEvent> events = it->second.history;
@@ -761,7 +788,7 @@ class Engine final : public StepFunctions {
   void advance(Run& r) {
     const json& states = r.definition["States"];
     while (r.info.status == "RUNNING") {
-      if (r.history.size() >= kMaxHistoryEvents)
+      if (root_of(r).history.size() >= kMaxHistoryEvents)
         return fail(r, StateError{"States.Runtime",
                                   "The execution reached the limit of 25,000 events in its "
                                   "history."});
@@ -827,6 +854,14 @@ class Engine final : public StepFunctions {
         r.info.error = error.empty() ? std::nullopt : std::optional<std::string>(error);
         r.info.cause = cause.empty() ? std::nullopt : std::optional<std::string>(cause);
         return finish(r, "FAILED", now, "ExecutionFailed", "executionFailedEventDetails", details);
+      } else if (type == "Parallel" || type == "Map") {
+        TaskStep step = container_step(r, st, effective.value, context, now);
+        if (step.parked) return;
+        if (step.error) {
+          if (recover_from(r, st, *step.error, now)) continue;
+          return;
+        }
+        output = std::move(step.output);
       } else if (type == "Task") {
         TaskStep step = task_step(r, st, effective.value, context, now);
         if (step.parked) return;
@@ -878,6 +913,7 @@ class Engine final : public StepFunctions {
     if (r.info.status != "RUNNING") return;
     env_.timers->cancel(r.timer);
     drop_task(r);
+    end_children_of(r);
     r.info.error = "States.Timeout";
     r.info.cause.reset();
     finish(r, "TIMED_OUT", env_.clock->now_ms(), "ExecutionTimedOut",
@@ -1405,18 +1441,198 @@ class Engine final : public StepFunctions {
     return {*at, std::nullopt};
   }
 
-  json context_object(const Run& r) const {
-    return {
+  json context_object(const Run& r) {
+    const Run& root = root_of(r);
+    json out = {
         {"Execution",
-         {{"Id", r.info.arn},
-          {"Input", json::parse(r.info.input, nullptr, false)},
-          {"Name", r.info.name},
-          {"RoleArn", r.role_arn},
-          {"StartTime", iso8601_ms(r.info.started_at)},
+         {{"Id", root.info.arn},
+          {"Input", json::parse(root.info.input, nullptr, false)},
+          {"Name", root.info.name},
+          {"RoleArn", root.role_arn},
+          {"StartTime", iso8601_ms(root.info.started_at)},
           {"RedriveCount", 0}}},
         {"State",
          {{"EnteredTime", iso8601_ms(r.state_entered_at)}, {"Name", r.state}, {"RetryCount", 0}}},
         {"StateMachine", {{"Id", r.info.state_machine_arn}, {"Name", r.state_machine_name}}}};
+    if (!r.parent.empty() && !r.map_item.is_null())
+      out["Map"] = {{"Item", {{"Index", r.index}, {"Value", r.map_item}}}};
+    return out;
+  }
+
+  Run* find_run(const std::string& arn) {
+    if (auto it = runs_.find(arn); it != runs_.end()) return &it->second;
+    if (auto it = express_.find(arn); it != express_.end()) return &it->second;
+    return nullptr;
+  }
+
+  // The execution a run belongs to (itself, for an execution).
+  Run& root_of(const Run& r) {
+    Run* at = const_cast<Run*>(&r);
+    while (!at->parent.empty()) {
+      Run* up = find_run(at->parent);
+      if (!up) break;
+      at = up;
+    }
+    return *at;
+  }
+
+  // One look at a Parallel or Map state: start its branches or iterations as child runs,
+  // then, each time one of them ends, see whether the state is done.
+  TaskStep container_step(Run& r, const json& st, const json& effective, const json& context,
+                          TimeMs now) {
+    bool map = st["Type"] == "Map";
+    if (!r.container_started) {
+      if (r.retry_at > now) return park(r, r.retry_at);
+      r.retry_at = 0;
+      r.container_started = true;
+      r.children.clear();
+      if (map) {
+        std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
+                                     ? st["ItemsPath"].get<std::string>()
+                                     : "$";
+        Outcome items = apply_payload(json{{"v.$", items_path}}, effective, context, "ItemsPath");
+        if (items.error) return {false, items.error, {}};
+        if (!items.value["v"].is_array())
+          return {false,
+                  StateError{"States.Runtime", "Map state input at ItemsPath " + items_path +
+                                                   " must be a JSON array"},
+                  {}};
+        r.map_items = items.value["v"];
+        r.map_next = 0;
+        add_event(r, "MapStateStarted", "mapStateStartedEventDetails",
+                  {{"length", r.map_items.size()}});
+      } else {
+        Outcome input = st.contains("Parameters")
+                            ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                            : Outcome{effective, std::nullopt};
+        if (input.error) return {false, input.error, {}};
+        add_event(r, "ParallelStateStarted", "", json::object());
+        for (size_t i = 0; i < st["Branches"].size(); ++i)
+          start_child(r, st["Branches"][i], input.value, static_cast<int>(i), json(), now);
+      }
+    }
+    // Keep a Map's concurrency topped up.
+    if (map) {
+      size_t limit = st.contains("MaxConcurrency") && st["MaxConcurrency"].is_number_unsigned() &&
+                             st["MaxConcurrency"].get<size_t>() > 0
+                         ? st["MaxConcurrency"].get<size_t>()
+                         : SIZE_MAX;
+      auto running = [&] {
+        size_t n = 0;
+        for (const auto& arn : r.children)
+          if (Run* c = find_run(arn); c && c->info.status == "RUNNING") ++n;
+        return n;
+      };
+      const json& processor = st.contains("ItemProcessor") ? st["ItemProcessor"] : st["Iterator"];
+      while (r.map_next < r.map_items.size() && running() < limit && !child_failed(r)) {
+        size_t i = r.map_next++;
+        json item = r.map_items[i];
+        json item_context = context;
+        item_context["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
+        const char* selector = st.contains("ItemSelector") ? "ItemSelector" : "Parameters";
+        Outcome input = st.contains(selector)
+                            ? apply_payload(st[selector], effective, item_context, selector)
+                            : Outcome{item, std::nullopt};
+        if (input.error) return {false, input.error, {}};
+        add_event(r, "MapIterationStarted", "mapIterationStartedEventDetails",
+                  {{"name", r.state}, {"index", i}});
+        start_child(r, processor, input.value, static_cast<int>(i), item, now);
+      }
+    }
+    std::vector<Run*> kids;
+    for (const auto& arn : r.children)
+      if (Run* c = find_run(arn)) kids.push_back(c);
+    if (Run* failed = child_failed(r)) {
+      StateError e{failed->info.error.value_or("States.BranchFailed"),
+                   failed->info.cause.value_or("")};
+      for (Run* c : kids)
+        if (c->info.status == "RUNNING") abort_quietly(*c);
+      add_event(r, map ? "MapStateFailed" : "ParallelStateFailed", "", json::object());
+      end_container(r);
+      return {false, e, {}};
+    }
+    bool done =
+        (!map || r.map_next >= r.map_items.size()) &&
+        std::all_of(kids.begin(), kids.end(), [](Run* c) { return c->info.status == "SUCCEEDED"; });
+    if (!done) return {true, std::nullopt, {}};  // the children resume us as they end
+    json results = json::array();
+    for (Run* c : kids)
+      results.push_back(json::parse(c->info.output.value_or("null"), nullptr, false));
+    add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
+    end_container(r);
+    Outcome selected = st.contains("ResultSelector")
+                           ? apply_payload(st["ResultSelector"], results, context, "ResultSelector")
+                           : Outcome{results, std::nullopt};
+    if (selected.error) return {false, selected.error, {}};
+    Outcome placed = apply_result_path(st, r.state_input, selected.value);
+    if (placed.error) return {false, placed.error, {}};
+    return {false, std::nullopt, apply_output_path(st, placed.value)};
+  }
+
+  Run* child_failed(Run& r) {
+    for (const auto& arn : r.children)
+      if (Run* c = find_run(arn); c && c->info.status != "RUNNING" && c->info.status != "SUCCEEDED")
+        return c;
+    return nullptr;
+  }
+
+  void start_child(Run& r, const json& machine, const json& input, int index, json item,
+                   TimeMs now) {
+    Run child;
+    child.info.arn = r.info.arn + "/" + r.state + "/" + std::to_string(index) + "/" +
+                     std::to_string(root_of(r).history.size());
+    child.info.state_machine_arn = r.info.state_machine_arn;
+    child.info.name = r.info.name;
+    child.info.status = "RUNNING";
+    child.info.input = text_of(input);
+    child.info.started_at = now;
+    child.definition = machine;
+    child.role_arn = r.role_arn;
+    child.state_machine_name = r.state_machine_name;
+    child.express = r.express;
+    child.test_case = r.test_case;
+    child.parent = r.info.arn;
+    child.parent_state = r.state;
+    child.index = index;
+    child.map_item = std::move(item);
+    child.state = machine["StartAt"];
+    child.state_input = input;
+    std::string arn = child.info.arn;
+    r.children.push_back(arn);
+    auto& slot = r.express ? express_[arn] : runs_[arn];
+    slot = std::move(child);
+    advance(slot);
+  }
+
+  // Stops a child whose sibling failed: no events of its own, as AWS records none.
+  void abort_quietly(Run& c) {
+    env_.timers->cancel(c.timer);
+    drop_task(c);
+    for (const auto& arn : c.children)
+      if (Run* g = find_run(arn); g && g->info.status == "RUNNING") abort_quietly(*g);
+    c.info.status = "ABORTED";
+    c.info.stopped_at = env_.clock->now_ms();
+  }
+
+  // Stops and forgets whatever branches or iterations a run has going.
+  void end_children_of(Run& r) {
+    for (const auto& arn : r.children)
+      if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
+    end_container(r);
+  }
+
+  // Forgets a finished Parallel/Map state's children.
+  void end_container(Run& r) {
+    for (const auto& arn : r.children) {
+      if (Run* c = find_run(arn)) end_container(*c);
+      if (Run* c = find_run(arn)) env_.timers->cancel(c->timer);
+      if (runs_.erase(arn)) finished_children_.push_back(arn);
+      express_.erase(arn);
+    }
+    r.children.clear();
+    r.container_started = false;
+    r.map_items = json();
+    r.map_next = 0;
   }
 
   void fail(Run& r, const StateError& e) {
@@ -1431,13 +1647,28 @@ class Engine final : public StepFunctions {
     r.info.status = status;
     r.info.stopped_at = now;
     env_.timers->cancel(r.deadline_timer);
+    if (!r.parent.empty()) {
+      // A branch or iteration ended: its parent looks again, soon (never re-entrantly).
+      if (r.index >= 0 && !r.map_item.is_null())
+        add_event(r, status == "SUCCEEDED" ? "MapIterationSucceeded" : "MapIterationFailed",
+                  status == "SUCCEEDED" ? "mapIterationSucceededEventDetails"
+                                        : "mapIterationFailedEventDetails",
+                  {{"name", r.parent_state}, {"index", r.index}});
+      std::string parent = r.parent;
+      if (Run* p = find_run(parent)) {
+        env_.timers->cancel(p->timer);
+        p->timer = env_.timers->schedule(now, [this, parent] { resume(parent); });
+      }
+      return;
+    }
     add_event(r, event, key, std::move(details));
     auto callers = std::move(r.on_end);
     for (auto& reply : callers) reply(r.info);
     if (r.express) express_.erase(r.info.arn);  // nothing keeps an Express execution
   }
 
-  void add_event(Run& r, const std::string& type, const std::string& key, json details) {
+  void add_event(Run& run, const std::string& type, const std::string& key, json details) {
+    Run& r = root_of(run);  // branches and iterations write into their execution's history
     HistoryEvent e;
     e.id = static_cast<int64_t>(r.history.size()) + 1;
     e.previous_id = e.id - 1;
@@ -1454,8 +1685,19 @@ class Engine final : public StepFunctions {
     batch.put(kMachinesTable, m.arn, doc.dump());
   }
 
-  void persist_run(Run& r, WriteBatch& batch) {
+  // A run's record and its branches' and iterations', all the way down.
+  void persist_subtree(const Run& r, WriteBatch& batch) {
     batch.put(kExecutionsTable, r.info.arn, text_of(run_record(r)));
+    for (const auto& arn : r.children)
+      if (Run* c = find_run(arn)) persist_subtree(*c, batch);
+  }
+
+  void persist_run(Run& r, WriteBatch& batch) {
+    for (const auto& arn : finished_children_) batch.erase(kExecutionsTable, arn);
+    finished_children_.clear();
+    if (!r.parent.empty())
+      if (Run* p = find_run(r.parent)) persist_run(*p, batch);  // it holds the history
+    persist_subtree(r, batch);
     for (size_t i = r.persisted_events; i < r.history.size(); ++i)
       batch.put(kHistoryTable, history_key(r.info.arn, r.history[i].id),
                 text_of(event_record(r.history[i])));
@@ -1482,7 +1724,8 @@ class Engine final : public StepFunctions {
   std::map<std::string, std::deque<std::string>> queued_;  // activity -> tokens not handed out
   std::map<std::string, std::list<Poller>> pollers_;       // activity -> parked GetActivityTask
   uint64_t next_poller_id_ = 1;
-  std::set<std::string> functions_in_flight_;  // task tokens of running local functions
+  std::set<std::string> functions_in_flight_;   // task tokens of running local functions
+  std::vector<std::string> finished_children_;  // child runs to erase from the store
 
   // Where local functions' threads hand their results: closed when the engine goes, so a
   // late result is dropped instead of reaching a destroyed engine.

@@ -5,11 +5,12 @@
 // Thread-safety: owned by the broker's core strand, like every service; replies may run on
 // any thread and must only hand their result on.
 //
-// Task states run activities (workers poll GetActivityTask and answer with the task token),
-// with TimeoutSeconds, HeartbeatSeconds, Retry and Catch; any Task resource can be answered
-// from a Step Functions Local MockConfigFile test case. Not yet here: other Task resources,
-// Parallel and Map states (an execution that reaches one fails with States.Runtime),
-// versions and aliases, redrive.
+// Task states run activities (workers poll GetActivityTask and answer with the task token)
+// and Lambda functions bound to local commands, with TimeoutSeconds, HeartbeatSeconds, Retry
+// and Catch; any Task resource can be answered from a Step Functions Local MockConfigFile
+// test case. Parallel branches and inline Map iterations run as child runs of their
+// execution. Not yet here: the SQS/SNS/EventBridge integrations, distributed Map, versions
+// and aliases, redrive.
 #pragma once
 
 #include <functional>
