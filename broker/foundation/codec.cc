@@ -214,7 +214,7 @@ std::string iso8601_ms(int64_t epoch_ms) {
   std::time_t secs = epoch_ms / 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[64];  // room for any int the compiler cannot rule out
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(epoch_ms % 1000));
   return buf;
