@@ -195,13 +195,7 @@ class Engine final : public QueueService {
   // Commits `batch`, then replies `value` (or InternalFailure if the disk refused it).
   template <typename T>
   void commit_then_reply(WriteBatch batch, Reply<T> reply, T value) {
-    env_.store->commit(
-        std::move(batch), [reply = std::move(reply), value = std::move(value)](bool ok) mutable {
-          if (ok)
-            reply(std::move(value));
-          else
-            reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
-        });
+    wyvern::commit_then_reply(*env_.store, std::move(batch), std::move(reply), std::move(value));
   }
 
   Env env_;

@@ -999,13 +999,7 @@ class Engine final : public StepFunctions {
                 {{"output", text}, {"outputDetails", {{"truncated", false}}}});
       drop_task(r);
       json result = json::parse(text, nullptr, false);
-      Outcome selected = st.contains("ResultSelector") ? apply_payload(st["ResultSelector"], result,
-                                                                       context, "ResultSelector")
-                                                       : Outcome{result, std::nullopt};
-      if (selected.error) return {false, selected.error, {}};
-      Outcome placed = apply_result_path(st, r.state_input, selected.value);
-      if (placed.error) return {false, placed.error, {}};
-      return {false, std::nullopt, apply_output_path(st, placed.value)};
+      return result_step(r, st, result, context);
     }
     if (t.failure) {
       StateError e = *t.failure;
@@ -1128,13 +1122,7 @@ class Engine final : public StepFunctions {
                  {"resource", action},
                  {"output", text_of(result)},
                  {"outputDetails", {{"truncated", false}}}});
-    Outcome selected = st.contains("ResultSelector")
-                           ? apply_payload(st["ResultSelector"], result, context, "ResultSelector")
-                           : Outcome{result, std::nullopt};
-    if (selected.error) return {false, selected.error, {}};
-    Outcome placed = apply_result_path(st, r.state_input, selected.value);
-    if (placed.error) return {false, placed.error, {}};
-    return {false, std::nullopt, apply_output_path(st, placed.value)};
+    return result_step(r, st, result, context);
   }
 
   // A Task state on a Lambda function, run by the local command it is bound to. The direct
@@ -1207,13 +1195,7 @@ class Engine final : public StepFunctions {
         add_event(r, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
                   {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
       drop_task(r);
-      Outcome selected = st.contains("ResultSelector") ? apply_payload(st["ResultSelector"], result,
-                                                                       context, "ResultSelector")
-                                                       : Outcome{result, std::nullopt};
-      if (selected.error) return {false, selected.error, {}};
-      Outcome placed = apply_result_path(st, r.state_input, selected.value);
-      if (placed.error) return {false, placed.error, {}};
-      return {false, std::nullopt, apply_output_path(st, placed.value)};
+      return result_step(r, st, result, context);
     }
     bool timed_out = !t.failure && now >= t.deadline;
     if (t.failure || timed_out) {
@@ -1295,6 +1277,17 @@ class Engine final : public StepFunctions {
   }
 
  private:
+  // A Task, Parallel or Map state's result through ResultSelector, ResultPath and OutputPath.
+  TaskStep result_step(Run& r, const json& st, const json& result, const json& context) {
+    Outcome selected = st.contains("ResultSelector")
+                           ? apply_payload(st["ResultSelector"], result, context, "ResultSelector")
+                           : Outcome{result, std::nullopt};
+    if (selected.error) return {false, selected.error, {}};
+    Outcome placed = apply_result_path(st, r.state_input, selected.value);
+    if (placed.error) return {false, placed.error, {}};
+    return {false, std::nullopt, apply_output_path(st, placed.value)};
+  }
+
   static TimeMs next_deadline(const Run::PendingTask& t) {
     return t.heartbeat_deadline > 0 ? std::min(t.deadline, t.heartbeat_deadline) : t.deadline;
   }
@@ -1560,13 +1553,7 @@ class Engine final : public StepFunctions {
       results.push_back(json::parse(c->info.output.value_or("null"), nullptr, false));
     add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
     end_container(r);
-    Outcome selected = st.contains("ResultSelector")
-                           ? apply_payload(st["ResultSelector"], results, context, "ResultSelector")
-                           : Outcome{results, std::nullopt};
-    if (selected.error) return {false, selected.error, {}};
-    Outcome placed = apply_result_path(st, r.state_input, selected.value);
-    if (placed.error) return {false, placed.error, {}};
-    return {false, std::nullopt, apply_output_path(st, placed.value)};
+    return result_step(r, st, results, context);
   }
 
   Run* child_failed(Run& r) {
@@ -1706,13 +1693,7 @@ class Engine final : public StepFunctions {
 
   template <typename T>
   void commit_then_reply(WriteBatch batch, Reply<T> reply, T value) {
-    env_.store->commit(
-        std::move(batch), [reply = std::move(reply), value = std::move(value)](bool ok) mutable {
-          if (ok)
-            reply(std::move(value));
-          else
-            reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
-        });
+    wyvern::commit_then_reply(*env_.store, std::move(batch), std::move(reply), std::move(value));
   }
 
   Env env_;

@@ -76,6 +76,19 @@ class Store {
   virtual void close() = 0;
 };
 
+// Commits `batch`, then answers `reply` with `value`, or with InternalFailure if the store
+// could not make it durable: the one way services acknowledge a write.
+template <typename T, typename Reply>
+void commit_then_reply(Store& store, WriteBatch batch, Reply reply, T value) {
+  store.commit(std::move(batch),
+               [reply = std::move(reply), value = std::move(value)](bool durable) mutable {
+                 if (durable)
+                   reply(std::move(value));
+                 else
+                   reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
+               });
+}
+
 std::unique_ptr<Store> open_memory_store();
 
 // Runs a group's completions, e.g. by posting them to an executor. Called on the writer thread

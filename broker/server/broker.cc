@@ -41,6 +41,16 @@ int log_rank(const std::string& level) {
   return 2;
 }
 
+// A JSON file's contents; null when it cannot be read or is not JSON.
+std::shared_ptr<const json> load_json_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  json parsed = json::parse(text.str(), nullptr, false);
+  if (!file || parsed.is_discarded()) return nullptr;
+  return std::make_shared<const json>(std::move(parsed));
+}
+
 bool valid_region(const std::string& region) {
   return !region.empty() && region.size() <= 32 &&
          std::all_of(region.begin(), region.end(), [](char c) {
@@ -74,33 +84,24 @@ class BrokerImpl final : public Broker {
       store_ = std::move(opened.value());
     }
     sqs_ = queue::make_queue_service({&clock_, store_.get(), &timers_});
-    std::shared_ptr<const json> mocks;
+    std::shared_ptr<const json> mocks, functions;
     if (!config_.mock_config.empty()) {
-      std::ifstream file(config_.mock_config);
-      std::stringstream text;
-      text << file.rdbuf();
-      json parsed = json::parse(text.str(), nullptr, false);
-      if (!file || !parsed.is_object() || !parsed.contains("StateMachines") ||
-          !parsed["StateMachines"].is_object() || !parsed.contains("MockedResponses") ||
-          !parsed["MockedResponses"].is_object())
+      mocks = load_json_file(config_.mock_config);
+      if (!mocks || !mocks->is_object() || !mocks->contains("StateMachines") ||
+          !(*mocks)["StateMachines"].is_object() || !mocks->contains("MockedResponses") ||
+          !(*mocks)["MockedResponses"].is_object())
         return Error{ErrorCode::kInternalFailure,
                      "cannot use " + config_.mock_config +
                          " as a mock configuration: it must be a JSON object with "
                          "StateMachines and MockedResponses"};
-      mocks = std::make_shared<const json>(std::move(parsed));
     }
-    std::shared_ptr<const json> functions;
     if (!config_.functions.empty()) {
-      std::ifstream file(config_.functions);
-      std::stringstream text;
-      text << file.rdbuf();
-      json parsed = json::parse(text.str(), nullptr, false);
-      if (!file || !parsed.is_object())
+      functions = load_json_file(config_.functions);
+      if (!functions || !functions->is_object())
         return Error{ErrorCode::kInternalFailure,
                      "cannot use " + config_.functions +
                          " as a functions file: it must be a JSON object of "
                          "{\"NAME\": {\"command\": [\"program\", \"arg\", ...]}}"};
-      functions = std::make_shared<const json>(std::move(parsed));
     }
     sfn_ = stepfn::make_step_functions(
         {&clock_, store_.get(), &timers_, mocks, functions,
