@@ -89,12 +89,13 @@ struct Run {
   json map_item;                      // the iteration's item ($$.Map.Item.Value)
   std::vector<std::string> children;  // while this run is in a Parallel/Map state
   bool container_started = false;
-  json map_items;                         // a Map state's items
-  size_t map_next = 0;                    // the next item to start
-  std::string test_case;                  // a MockConfigFile test case, or empty
-  std::map<std::string, int> mock_calls;  // mocked invocations so far, per state
-  std::vector<int> retries;               // attempts so far, per retrier of the current state
-  TimeMs retry_at = 0;                    // parked until this time before retrying
+  json map_items;                            // a Map state's items
+  size_t map_next = 0;                       // the next item to start
+  std::map<std::string, bool> uses_context;  // per state: does it read `$$`? (a cache)
+  std::string test_case;                     // a MockConfigFile test case, or empty
+  std::map<std::string, int> mock_calls;     // mocked invocations so far, per state
+  std::vector<int> retries;                  // attempts so far, per retrier of the current state
+  TimeMs retry_at = 0;                       // parked until this time before retrying
   std::vector<HistoryEvent> history;
   size_t persisted_events = 0;
   Timers::TimerId timer = 0;
@@ -803,7 +804,11 @@ class Engine final : public StepFunctions {
                    {"input", text_of(r.state_input)},
                    {"inputDetails", {{"truncated", false}}}});
       }
-      json context = context_object(r);
+      // The context object costs a build per state; most states never read `$$`.
+      auto uses = r.uses_context.find(r.state);
+      if (uses == r.uses_context.end())
+        uses = r.uses_context.emplace(r.state, text_of(st).find("$$") != std::string::npos).first;
+      json context = uses->second ? context_object(r) : json::object();
       Outcome effective = apply_input_path(st, r.state_input);
       if (effective.error) return fail(r, *effective.error);
       Outcome output;
