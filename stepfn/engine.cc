@@ -1726,8 +1726,6 @@ class Engine final : public StepFunctions {
 
 }  // namespace
 
-std::vector<Diagnostic> validate_definition(const std::string& definition);
-
 std::unique_ptr<StepFunctions> make_step_functions(Env env) {
   return std::make_unique<Engine>(env);
 }

@@ -36,7 +36,6 @@ class Timers {
   void clock_moved();
   // Drops every pending timer (state reset).
   void clear();
-  size_t pending() const { return by_deadline_.size(); }
 
  private:
   void arm();

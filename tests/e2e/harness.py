@@ -104,11 +104,6 @@ def sfn_client(broker):
                         aws_access_key_id="test", aws_secret_access_key="test", config=cfg)
 
 
-def protocol():
-    return boto3.client("sqs", region_name=REGION, aws_access_key_id="x",
-                        aws_secret_access_key="x").meta.service_model.protocol
-
-
 class BrokerTestCase(unittest.TestCase):
     """A broker shared by the tests of one class, with state reset before each test."""
 
