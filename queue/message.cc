@@ -96,7 +96,8 @@ class Reader {
   std::string_view in_;
 };
 
-constexpr uint8_t kEncodingVersion = 1;
+// 2: the fields most messages lack moved to the end (1 was never released).
+constexpr uint8_t kEncodingVersion = 2;
 
 }  // namespace
 
@@ -220,22 +221,8 @@ std::string encode_message(const StoredMessage& m) {
   w.u64(m.seq);
   w.str(m.message_id);
   w.str(m.body);
-  w.u64(m.attributes.size());
-  for (const auto& [name, v] : m.attributes) {
-    w.str(name);
-    w.str(v.data_type);
-    w.byte((v.string_value ? 1 : 0) | (v.binary_value ? 2 : 0));
-    if (v.string_value) w.str(*v.string_value);
-    if (v.binary_value) w.str(*v.binary_value);
-  }
-  w.byte(m.trace_header ? 1 : 0);
-  if (m.trace_header) w.str(*m.trace_header);
   w.str(m.md5_of_body);
-  w.str(m.md5_of_attributes);
-  w.str(m.md5_of_system_attributes);
   w.str(m.sender_id);
-  w.str(m.group_id);
-  w.str(m.deduplication_id);
   w.i64(m.sent_at);
   w.i64(m.retained_from);
   w.i64(m.visible_at);
@@ -243,7 +230,20 @@ std::string encode_message(const StoredMessage& m) {
   w.i64(m.last_received_at);
   w.i64(m.receive_count);
   w.u64(m.receipt);
-  w.str(m.dead_letter_source);
+  const MessageExtras& x = m.extras();
+  w.u64(x.attributes.size());
+  for (const auto& [name, v] : x.attributes) {
+    w.str(name);
+    w.str(v.data_type);
+    w.byte((v.string_value ? 1 : 0) | (v.binary_value ? 2 : 0));
+    if (v.string_value) w.str(*v.string_value);
+    if (v.binary_value) w.str(*v.binary_value);
+  }
+  w.byte(x.trace_header ? 1 : 0);
+  if (x.trace_header) w.str(*x.trace_header);
+  w.str(x.group_id);
+  w.str(x.deduplication_id);
+  w.str(x.dead_letter_source);
   return w.take();
 }
 
@@ -251,9 +251,17 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   Reader r(bytes);
   StoredMessage m;
   uint8_t version;
+  int64_t count;
   if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
+  if (!r.u64(&m.seq) || !r.str(&m.message_id) || !r.str(&m.body) || !r.str(&m.md5_of_body) ||
+      !r.str(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
+      !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
+      !r.i64(&count) || !r.u64(&m.receipt))
+    return std::nullopt;
+  m.receive_count = static_cast<int>(count);
+  MessageExtras x;
   uint64_t n;
-  if (!r.u64(&m.seq) || !r.str(&m.message_id) || !r.str(&m.body) || !r.u64(&n)) return std::nullopt;
+  if (!r.u64(&n)) return std::nullopt;
   for (uint64_t i = 0; i < n; ++i) {
     std::string name;
     MessageAttributeValue v;
@@ -269,23 +277,20 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
       if (!r.str(&s)) return std::nullopt;
       v.binary_value = std::move(s);
     }
-    m.attributes.emplace(std::move(name), std::move(v));
+    x.attributes.emplace(std::move(name), std::move(v));
   }
   uint8_t has_trace;
   if (!r.byte(&has_trace)) return std::nullopt;
   if (has_trace) {
     std::string t;
     if (!r.str(&t)) return std::nullopt;
-    m.trace_header = std::move(t);
+    x.trace_header = std::move(t);
   }
-  int64_t count;
-  if (!r.str(&m.md5_of_body) || !r.str(&m.md5_of_attributes) ||
-      !r.str(&m.md5_of_system_attributes) || !r.str(&m.sender_id) || !r.str(&m.group_id) ||
-      !r.str(&m.deduplication_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
-      !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
-      !r.i64(&count) || !r.u64(&m.receipt) || !r.str(&m.dead_letter_source))
+  if (!r.str(&x.group_id) || !r.str(&x.deduplication_id) || !r.str(&x.dead_letter_source))
     return std::nullopt;
-  m.receive_count = static_cast<int>(count);
+  if (!x.attributes.empty() || x.trace_header || !x.group_id.empty() ||
+      !x.deduplication_id.empty() || !x.dead_letter_source.empty())
+    m.mutable_extras() = std::move(x);
   return m;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,32 +11,50 @@
 
 namespace wyvern::queue {
 
+// The fields most messages do not carry, kept out of line so that a plain message stays small
+// (a queue may hold millions). Shared between copies; copy-on-write through mutable_extras().
+struct MessageExtras {
+  MessageAttributes attributes;
+  std::optional<std::string> trace_header;  // the AWSTraceHeader system attribute
+  std::string group_id;                     // FIFO only
+  std::string deduplication_id;             // FIFO only
+  std::string dead_letter_source;           // ARN of the queue it was redriven from, if any
+};
+
 struct StoredMessage {
   uint64_t seq = 0;  // order of arrival; unique for the process lifetime and across restarts
   std::string message_id;
   std::string body;
-  MessageAttributes attributes;
-  std::optional<std::string> trace_header;  // the AWSTraceHeader system attribute
   std::string md5_of_body;
-  std::string md5_of_attributes;         // empty when there are no attributes
-  std::string md5_of_system_attributes;  // empty when there is no trace header
   std::string sender_id;
-  std::string group_id;          // FIFO only
-  std::string deduplication_id;  // FIFO only
   TimeMs sent_at = 0;
   TimeMs retained_from = 0;  // retention counts from here (the original enqueue time)
   TimeMs visible_at = 0;     // not deliverable before this time (delay or visibility timeout)
   TimeMs first_received_at = 0;
   TimeMs last_received_at = 0;  // the visibility-timeout ceiling (12 h) counts from here
   int receive_count = 0;
-  uint64_t receipt = 0;            // bumped on every receive: stale receipt handles are recognised
-  std::string dead_letter_source;  // ARN of the queue it was redriven from, if any
+  uint64_t receipt = 0;  // bumped on every receive: stale receipt handles are recognised
+
+  const MessageExtras& extras() const {
+    static const MessageExtras kNone;
+    return extras_ ? *extras_ : kNone;
+  }
+  MessageExtras& mutable_extras() {
+    if (!extras_)
+      extras_ = std::make_shared<MessageExtras>();
+    else if (extras_.use_count() > 1)
+      extras_ = std::make_shared<MessageExtras>(*extras_);
+    return *extras_;
+  }
 
   enum class State { kVisible, kInFlight, kDelayed };
   State state(TimeMs now) const {
     if (visible_at <= now) return State::kVisible;
     return receive_count > 0 ? State::kInFlight : State::kDelayed;
   }
+
+ private:
+  std::shared_ptr<MessageExtras> extras_;
 };
 
 // MD5 over the attributes exactly as SQS computes MD5OfMessageAttributes: names sorted, and for

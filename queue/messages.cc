@@ -195,14 +195,15 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
   m.seq = q.fifo ? std::stoull(*out.sequence_number) : next_seq();
   m.message_id = out.message_id;
   m.md5_of_body = out.md5_of_body;
-  m.md5_of_attributes = out.md5_of_attributes.value_or("");
-  m.md5_of_system_attributes = out.md5_of_system_attributes.value_or("");
   m.body = std::move(r.body);
-  m.attributes = std::move(r.attributes);
-  m.trace_header = std::move(trace);
   m.sender_id = caller.account;
-  m.group_id = r.group_id.value_or("");
-  m.deduplication_id = r.deduplication_id.value_or("");
+  if (!r.attributes.empty() || trace || r.group_id || r.deduplication_id) {
+    MessageExtras& x = m.mutable_extras();
+    x.attributes = std::move(r.attributes);
+    x.trace_header = std::move(trace);
+    x.group_id = r.group_id.value_or("");
+    x.deduplication_id = r.deduplication_id.value_or("");
+  }
   m.sent_at = m.retained_from = now;
   int delay = r.delay_seconds && !q.fifo ? *r.delay_seconds : q.delay_seconds;
   m.visible_at = now + TimeMs{delay} * 1000;
@@ -353,20 +354,21 @@ ReceivedMessage Engine::render(const Queue& q, const StoredMessage& m,
     out.attributes["ApproximateReceiveCount"] = std::to_string(m.receive_count);
   if (want("ApproximateFirstReceiveTimestamp"))
     out.attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(m.first_received_at);
-  if (m.trace_header && want("AWSTraceHeader")) out.attributes["AWSTraceHeader"] = *m.trace_header;
-  if (!m.dead_letter_source.empty() && want("DeadLetterQueueSourceArn"))
-    out.attributes["DeadLetterQueueSourceArn"] = m.dead_letter_source;
-  if (!m.group_id.empty() && want("MessageGroupId")) out.attributes["MessageGroupId"] = m.group_id;
+  const MessageExtras& x = m.extras();
+  if (x.trace_header && want("AWSTraceHeader")) out.attributes["AWSTraceHeader"] = *x.trace_header;
+  if (!x.dead_letter_source.empty() && want("DeadLetterQueueSourceArn"))
+    out.attributes["DeadLetterQueueSourceArn"] = x.dead_letter_source;
+  if (!x.group_id.empty() && want("MessageGroupId")) out.attributes["MessageGroupId"] = x.group_id;
   if (q.fifo) {
     if (want("MessageDeduplicationId"))
-      out.attributes["MessageDeduplicationId"] = m.deduplication_id;
+      out.attributes["MessageDeduplicationId"] = x.deduplication_id;
     if (want("SequenceNumber")) {
       char seq[24];
       std::snprintf(seq, sizeof seq, "%020llu", static_cast<unsigned long long>(m.seq));
       out.attributes["SequenceNumber"] = seq;
     }
   }
-  for (const auto& [name, value] : m.attributes)
+  for (const auto& [name, value] : x.attributes)
     if (attribute_wanted(r.message_attribute_names, name))
       out.message_attributes.emplace(name, value);
   if (!out.message_attributes.empty())
@@ -409,9 +411,10 @@ std::vector<ReceivedMessage> Engine::take(Queue& q, const ReceiveMessageRequest&
     std::set<std::string> held;
     for (auto& [seq, m] : q.messages) {
       if (picked.size() >= max) break;
-      if (held.count(m.group_id)) continue;
+      const std::string& group = m.extras().group_id;
+      if (held.count(group)) continue;
       if (m.state(now) != StoredMessage::State::kVisible) {
-        held.insert(m.group_id);
+        held.insert(group);
         continue;
       }
       (over_limit(m) ? to_dead_letter : picked).push_back(seq);

@@ -37,7 +37,7 @@ bool Engine::dead_letter(Queue& q, StoredMessage& m, TimeMs now, WriteBatch& bat
   StoredMessage moved = m;
   moved.seq = next_seq();
   moved.visible_at = now;
-  moved.dead_letter_source = q.arn;
+  moved.mutable_extras().dead_letter_source = q.arn;
   // Standard queues keep the original enqueue time for retention; FIFO queues restart it.
   if (dlq->fifo) moved.retained_from = now;
   erase_message(q, m.seq, batch);
@@ -177,7 +177,7 @@ void Engine::run_move_task(const std::string& task_id) {
     auto next = source.by_visible_at.begin();
     if (next == source.by_visible_at.end() || next->first > now) break;
     StoredMessage& m = source.messages.at(next->second);
-    std::string target_arn = task.destination_arn.value_or(m.dead_letter_source);
+    std::string target_arn = task.destination_arn.value_or(m.extras().dead_letter_source);
     if (target_arn.empty()) {
       fail("CouldNotDetermineMessageSource");
       break;
@@ -193,7 +193,8 @@ void Engine::run_move_task(const std::string& task_id) {
     moved.receive_count = 0;
     moved.first_received_at = moved.last_received_at = 0;
     moved.receipt = 0;
-    moved.dead_letter_source.clear();
+    if (!moved.extras().dead_letter_source.empty())
+      moved.mutable_extras().dead_letter_source.clear();
     erase_message(source, m.seq, batch);
     insert_message(*target, std::move(moved), batch);
     touched.insert(target);

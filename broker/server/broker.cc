@@ -74,7 +74,7 @@ class BrokerImpl final : public Broker {
 
   Result<Ok> open() {
     if (config_.in_memory) {
-      store_ = open_memory_store();
+      store_ = open_ephemeral_store();
     } else {
       // Commit completions come back to the I/O thread in one hand-off per group commit.
       auto opened = open_lmdb_store(

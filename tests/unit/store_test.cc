@@ -109,6 +109,14 @@ TEST_CASE("memory store keeps the store contract", "[store]") {
   contract(*store);
 }
 
+TEST_CASE("ephemeral store acknowledges every write and keeps none", "[store]") {
+  auto store = open_ephemeral_store();
+  WriteBatch b;
+  b.put("t", "k", "v");
+  CHECK(commit_sync(*store, std::move(b)));
+  CHECK(dump(*store, "t").empty());
+}
+
 TEST_CASE("LMDB store keeps the store contract", "[store]") {
   TempDir dir;
   auto store = open_lmdb_store(dir.path);
