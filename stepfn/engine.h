@@ -1,0 +1,257 @@
+// The Step Functions engine: state machines, executions and their interpreter. Internal to
+// stepfn/; its door is stepfn.h (make_step_functions).
+//
+// Execution lifecycle: start_execution records the execution and its ExecutionStarted event,
+// then runs it: states are taken one after another, each appending its history events, until
+// the execution ends or a Wait state parks it on a timer. The whole run so far is committed
+// as one batch (the states it ran have no side effects outside the execution) before anyone
+// is answered. A parked execution's record says which state it waits in and until when; a
+// restart re-arms that timer, and a run that was mid-way continues from its last committed
+// state. Express executions follow the same path in memory, with nothing stored.
+//
+// One class, four files:
+//   engine.cc       construction, recover/reset, the store records of runs and events
+//   api.cc          the public actions: state machines, executions, activities, task tokens, tags
+//   interpreter.cc  the run loop (resume/advance), Pass/Choice/Wait/Succeed/Fail, Parallel and
+//                   Map child runs, execution timeouts, the context object, history events
+//   tasks.cc        Task states: activity tasks and their workers, mocks, local functions,
+//                   Retry and Catch
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "functions.h"
+#include "processing.h"
+#include "stepfn.h"
+
+namespace wyvern::stepfn {
+
+// The store's tables: machines, executions (with their child runs) and activities keyed by
+// ARN; history events by execution ARN, NUL, big-endian event id.
+inline constexpr char kMachinesTable[] = "sfn.machines";
+inline constexpr char kExecutionsTable[] = "sfn.executions";
+inline constexpr char kHistoryTable[] = "sfn.history";
+inline constexpr char kActivitiesTable[] = "sfn.activities";
+
+// Execution data may hold strings that are not UTF-8 (an intrinsic decoded them): serialise
+// them with replacement characters rather than failing.
+inline std::string text_of(const json& v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// An execution as the engine runs it, or a branch or iteration inside one (a child run).
+// Standard runs are stored in kExecutionsTable as run_record() writes them.
+struct Run {
+  Execution info;
+  json definition;
+  std::string role_arn;
+  std::string state_machine_name;
+  bool express = false;
+  // Where the execution is: the state it is in, that state's input, and whether it has
+  // entered it already (a Wait that parked has).
+  std::string state;
+  json state_input;
+  bool entered = false;
+  TimeMs wait_until = 0;
+  TimeMs state_entered_at = 0;
+  // A Task state's activity task while it is scheduled or running.
+  struct PendingTask {
+    std::string token, activity_arn, input;
+    TimeMs scheduled_at = 0, deadline = 0, heartbeat_deadline = 0;  // 0: none
+    int64_t heartbeat_seconds = 0;
+    bool started = false;
+    std::optional<std::string> output;  // SendTaskSuccess arrived
+    std::optional<StateError> failure;  // SendTaskFailure arrived
+  };
+  std::optional<PendingTask> task;
+  // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
+  // its execution: not listed, its events go to the execution's history.
+  std::string parent;                 // the run in the Parallel/Map state; empty for an execution
+  std::string parent_state;           // that state's name
+  int index = -1;                     // branch or iteration index
+  json map_item;                      // the iteration's item ($$.Map.Item.Value)
+  std::vector<std::string> children;  // while this run is in a Parallel/Map state
+  bool container_started = false;
+  json map_items;                            // a Map state's items
+  size_t map_next = 0;                       // the next item to start
+  std::map<std::string, bool> uses_context;  // per state: does it read `$$`? (a cache)
+  std::string test_case;                     // a MockConfigFile test case, or empty
+  std::map<std::string, int> mock_calls;     // mocked invocations so far, per state
+  std::vector<int> retries;                  // attempts so far, per retrier of the current state
+  TimeMs retry_at = 0;                       // parked until this time before retrying
+  std::vector<HistoryEvent> history;
+  size_t persisted_events = 0;
+  Timers::TimerId timer = 0;
+  Timers::TimerId deadline_timer = 0;    // the execution's own TimeoutSeconds
+  std::vector<Reply<Execution>> on_end;  // StartSyncExecution callers
+};
+
+// The StepFunctions behind make_step_functions(). Like every service it lives on the core
+// strand; only its Sink is reached from other threads.
+class Engine final : public StepFunctions {
+ public:
+  explicit Engine(Env env);
+  ~Engine() override;
+
+  void recover() override;
+  void reset() override;
+
+  // api.cc
+  void create_state_machine(const Caller& caller, CreateStateMachineRequest r,
+                            Reply<StateMachine> reply) override;
+  void update_state_machine(const Caller&, const std::string& arn,
+                            std::optional<std::string> definition,
+                            std::optional<std::string> role_arn, Reply<TimeMs> reply) override;
+  void delete_state_machine(const Caller&, const std::string& arn, Reply<Ok> reply) override;
+  void describe_state_machine(const Caller&, const std::string& arn,
+                              Reply<StateMachine> reply) override;
+  void describe_state_machine_for_execution(const Caller&, const std::string& arn,
+                                            Reply<StateMachine> reply) override;
+  void list_state_machines(const Caller& caller, const ListRequest& r,
+                           Reply<Page<StateMachine>> reply) override;
+  void start_execution(const Caller& caller, const std::string& machine_arn,
+                       std::optional<std::string> name, std::optional<std::string> input,
+                       Reply<Execution> reply) override;
+  void start_sync_execution(const Caller& caller, const std::string& machine_arn,
+                            std::optional<std::string> name, std::optional<std::string> input,
+                            Reply<Execution> reply) override;
+  void stop_execution(const Caller&, const std::string& arn, std::optional<std::string> error,
+                      std::optional<std::string> cause, Reply<TimeMs> reply) override;
+  void describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) override;
+  void list_executions(const Caller&, const std::string& machine_arn,
+                       std::optional<std::string> status_filter, const ListRequest& r,
+                       Reply<Page<Execution>> reply) override;
+  void get_execution_history(const Caller&, const std::string& arn, bool reverse_order,
+                             bool include_execution_data, const ListRequest& r,
+                             Reply<Page<HistoryEvent>> reply) override;
+  void create_activity(const Caller& caller, const std::string& name,
+                       Reply<Activity> reply) override;
+  void delete_activity(const Caller&, const std::string& arn, Reply<Ok> reply) override;
+  void describe_activity(const Caller&, const std::string& arn, Reply<Activity> reply) override;
+  void list_activities(const Caller& caller, const ListRequest& r,
+                       Reply<Page<Activity>> reply) override;
+  void get_activity_task(const Caller&, const std::string& arn, std::optional<std::string> worker,
+                         Reply<ActivityTask> reply) override;
+  void send_task_success(const Caller&, const std::string& token, const std::string& output,
+                         Reply<Ok> reply) override;
+  void send_task_failure(const Caller&, const std::string& token, std::optional<std::string> error,
+                         std::optional<std::string> cause, Reply<Ok> reply) override;
+  void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok> reply) override;
+  void tag_resource(const Caller&, const std::string& arn,
+                    const std::map<std::string, std::string>& tags, Reply<Ok> reply) override;
+  void untag_resource(const Caller&, const std::string& arn, const std::vector<std::string>& keys,
+                      Reply<Ok> reply) override;
+  void list_tags_for_resource(const Caller&, const std::string& arn,
+                              Reply<std::map<std::string, std::string>> reply) override;
+
+ private:
+  struct Poller {
+    uint64_t id;
+    std::string worker;
+    Reply<ActivityTask> reply;
+    Timers::TimerId timer = 0;
+  };
+
+  // What one look at a Task, Parallel or Map state came to.
+  struct TaskStep {
+    bool parked = false;
+    std::optional<StateError> error;
+    Outcome output;
+  };
+
+  // engine.cc: runs and their store records
+  Run* find_run(const std::string& arn);
+  Run& root_of(const Run& r);
+  void persist_machine(const StateMachine& m, WriteBatch& batch);
+  void persist_subtree(const Run& r, WriteBatch& batch);
+  void persist_run(Run& r, WriteBatch& batch);
+
+  template <typename T>
+  void commit_then_reply(WriteBatch batch, Reply<T> reply, T value) {
+    wyvern::commit_then_reply(*env_.store, std::move(batch), std::move(reply), std::move(value));
+  }
+
+  // api.cc
+  Result<StateMachine*> machine(const std::string& arn);
+  void start(const Caller& caller, const std::string& requested_arn,
+             std::optional<std::string> name, std::optional<std::string> input, bool sync,
+             Reply<Execution> reply);
+  Result<Run*> task_for(const std::string& token);
+  void answer(Run& r, Reply<Ok> reply);
+
+  // interpreter.cc
+  void resume(const std::string& arn);
+  void advance(Run& r);
+  void arm_execution_deadline(Run& r);
+  void time_out(const std::string& arn);
+  Outcome wait_until(const json& st, const json& input, TimeMs now);
+  json context_object(const Run& r);
+  TaskStep result_step(Run& r, const json& st, const json& result, const json& context);
+  TaskStep park(Run& r, TimeMs at);
+  TaskStep container_step(Run& r, const json& st, const json& effective, const json& context,
+                          TimeMs now);
+  Run* child_failed(Run& r);
+  void start_child(Run& r, const json& machine, const json& input, int index, json item,
+                   TimeMs now);
+  void abort_quietly(Run& c);
+  void end_children_of(Run& r);
+  void end_container(Run& r);
+  void fail(Run& r, const StateError& e);
+  void finish(Run& r, const std::string& status, TimeMs now, const std::string& event,
+              const std::string& key, json details);
+  void add_event(Run& run, const std::string& type, const std::string& key, json details);
+
+  // tasks.cc
+  TaskStep task_step(Run& r, const json& st, const json& effective, const json& context,
+                     TimeMs now);
+  void hand_out(const std::string& activity);
+  void start_task(const std::string& token, const std::string& worker, Reply<ActivityTask> reply);
+  void drop_task(Run& r);
+  const json* test_case_states(const std::string& machine_name, const std::string& test_case) const;
+  const json* mocked_responses(const Run& r) const;
+  TaskStep mocked_task(Run& r, const json& st, const json& responses, const json& effective,
+                       const json& context, TimeMs now);
+  TaskStep lambda_task(Run& r, const json& st, const json& effective, const json& context,
+                       TimeMs now);
+  void start_function(Run& r);
+  void function_done(const std::string& arn, const std::string& token, InvokeResult result);
+  bool recover_from(Run& r, const json& st, const StateError& e, TimeMs now);
+
+  static TimeMs next_deadline(const Run::PendingTask& t) {
+    return t.heartbeat_deadline > 0 ? std::min(t.deadline, t.heartbeat_deadline) : t.deadline;
+  }
+
+  Env env_;
+  std::map<std::string, StateMachine> machines_;
+  std::map<std::string, Run> runs_;     // Standard executions, durable
+  std::map<std::string, Run> express_;  // Express executions while they run
+  std::map<std::string, Activity> activities_;
+  std::map<std::string, std::string> tokens_;              // task token -> execution ARN
+  std::map<std::string, std::deque<std::string>> queued_;  // activity -> tokens not handed out
+  std::map<std::string, std::list<Poller>> pollers_;       // activity -> parked GetActivityTask
+  uint64_t next_poller_id_ = 1;
+  std::set<std::string> functions_in_flight_;   // task tokens of running local functions
+  std::vector<std::string> finished_children_;  // child runs to erase from the store
+
+  // Where local functions' threads hand their results: closed when the engine goes, so a
+  // late result is dropped instead of reaching a destroyed engine.
+  struct Sink {
+    std::mutex mu;
+    bool open = true;
+    Engine* engine;
+    std::function<void(std::function<void()>)> post;
+  };
+  std::shared_ptr<Sink> sink_;
+};
+
+}  // namespace wyvern::stepfn

@@ -1,0 +1,479 @@
+// Task states: activity tasks (queued for workers, handed to parked GetActivityTask polls,
+// answered by token), Task states answered from a MockConfigFile test case, Lambda functions
+// run as local commands, and the Retry and Catch that apply to a failed Task, Parallel or Map.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "engine.h"
+#include "foundation/codec.h"
+
+namespace wyvern::stepfn {
+namespace {
+
+constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
+
+// Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules:
+// States.ALL covers every error but States.Runtime; States.TaskFailed covers every error but
+// States.Timeout (and States.Runtime).
+bool covers(const json& error_equals, const std::string& error) {
+  if (!error_equals.is_array()) return false;
+  for (const auto& e : error_equals) {
+    if (!e.is_string()) continue;
+    const std::string name = e;
+    if (name == error) return true;
+    if (error == "States.Runtime") continue;
+    if (name == "States.ALL") return true;
+    if (name == "States.TaskFailed" && error != "States.Timeout") return true;
+  }
+  return false;
+}
+
+// The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
+const json* mocked_response(const json& responses, int call) {
+  for (const auto& [key, response] : responses.items()) {
+    int lo = -1, hi = -1;
+    if (std::sscanf(key.c_str(), "%d-%d", &lo, &hi) == 2 ||
+        (std::sscanf(key.c_str(), "%d", &lo) == 1 && (hi = lo) >= 0))
+      if (call >= lo && call <= hi && response.is_object()) return &response;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// One look at a Task state: schedule its activity task, or take the worker's answer, or
+// notice a passed deadline. Parks (with a timer) while there is nothing to do yet.
+Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective,
+                                   const json& context, TimeMs now) {
+  const std::string resource = st["Resource"];
+  if (const json* responses = mocked_responses(r))
+    return mocked_task(r, st, *responses, effective, context, now);
+  if (resource.rfind("arn:aws:lambda:", 0) == 0 ||
+      resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0)
+    return lambda_task(r, st, effective, context, now);
+  if (resource.find(":activity:") == std::string::npos)
+    return {false,
+            StateError{"States.Runtime", "Wyvern does not run this Task resource yet: " + resource},
+            {}};
+  if (!r.task) {
+    if (r.retry_at > now) return park(r, r.retry_at);
+    r.retry_at = 0;
+    if (!activities_.count(resource))
+      return {false, StateError{"States.Runtime", "Activity does not exist: " + resource}, {}};
+    Outcome payload = st.contains("Parameters")
+                          ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                          : Outcome{effective, std::nullopt};
+    if (payload.error) return {false, payload.error, {}};
+    int64_t timeout = kDefaultTaskTimeoutSeconds, heartbeat = 0;
+    if (st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer())
+      timeout = st["TimeoutSeconds"].get<int64_t>();
+    if (st.contains("HeartbeatSeconds") && st["HeartbeatSeconds"].is_number_integer())
+      heartbeat = st["HeartbeatSeconds"].get<int64_t>();
+    for (const char* f : {"TimeoutSecondsPath", "HeartbeatSecondsPath"}) {
+      if (!st.contains(f)) continue;
+      Outcome v = apply_payload(json{{"v.$", st[f]}}, effective, context, f);
+      if (v.error) return {false, v.error, {}};
+      if (!v.value["v"].is_number_integer() || v.value["v"].get<int64_t>() <= 0)
+        return {
+            false,
+            StateError{"States.Runtime", std::string("The ") + f +
+                                             " parameter does not reference a positive integer"},
+            {}};
+      (std::string(f) == "TimeoutSecondsPath" ? timeout : heartbeat) = v.value["v"].get<int64_t>();
+    }
+    Run::PendingTask t;
+    t.token = base64_encode(random_hex(24) + ":" + r.info.arn);
+    t.activity_arn = resource;
+    t.input = text_of(payload.value);
+    t.scheduled_at = now;
+    t.deadline = now + timeout * 1000;
+    t.heartbeat_seconds = heartbeat;
+    json details = {{"resource", resource},
+                    {"input", t.input},
+                    {"inputDetails", {{"truncated", false}}},
+                    {"timeoutInSeconds", timeout}};
+    if (heartbeat > 0) details["heartbeatInSeconds"] = heartbeat;
+    add_event(r, "ActivityScheduled", "activityScheduledEventDetails", std::move(details));
+    tokens_[t.token] = r.info.arn;
+    queued_[resource].push_back(t.token);
+    r.task = std::move(t);
+    TimeMs deadline = next_deadline(*r.task);
+    hand_out(resource);
+    return park(r, r.task ? next_deadline(*r.task) : deadline);
+  }
+  Run::PendingTask& t = *r.task;
+  if (t.output) {
+    std::string text = *t.output;
+    add_event(r, "ActivitySucceeded", "activitySucceededEventDetails",
+              {{"output", text}, {"outputDetails", {{"truncated", false}}}});
+    drop_task(r);
+    json result = json::parse(text, nullptr, false);
+    return result_step(r, st, result, context);
+  }
+  if (t.failure) {
+    StateError e = *t.failure;
+    json details = json::object();
+    if (!e.error.empty()) details["error"] = e.error;
+    if (!e.cause.empty()) details["cause"] = e.cause;
+    add_event(r, "ActivityFailed", "activityFailedEventDetails", std::move(details));
+    drop_task(r);
+    return {false, e, {}};
+  }
+  bool heartbeat_lapsed = t.heartbeat_deadline > 0 && now >= t.heartbeat_deadline;
+  if (heartbeat_lapsed || now >= t.deadline) {
+    std::string error = heartbeat_lapsed ? "States.HeartbeatTimeout" : "States.Timeout";
+    add_event(r, "ActivityTimedOut", "activityTimedOutEventDetails", {{"error", error}});
+    drop_task(r);
+    return {false, StateError{error, ""}, {}};
+  }
+  return park(r, next_deadline(t));
+}
+
+// Gives queued tasks of `activity` to parked pollers, oldest first on both sides.
+void Engine::hand_out(const std::string& activity) {
+  auto& queue = queued_[activity];
+  auto& waiting = pollers_[activity];
+  while (!queue.empty() && !waiting.empty()) {
+    Poller p = std::move(waiting.front());
+    waiting.pop_front();
+    env_.timers->cancel(p.timer);
+    std::string token = queue.front();
+    queue.pop_front();
+    start_task(token, p.worker, std::move(p.reply));
+  }
+}
+
+// A worker takes the task: ActivityStarted, heartbeat clock running, durable, then answered.
+void Engine::start_task(const std::string& token, const std::string& worker,
+                        Reply<ActivityTask> reply) {
+  auto arn = tokens_.find(token);
+  auto run = arn == tokens_.end() ? runs_.end() : runs_.find(arn->second);
+  if (run == runs_.end() || !run->second.task) return reply(ActivityTask{});
+  Run& r = run->second;
+  TimeMs now = env_.clock->now_ms();
+  r.task->started = true;
+  if (r.task->heartbeat_seconds > 0)
+    r.task->heartbeat_deadline = now + r.task->heartbeat_seconds * 1000;
+  add_event(r, "ActivityStarted", "activityStartedEventDetails", {{"workerName", worker}});
+  park(r, next_deadline(*r.task));
+  WriteBatch batch;
+  persist_run(r, batch);
+  commit_then_reply(std::move(batch), std::move(reply), ActivityTask{token, r.task->input});
+}
+
+// Forgets the run's activity task: its token, and its place in the activity's queue.
+void Engine::drop_task(Run& r) {
+  if (!r.task) return;
+  tokens_.erase(r.task->token);
+  auto& queue = queued_[r.task->activity_arn];
+  queue.erase(std::remove(queue.begin(), queue.end(), r.task->token), queue.end());
+  r.task.reset();
+}
+
+// The states a mock test case answers, or null.
+const json* Engine::test_case_states(const std::string& machine_name,
+                                     const std::string& test_case) const {
+  const json* config = env_.mock_config.get();
+  if (!config) return nullptr;
+  const json& machines = (*config)["StateMachines"];
+  if (!machines.contains(machine_name) || !machines[machine_name].is_object()) return nullptr;
+  const json& machine = machines[machine_name];
+  if (!machine.contains("TestCases") || !machine["TestCases"].is_object()) return nullptr;
+  const json& cases = machine["TestCases"];
+  if (!cases.contains(test_case) || !cases[test_case].is_object()) return nullptr;
+  return &cases[test_case];
+}
+
+// The mocked responses for the run's current state, when its test case mocks it.
+const json* Engine::mocked_responses(const Run& r) const {
+  if (r.test_case.empty()) return nullptr;
+  const json* states = test_case_states(r.state_machine_name, r.test_case);
+  if (!states || !states->contains(r.state) || !(*states)[r.state].is_string()) return nullptr;
+  const json& all = (*env_.mock_config)["MockedResponses"];
+  const std::string name = (*states)[r.state];
+  if (!all.contains(name) || !all[name].is_object()) return nullptr;
+  return &all[name];
+}
+
+// A Task state answered from a mock: the events AWS records for its resource, then the
+// mocked result (Return) or error (Throw) goes through the usual result handling.
+Engine::TaskStep Engine::mocked_task(Run& r, const json& st, const json& responses,
+                                     const json& effective, const json& context, TimeMs now) {
+  if (r.retry_at > now) return park(r, r.retry_at);
+  r.retry_at = 0;
+  const std::string resource = st["Resource"];
+  Outcome payload = st.contains("Parameters")
+                        ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                        : Outcome{effective, std::nullopt};
+  if (payload.error) return {false, payload.error, {}};
+  int call = r.mock_calls[r.state]++;
+  const json* response = mocked_response(responses, call);
+  if (!response)
+    return {false,
+            StateError{"States.Runtime", "The mock configuration has no response for call " +
+                                             std::to_string(call) + " of state '" + r.state + "'"},
+            {}};
+  bool lambda = resource.rfind("arn:aws:lambda:", 0) == 0;
+  std::string type = "Task", service = "states", action = resource;
+  if (auto at = resource.find(":::"); at != std::string::npos) {
+    std::string rest = resource.substr(at + 3);
+    service = rest.substr(0, rest.find(':'));
+    action = rest.find(':') == std::string::npos ? rest : rest.substr(rest.find(':') + 1);
+  }
+  if (lambda) {
+    add_event(r, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails",
+              {{"resource", resource},
+               {"input", text_of(payload.value)},
+               {"inputDetails", {{"truncated", false}}}});
+    add_event(r, "LambdaFunctionStarted", "", json::object());
+  } else {
+    add_event(r, "TaskScheduled", "taskScheduledEventDetails",
+              {{"resourceType", service},
+               {"resource", action},
+               {"region", "us-east-1"},
+               {"parameters", text_of(payload.value)}});
+    add_event(r, "TaskStarted", "taskStartedEventDetails",
+              {{"resourceType", service}, {"resource", action}});
+  }
+  if (response->contains("Throw")) {
+    const json& t = (*response)["Throw"];
+    StateError e{t.is_object() ? t.value("Error", "") : "",
+                 t.is_object() ? t.value("Cause", "") : ""};
+    if (lambda)
+      add_event(r, "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails",
+                {{"error", e.error}, {"cause", e.cause}});
+    else
+      add_event(r, "TaskFailed", "taskFailedEventDetails",
+                {{"resourceType", service},
+                 {"resource", action},
+                 {"error", e.error},
+                 {"cause", e.cause}});
+    return {false, e, {}};
+  }
+  json result = response->value("Return", json(nullptr));
+  if (lambda)
+    add_event(r, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+              {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
+  else
+    add_event(r, "TaskSucceeded", "taskSucceededEventDetails",
+              {{"resourceType", service},
+               {"resource", action},
+               {"output", text_of(result)},
+               {"outputDetails", {{"truncated", false}}}});
+  return result_step(r, st, result, context);
+}
+
+// A Task state on a Lambda function, run by the local command it is bound to. The direct
+// ARN form records LambdaFunction* events and yields the function's answer; the
+// lambda:invoke integration records Task* events and yields Lambda's Invoke response.
+Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effective,
+                                     const json& context, TimeMs now) {
+  const std::string resource = st["Resource"];
+  bool integration = resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0;
+  if (!r.task) {
+    if (r.retry_at > now) return park(r, r.retry_at);
+    r.retry_at = 0;
+    Outcome payload = st.contains("Parameters")
+                          ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                          : Outcome{effective, std::nullopt};
+    if (payload.error) return {false, payload.error, {}};
+    std::string function = resource;
+    json event = payload.value;
+    if (integration) {
+      if (!payload.value.is_object() || !payload.value.contains("FunctionName") ||
+          !payload.value["FunctionName"].is_string())
+        return {false, StateError{"States.Runtime", "The field 'FunctionName' is required"}, {}};
+      function = payload.value["FunctionName"];
+      event = payload.value.contains("Payload") ? payload.value["Payload"] : json::object();
+    }
+    int64_t timeout = st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer()
+                          ? st["TimeoutSeconds"].get<int64_t>()
+                          : kDefaultTaskTimeoutSeconds;
+    Run::PendingTask t;
+    t.token = random_hex(16);
+    t.activity_arn = "lambda:" + function;
+    t.input = text_of(event);
+    t.scheduled_at = now;
+    t.deadline = now + timeout * 1000;
+    t.started = true;
+    if (integration) {
+      add_event(r, "TaskScheduled", "taskScheduledEventDetails",
+                {{"resourceType", "lambda"},
+                 {"resource", "invoke"},
+                 {"region", "us-east-1"},
+                 {"parameters", text_of(payload.value)}});
+      add_event(r, "TaskStarted", "taskStartedEventDetails",
+                {{"resourceType", "lambda"}, {"resource", "invoke"}});
+    } else {
+      add_event(
+          r, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails",
+          {{"resource", function}, {"input", t.input}, {"inputDetails", {{"truncated", false}}}});
+      add_event(r, "LambdaFunctionStarted", "", json::object());
+    }
+    r.task = std::move(t);
+  }
+  Run::PendingTask& t = *r.task;
+  // A run resumed after a restart starts its function again: at least once, as Lambda.
+  if (!t.output && !t.failure && !functions_in_flight_.count(t.token)) start_function(r);
+  std::string function = t.activity_arn.substr(7);
+  if (t.output) {
+    json payload = json::parse(*t.output, nullptr, false);
+    json result = integration ? json{{"ExecutedVersion", "$LATEST"},
+                                     {"Payload", payload},
+                                     {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
+                                     {"StatusCode", 200}}
+                              : payload;
+    if (integration)
+      add_event(r, "TaskSucceeded", "taskSucceededEventDetails",
+                {{"resourceType", "lambda"},
+                 {"resource", "invoke"},
+                 {"output", text_of(result)},
+                 {"outputDetails", {{"truncated", false}}}});
+    else
+      add_event(r, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+                {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
+    drop_task(r);
+    return result_step(r, st, result, context);
+  }
+  bool timed_out = !t.failure && now >= t.deadline;
+  if (t.failure || timed_out) {
+    StateError e = timed_out ? StateError{"States.Timeout", ""} : *t.failure;
+    std::string kind = timed_out ? "TimedOut" : "Failed";
+    if (integration)
+      add_event(r, "Task" + kind, "task" + kind + "EventDetails",
+                {{"resourceType", "lambda"},
+                 {"resource", "invoke"},
+                 {"error", e.error},
+                 {"cause", e.cause}});
+    else
+      add_event(r, "LambdaFunction" + kind, "lambdaFunction" + kind + "EventDetails",
+                {{"error", e.error}, {"cause", e.cause}});
+    functions_in_flight_.erase(t.token);
+    drop_task(r);
+    return {false, e, {}};
+  }
+  return park(r, t.deadline);
+}
+
+// Starts the local command bound to the run's function; an unbound function fails as AWS
+// fails a function that does not exist.
+void Engine::start_function(Run& r) {
+  Run::PendingTask& t = *r.task;
+  std::string function = t.activity_arn.substr(7);
+  std::string name = function_name(function);
+  const json* functions = env_.functions.get();
+  const json* binding = functions && functions->is_object() && functions->contains(name)
+                            ? &(*functions)[name]
+                            : nullptr;
+  std::vector<std::string> command;
+  if (binding && binding->is_object() && binding->contains("command") &&
+      (*binding)["command"].is_array())
+    for (const auto& a : (*binding)["command"])
+      if (a.is_string()) command.push_back(a);
+  if (command.empty() || !env_.post) {
+    t.failure =
+        StateError{"Lambda.ResourceNotFoundException", "Function not found: " + function +
+                                                           " (no local command is bound to "
+                                                           "it in the broker's functions file)"};
+    return;
+  }
+  functions_in_flight_.insert(t.token);
+  auto sink = sink_;
+  std::string arn = r.info.arn, token = t.token;
+  invoke_command(std::move(command), t.input, [sink, arn, token](InvokeResult result) {
+    std::lock_guard lock(sink->mu);  // guards `open`; the engine closes it when it goes
+    if (!sink->open) return;
+    sink->post([engine = sink->engine, arn, token, result = std::move(result)]() mutable {
+      engine->function_done(arn, token, std::move(result));
+    });
+  });
+}
+
+void Engine::function_done(const std::string& arn, const std::string& token, InvokeResult result) {
+  functions_in_flight_.erase(token);
+  bool express = false;
+  auto it = runs_.find(arn);
+  if (it == runs_.end()) {
+    it = express_.find(arn);
+    express = true;
+    if (it == express_.end()) return;
+  }
+  Run& r = it->second;
+  if (!r.task || r.task->token != token || r.info.status != "RUNNING") return;
+  if (result.ok)
+    r.task->output = text_of(result.payload);
+  else
+    r.task->failure = StateError{result.error_type, result.error_message};
+  env_.timers->cancel(r.timer);
+  r.timer = 0;
+  advance(r);
+  if (express) return;
+  WriteBatch batch;
+  persist_run(r, batch);
+  env_.store->commit(std::move(batch), nullptr);
+}
+
+// Applies the state's Retry, then its Catch, to `e`. True when a catcher moved the run on
+// to its Next; false when the run parked for a retry or failed.
+bool Engine::recover_from(Run& r, const json& st, const StateError& e, TimeMs now) {
+  if (st.contains("Retry") && st["Retry"].is_array()) {
+    const json& retriers = st["Retry"];
+    for (size_t i = 0; i < retriers.size(); ++i) {
+      const json& retrier = retriers[i];
+      if (!retrier.is_object() || !covers(retrier.value("ErrorEquals", json::array()), e.error))
+        continue;
+      if (r.retries.size() <= i) r.retries.resize(i + 1, 0);
+      int attempts = r.retries[i];
+      int max_attempts =
+          retrier.contains("MaxAttempts") && retrier["MaxAttempts"].is_number_integer()
+              ? retrier["MaxAttempts"].get<int>()
+              : 3;
+      if (attempts < max_attempts) {
+        double interval =
+            retrier.contains("IntervalSeconds") && retrier["IntervalSeconds"].is_number()
+                ? retrier["IntervalSeconds"].get<double>()
+                : 1.0;
+        double rate = retrier.contains("BackoffRate") && retrier["BackoffRate"].is_number()
+                          ? retrier["BackoffRate"].get<double>()
+                          : 2.0;
+        double delay = interval * std::pow(rate, attempts);
+        if (retrier.contains("MaxDelaySeconds") && retrier["MaxDelaySeconds"].is_number())
+          delay = std::min(delay, retrier["MaxDelaySeconds"].get<double>());
+        if (retrier.contains("JitterStrategy") && retrier["JitterStrategy"] == "FULL")
+          delay *= static_cast<double>(std::stoul(random_hex(4), nullptr, 16)) / 4294967296.0;
+        r.retries[i] = attempts + 1;
+        r.retry_at = now + static_cast<TimeMs>(delay * 1000);
+        park(r, r.retry_at);
+        return false;
+      }
+      break;  // the first retrier that matches decides; once spent, Catch may still act
+    }
+  }
+  if (st.contains("Catch") && st["Catch"].is_array()) {
+    for (const json& catcher : st["Catch"]) {
+      if (!catcher.is_object() || !covers(catcher.value("ErrorEquals", json::array()), e.error))
+        continue;
+      json error_output = {{"Error", e.error}, {"Cause", e.cause}};
+      Outcome placed = apply_result_path(catcher, r.state_input, error_output);
+      if (placed.error) {
+        fail(r, *placed.error);
+        return false;
+      }
+      add_event(r, st["Type"].get<std::string>() + "StateExited", "stateExitedEventDetails",
+                {{"name", r.state},
+                 {"output", text_of(placed.value)},
+                 {"outputDetails", {{"truncated", false}}}});
+      r.state = catcher["Next"].get<std::string>();
+      r.state_input = std::move(placed.value);
+      r.entered = false;
+      r.retries.clear();
+      r.retry_at = 0;
+      return true;
+    }
+  }
+  fail(r, e);
+  return false;
+}
+
+}  // namespace wyvern::stepfn
