@@ -24,27 +24,6 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
-template <typename T, typename Key>
-void paginate(std::vector<T> all, const ListRequest& r, Key key, Reply<Page<T>> reply) {
-  size_t limit = r.max_results && *r.max_results > 0 ? static_cast<size_t>(*r.max_results) : 100;
-  size_t start = 0;
-  if (r.next_token) {
-    auto decoded = base64_decode(*r.next_token);
-    auto pos = decoded ? std::find_if(all.begin(), all.end(),
-                                      [&](const T& t) { return key(t) == *decoded; })
-                       : all.end();
-    if (pos == all.end())
-      return reply(Error{ErrorCode::kInvalidToken, "Invalid Token: '" + *r.next_token + "'"});
-    start = static_cast<size_t>(pos - all.begin()) + 1;
-  }
-  Page<T> page;
-  for (size_t i = start; i < all.size() && page.items.size() < limit; ++i)
-    page.items.push_back(all[i]);
-  if (start + page.items.size() < all.size() && !page.items.empty())
-    page.next_token = base64_encode(key(page.items.back()));
-  reply(std::move(page));
-}
-
 }  // namespace
 
 // --- state machines -----------------------------------------------------------------------
@@ -70,49 +49,83 @@ void Engine::create_state_machine(const Caller& caller, CreateStateMachineReques
     return reply(Error{ErrorCode::kStateMachineAlreadyExists,
                        "State Machine Already Exists: '" + arn + "'"});
   }
-  StateMachine m{arn,  r.name,   r.definition,         r.role_arn,
-                 type, "ACTIVE", env_.clock->now_ms(), std::move(r.tags)};
+  StateMachine m;
+  m.arn = arn;
+  m.name = r.name;
+  m.definition = r.definition;
+  m.role_arn = r.role_arn;
+  m.type = type;
+  m.created_at = env_.clock->now_ms();
+  m.tags = std::move(r.tags);
   WriteBatch batch;
-  persist_machine(m, batch);
-  machines_[arn] = m;
-  commit_then_reply(std::move(batch), std::move(reply), std::move(m));
+  StateMachine& stored = machines_[arn] = m;
+  if (r.publish) {
+    auto version = publish(stored, r.version_description, batch);
+    if (!version) {
+      machines_.erase(arn);
+      return reply(version.error());
+    }
+  }
+  persist_machine(stored, batch);
+  StateMachine created = stored;
+  stored.published_version_arn.reset();
+  commit_then_reply(std::move(batch), std::move(reply), std::move(created));
 }
 
-void Engine::update_state_machine(const Caller&, const std::string& arn,
-                                  std::optional<std::string> definition,
-                                  std::optional<std::string> role_arn, Reply<TimeMs> reply) {
-  auto m = machine(arn);
+void Engine::update_state_machine(const Caller&, UpdateStateMachineRequest r,
+                                  Reply<StateMachineUpdate> reply) {
+  auto m = machine(r.arn);
   if (!m) return reply(m.error());
-  if (!definition && !role_arn)
+  StateMachine& sm = **m;
+  if (!r.definition && !r.role_arn)
     return reply(Error{ErrorCode::kSfnMissingRequiredParameter,
                        "Either the definition, the role ARN, the logging configuration or the "
                        "tracing configuration must be specified"});
-  if (definition) {
-    auto diagnostics = validate_definition(*definition);
+  if (r.definition) {
+    auto diagnostics = validate_definition(*r.definition);
     if (!diagnostics.empty())
       return reply(Error{ErrorCode::kInvalidDefinition, invalid_definition_message(diagnostics)});
-    (*m)->definition = *definition;
   }
-  if (role_arn) (*m)->role_arn = *role_arn;
+  bool changed = (r.definition && *r.definition != sm.definition) ||
+                 (r.role_arn && *r.role_arn != sm.role_arn);
+  if (r.definition) sm.definition = *r.definition;
+  if (r.role_arn) sm.role_arn = *r.role_arn;
+  // Every change is a new revision; a version is published from one.
+  if (changed || sm.revision_id.empty()) sm.revision_id = uuid4();
+  StateMachineUpdate out{env_.clock->now_ms(), sm.revision_id, std::nullopt};
   WriteBatch batch;
-  persist_machine(**m, batch);
-  commit_then_reply(std::move(batch), std::move(reply), env_.clock->now_ms());
+  if (r.publish) {
+    auto version = publish(sm, r.version_description, batch);
+    sm.published_version_arn.reset();
+    if (!version) return reply(version.error());
+    out.version_arn = version->arn;
+  }
+  persist_machine(sm, batch);
+  commit_then_reply(std::move(batch), std::move(reply), std::move(out));
 }
 
 void Engine::delete_state_machine(const Caller&, const std::string& arn, Reply<Ok> reply) {
-  if (!arn.rfind("arn:aws:states:", 0) == 0 || arn.find(":stateMachine:") == std::string::npos)
+  if (arn.rfind("arn:aws:states:", 0) != 0 || arn.find(":stateMachine:") == std::string::npos)
     return reply(Error{ErrorCode::kInvalidArn, "Invalid Arn: '" + arn + "'"});
   WriteBatch batch;
   if (machines_.erase(arn)) batch.erase(kMachinesTable, arn);
+  erase_versions_and_aliases(arn, batch);  // they go with it
   // AWS answers success for a machine that is already gone.
   commit_then_reply(std::move(batch), std::move(reply), Ok{});
 }
 
 void Engine::describe_state_machine(const Caller&, const std::string& arn,
                                     Reply<StateMachine> reply) {
-  auto m = machine(arn);
-  if (!m) return reply(m.error());
-  reply(**m);
+  auto t = target(arn);
+  if (!t) return reply(t.error());
+  if (t->alias_arn)
+    return reply(Error{ErrorCode::kInvalidArn,
+                       "Invalid Arn: 'Resource type not valid in this context: " + arn + "'"});
+  if (!t->version) return reply(*t->machine);
+  StateMachine v = *t->version;
+  v.name = t->machine->name;
+  v.type = t->machine->type;
+  reply(std::move(v));
 }
 
 void Engine::describe_state_machine_for_execution(const Caller&, const std::string& arn,
@@ -124,7 +137,8 @@ void Engine::describe_state_machine_for_execution(const Caller&, const std::stri
   StateMachine m;
   m.arn = it->second.info.state_machine_arn;
   m.name = it->second.state_machine_name;
-  m.definition = it->second.definition.dump();
+  m.definition = it->second.definition_text.empty() ? it->second.definition.dump()
+                                                    : it->second.definition_text;
   m.role_arn = it->second.role_arn;
   reply(std::move(m));
 }
@@ -172,9 +186,11 @@ void Engine::start(const Caller& caller, const std::string& requested_arn,
     machine_arn = requested_arn.substr(0, hash);
     test_case = requested_arn.substr(hash + 1);
   }
-  auto m = machine(machine_arn);
-  if (!m) return reply(m.error());
-  const StateMachine& machine = **m;
+  auto t = target(machine_arn);
+  if (!t) return reply(t.error());
+  const StateMachine& machine = *t->machine;
+  // A version or alias runs the version's definition and role.
+  const StateMachine& source = t->version ? *t->version : machine;
   bool express = machine.type == "EXPRESS";
   if (sync && !express)
     return reply(Error{ErrorCode::kStateMachineTypeNotSupported,
@@ -200,23 +216,32 @@ void Engine::start(const Caller& caller, const std::string& requested_arn,
   }
   TimeMs now = env_.clock->now_ms();
   Run run;
-  run.info = {arn,          machine_arn,  exec_name,    "RUNNING", input.value_or("{}"),
-              std::nullopt, std::nullopt, std::nullopt, now,       std::nullopt};
+  run.info.arn = arn;
+  run.info.state_machine_arn = machine.arn;
+  run.info.name = exec_name;
+  run.info.status = "RUNNING";
+  run.info.input = input.value_or("{}");
+  run.info.started_at = now;
+  if (t->version) run.info.version_arn = t->version->arn;
+  run.info.alias_arn = t->alias_arn;
   if (!test_case.empty() && !test_case_states(machine.name, test_case))
     return reply(Error{ErrorCode::kSfnValidation,
                        "Test case '" + test_case + "' is not defined for state machine '" +
                            machine.name + "' in the mock configuration"});
   run.test_case = test_case;
-  run.definition = json::parse(machine.definition);
-  run.role_arn = machine.role_arn;
+  run.definition = json::parse(source.definition);
+  run.definition_text = source.definition;
+  run.role_arn = source.role_arn;
   run.state_machine_name = machine.name;
   run.express = express;
   run.state = run.definition["StartAt"];
   run.state_input = parsed_input;
-  add_event(run, "ExecutionStarted", "executionStartedEventDetails",
-            {{"input", run.info.input},
-             {"inputDetails", {{"truncated", false}}},
-             {"roleArn", machine.role_arn}});
+  json started_details = {{"input", run.info.input},
+                          {"inputDetails", {{"truncated", false}}},
+                          {"roleArn", source.role_arn}};
+  if (run.info.alias_arn) started_details["stateMachineAliasArn"] = *run.info.alias_arn;
+  if (run.info.version_arn) started_details["stateMachineVersionArn"] = *run.info.version_arn;
+  add_event(run, "ExecutionStarted", "executionStartedEventDetails", std::move(started_details));
   auto& stored = express ? express_[arn] : runs_[arn];
   stored = std::move(run);
   Run& r = stored;
@@ -257,27 +282,98 @@ void Engine::stop_execution(const Caller&, const std::string& arn, std::optional
   commit_then_reply(std::move(batch), std::move(reply), r.info.stopped_at.value_or(now));
 }
 
+// Why an execution cannot be redriven now, in AWS's words; nullopt when it can.
+std::optional<std::string> Engine::not_redrivable(const Run& r) const {
+  constexpr TimeMs kRedrivableMs = 14LL * 24 * 3600 * 1000;
+  constexpr TimeMs kMaxExecutionMs = 365LL * 24 * 3600 * 1000;
+  if (r.info.status == "RUNNING" || r.info.status == "SUCCEEDED")
+    return "Execution is " + r.info.status + " and cannot be redriven";
+  auto m = machines_.find(r.info.state_machine_arn);
+  if (m == machines_.end()) return "State machine is in DELETING status";
+  // Room for the redrive's own events.
+  if (r.history.size() + 2 >= kMaxHistoryEvents) return "Execution history event limit exceeded";
+  TimeMs now = env_.clock->now_ms();
+  if (now - r.info.started_at > kMaxExecutionMs)
+    return "Execution has exceeded the max execution time";
+  if (r.info.stopped_at && now - *r.info.stopped_at > kRedrivableMs)
+    return "Execution redrivable period exceeded";
+  return std::nullopt;
+}
+
+Execution Engine::described(const Run& r) const {
+  Execution e = r.info;
+  auto reason = not_redrivable(r);
+  e.redrive_status = reason ? "NOT_REDRIVABLE" : "REDRIVABLE";
+  e.redrive_status_reason = reason;
+  return e;
+}
+
+void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs> reply) {
+  auto it = runs_.find(arn);
+  if (it == runs_.end() || !it->second.parent.empty())
+    return reply(
+        Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
+  Run& r = it->second;
+  if (auto reason = not_redrivable(r))
+    return reply(Error{ErrorCode::kExecutionNotRedrivable, *reason + ": '" + arn + "'"});
+  TimeMs now = env_.clock->now_ms();
+  // Back to the state it stopped in, with that state's input; what ran before stays done.
+  // A Parallel or Map state runs again whole (AWS reruns only its unsuccessful branches).
+  r.info.status = "RUNNING";
+  r.info.output.reset();
+  r.info.error.reset();
+  r.info.cause.reset();
+  r.info.stopped_at.reset();
+  r.info.redrive_count += 1;
+  r.info.redrive_date = now;
+  r.entered = false;
+  r.wait_until = 0;
+  r.retry_at = 0;
+  r.retries.clear();
+  r.mock_calls.erase(r.state);
+  add_event(r, "ExecutionRedriven", "executionRedrivenEventDetails",
+            {{"redriveCount", r.info.redrive_count}});
+  arm_execution_deadline(r);
+  advance(r);
+  WriteBatch batch;
+  persist_run(r, batch);
+  commit_then_reply(std::move(batch), std::move(reply), now);
+}
+
 void Engine::describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) {
   auto it = runs_.find(arn);
   if (it == runs_.end() || !it->second.parent.empty())
     return reply(
         Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
-  reply(it->second.info);
+  reply(described(it->second));
 }
 
 void Engine::list_executions(const Caller&, const std::string& machine_arn,
-                             std::optional<std::string> status_filter, const ListRequest& r,
+                             std::optional<std::string> status_filter,
+                             std::optional<std::string> redrive_filter, const ListRequest& r,
                              Reply<Page<Execution>> reply) {
-  auto m = machine(machine_arn);
-  if (!m) return reply(m.error());
-  if ((*m)->type == "EXPRESS")
+  if (redrive_filter && *redrive_filter != "REDRIVEN" && *redrive_filter != "NOT_REDRIVEN")
+    return reply(Error{ErrorCode::kSfnValidation,
+                       "1 validation error detected: Value '" + *redrive_filter +
+                           "' at 'redriveFilter' failed to satisfy constraint: Member must "
+                           "satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"});
+  auto t = target(machine_arn);
+  if (!t) return reply(t.error());
+  const StateMachine* m = t->machine;
+  // Through a version or alias ARN: only the executions started through it.
+  std::string through = machine_arn != m->arn ? machine_arn : "";
+  if (m->type == "EXPRESS")
     return reply(Error{ErrorCode::kStateMachineTypeNotSupported,
                        "This operation is not supported by this type of state machine"});
   std::vector<Execution> all;
-  for (const auto& [arn, run] : runs_)
-    if (run.parent.empty() && run.info.state_machine_arn == machine_arn &&
-        (!status_filter || run.info.status == *status_filter))
-      all.push_back(run.info);
+  for (const auto& [arn, run] : runs_) {
+    if (!run.parent.empty() || run.info.state_machine_arn != m->arn) continue;
+    if (status_filter && run.info.status != *status_filter) continue;
+    if (!through.empty() && run.info.version_arn != through && run.info.alias_arn != through)
+      continue;
+    if (redrive_filter && (run.info.redrive_count > 0) != (*redrive_filter == "REDRIVEN")) continue;
+    all.push_back(run.info);
+  }
   // Most recent first, as AWS lists them.
   std::stable_sort(all.begin(), all.end(), [](const Execution& a, const Execution& b) {
     return a.started_at > b.started_at;
@@ -429,7 +525,7 @@ void Engine::tag_resource(const Caller&, const std::string& arn,
                           const std::map<std::string, std::string>& tags, Reply<Ok> reply) {
   auto it = machines_.find(arn);
   if (it == machines_.end())
-    return reply(Error{ErrorCode::kResourceNotFound, "Resource not found: '" + arn + "'"});
+    return reply(Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + arn + "'"});
   for (const auto& [k, v] : tags) it->second.tags[k] = v;
   WriteBatch batch;
   persist_machine(it->second, batch);
@@ -440,7 +536,7 @@ void Engine::untag_resource(const Caller&, const std::string& arn,
                             const std::vector<std::string>& keys, Reply<Ok> reply) {
   auto it = machines_.find(arn);
   if (it == machines_.end())
-    return reply(Error{ErrorCode::kResourceNotFound, "Resource not found: '" + arn + "'"});
+    return reply(Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + arn + "'"});
   for (const auto& k : keys) it->second.tags.erase(k);
   WriteBatch batch;
   persist_machine(it->second, batch);
@@ -451,7 +547,7 @@ void Engine::list_tags_for_resource(const Caller&, const std::string& arn,
                                     Reply<std::map<std::string, std::string>> reply) {
   auto it = machines_.find(arn);
   if (it == machines_.end())
-    return reply(Error{ErrorCode::kResourceNotFound, "Resource not found: '" + arn + "'"});
+    return reply(Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + arn + "'"});
   reply(it->second.tags);
 }
 

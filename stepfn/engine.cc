@@ -72,8 +72,13 @@ json run_record(const Run& r) {
               {"container_started", r.container_started},
               {"map_items", r.map_items},
               {"map_next", r.map_next},
-              {"mock_calls", r.mock_calls}};
+              {"mock_calls", r.mock_calls},
+              {"definition_text", r.definition_text},
+              {"redrive_count", r.info.redrive_count}};
   if (r.task) doc["task"] = task_record(*r.task);
+  if (r.info.version_arn) doc["version_arn"] = *r.info.version_arn;
+  if (r.info.alias_arn) doc["alias_arn"] = *r.info.alias_arn;
+  if (r.info.redrive_date) doc["redrive_date"] = *r.info.redrive_date;
   if (r.info.output) doc["output"] = *r.info.output;
   if (r.info.error) doc["error"] = *r.info.error;
   if (r.info.cause) doc["cause"] = *r.info.cause;
@@ -125,7 +130,37 @@ void Engine::recover() {
     m.type = doc.value("type", "STANDARD");
     m.created_at = doc.value("created_at", TimeMs{0});
     m.tags = doc.value("tags", std::map<std::string, std::string>{});
+    m.revision_id = doc.value("revision_id", "");
+    if (int last = doc.value("last_version", 0); last > 0) last_version_[m.arn] = last;
     machines_[m.arn] = std::move(m);
+  });
+  env_.store->scan(kVersionsTable, [&](std::string_view key, std::string_view value) {
+    auto doc = json::parse(value, nullptr, false);
+    std::string arn(key);
+    auto machine = machines_.find(arn.substr(0, arn.rfind(':')));
+    if (!doc.is_object() || machine == machines_.end()) return;
+    StateMachine v = machine->second;
+    v.arn = arn;
+    v.definition = doc.value("definition", "");
+    v.role_arn = doc.value("role_arn", "");
+    v.created_at = doc.value("created_at", TimeMs{0});
+    v.description = doc.value("description", "");
+    v.revision_id = doc.value("revision_id", "");
+    v.tags.clear();
+    versions_[arn] = std::move(v);
+  });
+  env_.store->scan(kAliasesTable, [&](std::string_view key, std::string_view value) {
+    auto doc = json::parse(value, nullptr, false);
+    if (!doc.is_object() || !doc["routing"].is_array()) return;
+    StateMachineAlias a;
+    a.arn = key;
+    a.name = doc.value("name", "");
+    a.description = doc.value("description", "");
+    a.created_at = doc.value("created_at", TimeMs{0});
+    a.updated_at = doc.value("updated_at", TimeMs{0});
+    for (const auto& e : doc["routing"])
+      a.routing.push_back({e.value("version_arn", ""), e.value("weight", 0)});
+    aliases_[a.arn] = std::move(a);
   });
   env_.store->scan(kExecutionsTable, [&](std::string_view key, std::string_view value) {
     auto doc = json::parse(value, nullptr, false);
@@ -142,6 +177,11 @@ void Engine::recover() {
     if (doc.contains("cause")) r.info.cause = doc["cause"].get<std::string>();
     if (doc.contains("stopped_at")) r.info.stopped_at = doc["stopped_at"].get<TimeMs>();
     r.definition = doc["definition"];
+    r.definition_text = doc.value("definition_text", "");
+    r.info.redrive_count = doc.value("redrive_count", 0);
+    if (doc.contains("redrive_date")) r.info.redrive_date = doc["redrive_date"].get<TimeMs>();
+    if (doc.contains("version_arn")) r.info.version_arn = doc["version_arn"].get<std::string>();
+    if (doc.contains("alias_arn")) r.info.alias_arn = doc["alias_arn"].get<std::string>();
     r.role_arn = doc.value("role_arn", "");
     r.state_machine_name = doc.value("machine_name", "");
     r.state = doc.value("state", "");
@@ -215,7 +255,12 @@ void Engine::reset() {
   runs_.clear();
   express_.clear();
   machines_.clear();
+  versions_.clear();
+  last_version_.clear();
+  aliases_.clear();
   activities_.clear();
+  functions_in_flight_.clear();
+  finished_children_.clear();
   tokens_.clear();
   queued_.clear();
   pollers_.clear();
@@ -239,9 +284,28 @@ Run& Engine::root_of(const Run& r) {
 }
 
 void Engine::persist_machine(const StateMachine& m, WriteBatch& batch) {
-  json doc = {{"name", m.name}, {"definition", m.definition}, {"role_arn", m.role_arn},
-              {"type", m.type}, {"created_at", m.created_at}, {"tags", m.tags}};
+  json doc = {{"name", m.name},
+              {"definition", m.definition},
+              {"role_arn", m.role_arn},
+              {"type", m.type},
+              {"created_at", m.created_at},
+              {"tags", m.tags},
+              {"revision_id", m.revision_id}};
+  if (auto last = last_version_.find(m.arn); last != last_version_.end())
+    doc["last_version"] = last->second;
   batch.put(kMachinesTable, m.arn, doc.dump());
+}
+
+void Engine::persist_alias(const StateMachineAlias& a, WriteBatch& batch) {
+  json routing = json::array();
+  for (const auto& e : a.routing)
+    routing.push_back({{"version_arn", e.version_arn}, {"weight", e.weight}});
+  json doc = {{"name", a.name},
+              {"description", a.description},
+              {"created_at", a.created_at},
+              {"updated_at", a.updated_at},
+              {"routing", routing}};
+  batch.put(kAliasesTable, a.arn, doc.dump());
 }
 
 // A run's record and its branches' and iterations', all the way down.

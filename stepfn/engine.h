@@ -16,6 +16,7 @@
 //                   Map child runs, execution timeouts, the context object, history events
 //   tasks.cc        Task states: activity tasks and their workers, mocks, local functions,
 //                   Retry and Catch
+//   versions.cc     versions and aliases, and which definition an ARN starts
 #pragma once
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "foundation/codec.h"
 #include "functions.h"
 #include "processing.h"
 #include "stepfn.h"
@@ -42,6 +44,10 @@ inline constexpr char kMachinesTable[] = "sfn.machines";
 inline constexpr char kExecutionsTable[] = "sfn.executions";
 inline constexpr char kHistoryTable[] = "sfn.history";
 inline constexpr char kActivitiesTable[] = "sfn.activities";
+inline constexpr char kVersionsTable[] = "sfn.versions";
+inline constexpr char kAliasesTable[] = "sfn.aliases";
+
+inline constexpr size_t kMaxHistoryEvents = 25000;  // AWS's quota per execution
 
 // Execution data may hold strings that are not UTF-8 (an intrinsic decoded them): serialise
 // them with replacement characters rather than failing.
@@ -49,11 +55,34 @@ inline std::string text_of(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// One page of `all` (in order) after the item whose key the request's nextToken names.
+template <typename T, typename Key>
+inline void paginate(std::vector<T> all, const ListRequest& r, Key key, Reply<Page<T>> reply) {
+  size_t limit = r.max_results && *r.max_results > 0 ? static_cast<size_t>(*r.max_results) : 100;
+  size_t start = 0;
+  if (r.next_token) {
+    auto decoded = base64_decode(*r.next_token);
+    auto pos = decoded ? std::find_if(all.begin(), all.end(),
+                                      [&](const T& t) { return key(t) == *decoded; })
+                       : all.end();
+    if (pos == all.end())
+      return reply(Error{ErrorCode::kInvalidToken, "Invalid Token: '" + *r.next_token + "'"});
+    start = static_cast<size_t>(pos - all.begin()) + 1;
+  }
+  Page<T> page;
+  for (size_t i = start; i < all.size() && page.items.size() < limit; ++i)
+    page.items.push_back(all[i]);
+  if (start + page.items.size() < all.size() && !page.items.empty())
+    page.next_token = base64_encode(key(page.items.back()));
+  reply(std::move(page));
+}
+
 // An execution as the engine runs it, or a branch or iteration inside one (a child run).
 // Standard runs are stored in kExecutionsTable as run_record() writes them.
 struct Run {
   Execution info;
   json definition;
+  std::string definition_text;  // as submitted, for DescribeStateMachineForExecution
   std::string role_arn;
   std::string state_machine_name;
   bool express = false;
@@ -109,9 +138,8 @@ class Engine final : public StepFunctions {
   // api.cc
   void create_state_machine(const Caller& caller, CreateStateMachineRequest r,
                             Reply<StateMachine> reply) override;
-  void update_state_machine(const Caller&, const std::string& arn,
-                            std::optional<std::string> definition,
-                            std::optional<std::string> role_arn, Reply<TimeMs> reply) override;
+  void update_state_machine(const Caller&, UpdateStateMachineRequest r,
+                            Reply<StateMachineUpdate> reply) override;
   void delete_state_machine(const Caller&, const std::string& arn, Reply<Ok> reply) override;
   void describe_state_machine(const Caller&, const std::string& arn,
                               Reply<StateMachine> reply) override;
@@ -128,8 +156,10 @@ class Engine final : public StepFunctions {
   void stop_execution(const Caller&, const std::string& arn, std::optional<std::string> error,
                       std::optional<std::string> cause, Reply<TimeMs> reply) override;
   void describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) override;
+  void redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs> reply) override;
   void list_executions(const Caller&, const std::string& machine_arn,
-                       std::optional<std::string> status_filter, const ListRequest& r,
+                       std::optional<std::string> status_filter,
+                       std::optional<std::string> redrive_filter, const ListRequest& r,
                        Reply<Page<Execution>> reply) override;
   void get_execution_history(const Caller&, const std::string& arn, bool reverse_order,
                              bool include_execution_data, const ListRequest& r,
@@ -149,6 +179,31 @@ class Engine final : public StepFunctions {
   void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok> reply) override;
   void tag_resource(const Caller&, const std::string& arn,
                     const std::map<std::string, std::string>& tags, Reply<Ok> reply) override;
+
+  // versions.cc
+  void publish_state_machine_version(const Caller&, const std::string& machine_arn,
+                                     std::optional<std::string> revision_id,
+                                     std::optional<std::string> description,
+                                     Reply<VersionRef> reply) override;
+  void list_state_machine_versions(const Caller&, const std::string& machine_arn,
+                                   const ListRequest& r, Reply<Page<VersionRef>> reply) override;
+  void delete_state_machine_version(const Caller&, const std::string& version_arn,
+                                    Reply<Ok> reply) override;
+  void create_state_machine_alias(const Caller&, const std::string& name,
+                                  std::optional<std::string> description,
+                                  std::vector<RoutingEntry> routing,
+                                  Reply<StateMachineAlias> reply) override;
+  void update_state_machine_alias(const Caller&, const std::string& alias_arn,
+                                  std::optional<std::string> description,
+                                  std::optional<std::vector<RoutingEntry>> routing,
+                                  Reply<TimeMs> reply) override;
+  void delete_state_machine_alias(const Caller&, const std::string& alias_arn,
+                                  Reply<Ok> reply) override;
+  void describe_state_machine_alias(const Caller&, const std::string& alias_arn,
+                                    Reply<StateMachineAlias> reply) override;
+  void list_state_machine_aliases(const Caller&, const std::string& machine_arn,
+                                  const ListRequest& r,
+                                  Reply<Page<StateMachineAlias>> reply) override;
   void untag_resource(const Caller&, const std::string& arn, const std::vector<std::string>& keys,
                       Reply<Ok> reply) override;
   void list_tags_for_resource(const Caller&, const std::string& arn,
@@ -169,10 +224,18 @@ class Engine final : public StepFunctions {
     Outcome output;
   };
 
+  // What an ARN given to StartExecution runs: a machine's current definition, or a version's.
+  struct Target {
+    const StateMachine* machine;  // the unqualified state machine
+    const StateMachine* version;  // the version run, or null for the machine itself
+    std::optional<std::string> alias_arn;
+  };
+
   // engine.cc: runs and their store records
   Run* find_run(const std::string& arn);
   Run& root_of(const Run& r);
   void persist_machine(const StateMachine& m, WriteBatch& batch);
+  void persist_alias(const StateMachineAlias& a, WriteBatch& batch);
   void persist_subtree(const Run& r, WriteBatch& batch);
   void persist_run(Run& r, WriteBatch& batch);
 
@@ -187,7 +250,19 @@ class Engine final : public StepFunctions {
              std::optional<std::string> name, std::optional<std::string> input, bool sync,
              Reply<Execution> reply);
   Result<Run*> task_for(const std::string& token);
+  std::optional<std::string> not_redrivable(const Run& r) const;
+  Execution described(const Run& r) const;  // with its redrive status
   void answer(Run& r, Reply<Ok> reply);
+
+  // versions.cc
+  Result<Target> target(const std::string& arn);
+  // Publishes the machine's current revision (or finds its version); fills `m`'s reply field.
+  Result<VersionRef> publish(StateMachine& m, const std::optional<std::string>& description,
+                             WriteBatch& batch);
+  Result<StateMachineAlias*> alias(const std::string& arn);
+  std::optional<Error> check_routing(const std::vector<RoutingEntry>& routing,
+                                     std::string* machine_arn);
+  void erase_versions_and_aliases(const std::string& machine_arn, WriteBatch& batch);
 
   // interpreter.cc
   void resume(const std::string& arn);
@@ -233,8 +308,11 @@ class Engine final : public StepFunctions {
 
   Env env_;
   std::map<std::string, StateMachine> machines_;
-  std::map<std::string, Run> runs_;     // Standard executions, durable
-  std::map<std::string, Run> express_;  // Express executions while they run
+  std::map<std::string, StateMachine> versions_;      // by version ARN
+  std::map<std::string, int> last_version_;           // machine ARN -> highest number issued
+  std::map<std::string, StateMachineAlias> aliases_;  // by alias ARN
+  std::map<std::string, Run> runs_;                   // Standard executions, durable
+  std::map<std::string, Run> express_;                // Express executions while they run
   std::map<std::string, Activity> activities_;
   std::map<std::string, std::string> tokens_;              // task token -> execution ARN
   std::map<std::string, std::deque<std::string>> queued_;  // activity -> tokens not handed out

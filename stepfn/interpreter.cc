@@ -9,12 +9,6 @@
 #include "foundation/codec.h"
 
 namespace wyvern::stepfn {
-namespace {
-
-constexpr size_t kMaxHistoryEvents = 25000;  // AWS's quota per execution
-
-}  // namespace
-
 void Engine::resume(const std::string& arn) {
   auto it = runs_.find(arn);
   bool express = false;
@@ -145,6 +139,7 @@ void Engine::advance(Run& r) {
 }
 
 // The definition's TimeoutSeconds (Express executions: AWS's five minutes at most).
+// A redriven execution gets its whole TimeoutSeconds again, counted from the redrive.
 void Engine::arm_execution_deadline(Run& r) {
   int64_t seconds = 0;
   if (r.definition.contains("TimeoutSeconds") && r.definition["TimeoutSeconds"].is_number_integer())
@@ -152,8 +147,9 @@ void Engine::arm_execution_deadline(Run& r) {
   if (r.express) seconds = seconds > 0 ? std::min<int64_t>(seconds, 300) : 300;
   if (seconds <= 0) return;
   std::string key = r.info.arn;
-  r.deadline_timer =
-      env_.timers->schedule(r.info.started_at + seconds * 1000, [this, key] { time_out(key); });
+  env_.timers->cancel(r.deadline_timer);
+  TimeMs from = r.info.redrive_date.value_or(r.info.started_at);
+  r.deadline_timer = env_.timers->schedule(from + seconds * 1000, [this, key] { time_out(key); });
 }
 
 void Engine::time_out(const std::string& arn) {
@@ -211,17 +207,20 @@ Outcome Engine::wait_until(const json& st, const json& input, TimeMs now) {
 
 json Engine::context_object(const Run& r) {
   const Run& root = root_of(r);
-  json out = {
-      {"Execution",
-       {{"Id", root.info.arn},
-        {"Input", json::parse(root.info.input, nullptr, false)},
-        {"Name", root.info.name},
-        {"RoleArn", root.role_arn},
-        {"StartTime", iso8601_ms(root.info.started_at)},
-        {"RedriveCount", 0}}},
-      {"State",
-       {{"EnteredTime", iso8601_ms(r.state_entered_at)}, {"Name", r.state}, {"RetryCount", 0}}},
-      {"StateMachine", {{"Id", r.info.state_machine_arn}, {"Name", r.state_machine_name}}}};
+  int retry_count = 0;  // retries of the current state so far, across its retriers
+  for (int n : r.retries) retry_count += n;
+  json out = {{"Execution",
+               {{"Id", root.info.arn},
+                {"Input", json::parse(root.info.input, nullptr, false)},
+                {"Name", root.info.name},
+                {"RoleArn", root.role_arn},
+                {"StartTime", iso8601_ms(root.info.started_at)},
+                {"RedriveCount", root.info.redrive_count}}},
+              {"State",
+               {{"EnteredTime", iso8601_ms(r.state_entered_at)},
+                {"Name", r.state},
+                {"RetryCount", retry_count}}},
+              {"StateMachine", {{"Id", r.info.state_machine_arn}, {"Name", r.state_machine_name}}}};
   if (!r.parent.empty() && !r.map_item.is_null())
     out["Map"] = {{"Item", {{"Index", r.index}, {"Value", r.map_item}}}};
   return out;

@@ -9,8 +9,10 @@
 // and Lambda functions bound to local commands, with TimeoutSeconds, HeartbeatSeconds, Retry
 // and Catch; any Task resource can be answered from a Step Functions Local MockConfigFile
 // test case. Parallel branches and inline Map iterations run as child runs of their
-// execution. Not yet here: the SQS/SNS/EventBridge integrations, distributed Map, versions
-// and aliases, redrive.
+// execution. Versions are immutable snapshots of a state machine (ARN "<machine>:<n>"); an
+// alias ("<machine>:<name>") routes executions to one version or splits them between two.
+// A failed, aborted or timed-out Standard execution can be redriven from the state where it
+// stopped. Not yet here: the SQS/SNS/EventBridge integrations, distributed Map.
 #pragma once
 
 #include <functional>
@@ -33,18 +35,56 @@ using json = nlohmann::json;
 template <typename T>
 using Reply = std::function<void(Result<T>)>;
 
+// A state machine, or one of its versions (then `arn` is the version's and `description` is
+// the version's description).
 struct StateMachine {
   std::string arn, name, definition, role_arn;
   std::string type = "STANDARD";  // or EXPRESS
   std::string status = "ACTIVE";
   TimeMs created_at = 0;
   std::map<std::string, std::string> tags;
+  std::string revision_id;  // empty until the first update; a new one on every update
+  std::string description;  // versions only
+  // In the reply to a create or update that published a version: that version's ARN.
+  std::optional<std::string> published_version_arn;
 };
 
 struct CreateStateMachineRequest {
   std::string name, definition, role_arn;
   std::optional<std::string> type;
   std::map<std::string, std::string> tags;
+  bool publish = false;
+  std::optional<std::string> version_description;
+};
+
+struct UpdateStateMachineRequest {
+  std::string arn;
+  std::optional<std::string> definition, role_arn;
+  bool publish = false;
+  std::optional<std::string> version_description;
+};
+
+struct StateMachineUpdate {
+  TimeMs updated_at = 0;
+  std::string revision_id;
+  std::optional<std::string> version_arn;  // when it published one
+};
+
+// A published version as PublishStateMachineVersion and ListStateMachineVersions show it.
+struct VersionRef {
+  std::string arn;
+  TimeMs created_at = 0;
+};
+
+struct RoutingEntry {
+  std::string version_arn;
+  int weight = 0;
+};
+
+struct StateMachineAlias {
+  std::string arn, name, description;
+  std::vector<RoutingEntry> routing;
+  TimeMs created_at = 0, updated_at = 0;
 };
 
 struct Execution {
@@ -55,6 +95,13 @@ struct Execution {
   std::optional<std::string> error, cause;
   TimeMs started_at = 0;
   std::optional<TimeMs> stopped_at;
+  // Set when it was started through a version or an alias (the alias's chosen version then).
+  std::optional<std::string> version_arn, alias_arn;
+  int redrive_count = 0;
+  std::optional<TimeMs> redrive_date;
+  // REDRIVABLE or NOT_REDRIVABLE (with the reason AWS gives); Standard executions only.
+  std::string redrive_status;
+  std::optional<std::string> redrive_status_reason;
 };
 
 struct HistoryEvent {
@@ -111,10 +158,10 @@ class StepFunctions {
 
   virtual void create_state_machine(const Caller&, CreateStateMachineRequest,
                                     Reply<StateMachine>) = 0;
-  virtual void update_state_machine(const Caller&, const std::string& arn,
-                                    std::optional<std::string> definition,
-                                    std::optional<std::string> role_arn, Reply<TimeMs>) = 0;
+  virtual void update_state_machine(const Caller&, UpdateStateMachineRequest,
+                                    Reply<StateMachineUpdate>) = 0;
   virtual void delete_state_machine(const Caller&, const std::string& arn, Reply<Ok>) = 0;
+  // `arn` may name a version.
   virtual void describe_state_machine(const Caller&, const std::string& arn,
                                       Reply<StateMachine>) = 0;
   virtual void describe_state_machine_for_execution(const Caller&, const std::string& arn,
@@ -122,6 +169,32 @@ class StepFunctions {
   virtual void list_state_machines(const Caller&, const ListRequest&,
                                    Reply<Page<StateMachine>>) = 0;
 
+  virtual void publish_state_machine_version(const Caller&, const std::string& machine_arn,
+                                             std::optional<std::string> revision_id,
+                                             std::optional<std::string> description,
+                                             Reply<VersionRef>) = 0;
+  // Newest first.
+  virtual void list_state_machine_versions(const Caller&, const std::string& machine_arn,
+                                           const ListRequest&, Reply<Page<VersionRef>>) = 0;
+  virtual void delete_state_machine_version(const Caller&, const std::string& version_arn,
+                                            Reply<Ok>) = 0;
+  // The alias's state machine is the one its routing's versions belong to.
+  virtual void create_state_machine_alias(const Caller&, const std::string& name,
+                                          std::optional<std::string> description,
+                                          std::vector<RoutingEntry> routing,
+                                          Reply<StateMachineAlias>) = 0;
+  virtual void update_state_machine_alias(const Caller&, const std::string& alias_arn,
+                                          std::optional<std::string> description,
+                                          std::optional<std::vector<RoutingEntry>> routing,
+                                          Reply<TimeMs>) = 0;
+  virtual void delete_state_machine_alias(const Caller&, const std::string& alias_arn,
+                                          Reply<Ok>) = 0;
+  virtual void describe_state_machine_alias(const Caller&, const std::string& alias_arn,
+                                            Reply<StateMachineAlias>) = 0;
+  virtual void list_state_machine_aliases(const Caller&, const std::string& machine_arn,
+                                          const ListRequest&, Reply<Page<StateMachineAlias>>) = 0;
+
+  // `state_machine_arn` may name the machine, a version or an alias.
   virtual void start_execution(const Caller&, const std::string& state_machine_arn,
                                std::optional<std::string> name, std::optional<std::string> input,
                                Reply<Execution>) = 0;
@@ -132,9 +205,15 @@ class StepFunctions {
   virtual void stop_execution(const Caller&, const std::string& arn,
                               std::optional<std::string> error, std::optional<std::string> cause,
                               Reply<TimeMs>) = 0;
+  // Restarts a failed, aborted or timed-out Standard execution at the state where it stopped;
+  // replies with the redrive time.
+  virtual void redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs>) = 0;
   virtual void describe_execution(const Caller&, const std::string& arn, Reply<Execution>) = 0;
+  // `state_machine_arn` may name a version or an alias: then only executions started
+  // through it. `redrive_filter`: REDRIVEN or NOT_REDRIVEN.
   virtual void list_executions(const Caller&, const std::string& state_machine_arn,
-                               std::optional<std::string> status_filter, const ListRequest&,
+                               std::optional<std::string> status_filter,
+                               std::optional<std::string> redrive_filter, const ListRequest&,
                                Reply<Page<Execution>>) = 0;
   virtual void get_execution_history(const Caller&, const std::string& arn, bool reverse_order,
                                      bool include_execution_data, const ListRequest&,

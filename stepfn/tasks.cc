@@ -215,7 +215,7 @@ Engine::TaskStep Engine::mocked_task(Run& r, const json& st, const json& respons
                                              std::to_string(call) + " of state '" + r.state + "'"},
             {}};
   bool lambda = resource.rfind("arn:aws:lambda:", 0) == 0;
-  std::string type = "Task", service = "states", action = resource;
+  std::string service = "states", action = resource;
   if (auto at = resource.find(":::"); at != std::string::npos) {
     std::string rest = resource.substr(at + 3);
     service = rest.substr(0, rest.find(':'));
@@ -316,7 +316,6 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
   Run::PendingTask& t = *r.task;
   // A run resumed after a restart starts its function again: at least once, as Lambda.
   if (!t.output && !t.failure && !functions_in_flight_.count(t.token)) start_function(r);
-  std::string function = t.activity_arn.substr(7);
   if (t.output) {
     json payload = json::parse(*t.output, nullptr, false);
     json result = integration ? json{{"ExecutedVersion", "$LATEST"},
@@ -360,7 +359,7 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
 // fails a function that does not exist.
 void Engine::start_function(Run& r) {
   Run::PendingTask& t = *r.task;
-  std::string function = t.activity_arn.substr(7);
+  std::string function = t.activity_arn.substr(7);  // after "lambda:"
   std::string name = function_name(function);
   const json* functions = env_.functions.get();
   const json* binding = functions && functions->is_object() && functions->contains(name)

@@ -99,6 +99,10 @@ constexpr std::array kCatalogue = {
     ErrorInfo{ErrorCode::kTaskDoesNotExist, "TaskDoesNotExist", "TaskDoesNotExist", 400, true},
     ErrorInfo{ErrorCode::kTaskTimedOut, "TaskTimedOut", "TaskTimedOut", 400, true},
     ErrorInfo{ErrorCode::kInvalidOutput, "InvalidOutput", "InvalidOutput", 400, true},
+    ErrorInfo{ErrorCode::kConflict, "ConflictException", "ConflictException", 409, true},
+    ErrorInfo{ErrorCode::kSfnResourceNotFound, "ResourceNotFound", "ResourceNotFound", 400, true},
+    ErrorInfo{ErrorCode::kServiceQuotaExceeded, "ServiceQuotaExceededException",
+              "ServiceQuotaExceededException", 400, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

@@ -69,6 +69,9 @@ enum class ErrorCode {
   kTaskDoesNotExist,
   kTaskTimedOut,
   kInvalidOutput,
+  kConflict,
+  kSfnResourceNotFound,
+  kServiceQuotaExceeded,
 };
 
 struct ErrorInfo {
