@@ -6,12 +6,97 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <thread>
 
 extern char** environ;
 
 namespace wyvern::stepfn {
 namespace {
+
+constexpr char kNotJson[] = "The function's output is not JSON.";
+
+// A function's answer: a Lambda-style error object fails the invocation; anything else that
+// parses as JSON is its result.
+InvokeResult answer_of(const std::string& text) {
+  InvokeResult out;
+  json answer = json::parse(text.empty() ? "null" : text, nullptr, false);
+  if (answer.is_object() && answer.contains("errorType")) {
+    out.error_type =
+        answer["errorType"].is_string() ? answer["errorType"].get<std::string>() : "Error";
+    out.error_message = answer.contains("errorMessage") && answer["errorMessage"].is_string()
+                            ? answer["errorMessage"].get<std::string>()
+                            : "";
+    return out;
+  }
+  if (answer.is_discarded()) {
+    out.error_type = "Lambda.Unknown";
+    out.error_message = kNotJson;
+    return out;
+  }
+  out.ok = true;
+  out.payload = std::move(answer);
+  return out;
+}
+
+InvokeResult failure(const std::string& type, const std::string& message) {
+  InvokeResult out;
+  out.error_type = type;
+  out.error_message = message;
+  return out;
+}
+
+InvokeResult post(const std::string& url, const std::string& event) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  using boost::asio::ip::tcp;
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0)
+    return failure("Lambda.ServiceException",
+                   "Only http:// function URLs are served locally: " + url);
+  std::string rest = url.substr(scheme.size());
+  std::string authority = rest.substr(0, rest.find('/'));
+  std::string target = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
+  std::string host = authority, port = "80";
+  if (auto colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  try {
+    boost::asio::io_context io;
+    tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    // Lambda's own ceiling; the Task's TimeoutSeconds usually ends the wait sooner.
+    stream.expires_after(std::chrono::minutes(15));
+    stream.connect(resolver.resolve(host, port));
+    http::request<http::string_body> req{http::verb::post, target, 11};
+    req.set(http::field::host, authority);
+    req.set(http::field::content_type, "application/json");
+    req.body() = event;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (res.result_int() / 100 != 2) {
+      InvokeResult answered = answer_of(res.body());
+      bool lambda_error = !answered.ok && answered.error_message != kNotJson;
+      if (lambda_error) return answered;  // a Lambda-style error body says what failed
+      return failure("Lambda.Unknown", "The function's URL answered HTTP " +
+                                           std::to_string(res.result_int()) + ": " +
+                                           res.body().substr(0, 4096));
+    }
+    return answer_of(res.body());
+  } catch (const std::exception& e) {
+    return failure("Lambda.ServiceException",
+                   "Cannot reach the function at " + url + ": " + e.what());
+  }
+}
 
 InvokeResult run(const std::vector<std::string>& command, const std::string& event) {
   InvokeResult out;
@@ -83,29 +168,14 @@ InvokeResult run(const std::vector<std::string>& command, const std::string& eve
   if (fds[0] >= 0) ::close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  json answer = json::parse(stdout_text.empty() ? "null" : stdout_text, nullptr, false);
-  if (answer.is_object() && answer.contains("errorType")) {
-    out.error_type =
-        answer["errorType"].is_string() ? answer["errorType"].get<std::string>() : "Error";
-    out.error_message = answer.contains("errorMessage") && answer["errorMessage"].is_string()
-                            ? answer["errorMessage"].get<std::string>()
-                            : "";
-    return out;
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    out.error_type = "Lambda.Unknown";
-    out.error_message =
-        stderr_text.size() > 4096 ? stderr_text.substr(stderr_text.size() - 4096) : stderr_text;
-    return out;
-  }
-  if (answer.is_discarded()) {
-    out.error_type = "Lambda.Unknown";
-    out.error_message = "The function's output is not JSON.";
-    return out;
-  }
-  out.ok = true;
-  out.payload = std::move(answer);
-  return out;
+  InvokeResult answered = answer_of(stdout_text);
+  bool lambda_error = !answered.ok && answered.error_message != kNotJson;
+  if (lambda_error) return answered;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return failure("Lambda.Unknown", stderr_text.size() > 4096
+                                         ? stderr_text.substr(stderr_text.size() - 4096)
+                                         : stderr_text);
+  return answered;
 }
 
 }  // namespace
@@ -114,6 +184,12 @@ void invoke_command(std::vector<std::string> command, std::string event,
                     std::function<void(InvokeResult)> done) {
   std::thread([command = std::move(command), event = std::move(event), done = std::move(done)] {
     done(run(command, event));
+  }).detach();
+}
+
+void invoke_url(std::string url, std::string event, std::function<void(InvokeResult)> done) {
+  std::thread([url = std::move(url), event = std::move(event), done = std::move(done)] {
+    done(post(url, event));
   }).detach();
 }
 

@@ -1,10 +1,12 @@
 // Local functions: Lambda function ARNs bound, by the broker's configuration, to a local
-// command. The command gets the event as JSON on stdin and answers with JSON on stdout; an
-// answer with "errorType"/"errorMessage" (Lambda's shape for a function error) or a failing
-// exit is a failed invocation.
+// command or to an HTTP URL. A command gets the event as JSON on stdin and answers with JSON
+// on stdout; a URL gets it as the body of a POST and answers with JSON in the response body.
+// An answer with "errorType"/"errorMessage" (Lambda's shape for a function error), a failing
+// exit or a non-2xx status is a failed invocation.
 //
-// Lifecycle: invoke() starts the process on a thread of its own and returns at once; the
-// completion runs on that thread, after the process ended. The caller posts it onward.
+// Lifecycle: invoke_*() start the work on a thread of its own and return at once; the
+// completion runs on that thread, after the process ended or the response came. The caller
+// posts it onward.
 #pragma once
 
 #include <functional>
@@ -25,6 +27,9 @@ struct InvokeResult {
 // Runs `command` (argv, no shell) with `event` on stdin.
 void invoke_command(std::vector<std::string> command, std::string event,
                     std::function<void(InvokeResult)> done);
+
+// POSTs `event` to `url` (http://host[:port][/path]; https is not served).
+void invoke_url(std::string url, std::string event, std::function<void(InvokeResult)> done);
 
 // The function name of a Lambda ARN ("arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]")
 // or of a bare name; empty when `arn` is neither.

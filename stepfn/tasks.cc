@@ -355,8 +355,8 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
   return park(r, t.deadline);
 }
 
-// Starts the local command bound to the run's function; an unbound function fails as AWS
-// fails a function that does not exist.
+// Starts the local command or URL bound to the run's function; an unbound function fails as
+// AWS fails a function that does not exist.
 void Engine::start_function(Run& r) {
   Run::PendingTask& t = *r.task;
   std::string function = t.activity_arn.substr(7);  // after "lambda:"
@@ -366,27 +366,34 @@ void Engine::start_function(Run& r) {
                             ? &(*functions)[name]
                             : nullptr;
   std::vector<std::string> command;
+  std::string url;
   if (binding && binding->is_object() && binding->contains("command") &&
       (*binding)["command"].is_array())
     for (const auto& a : (*binding)["command"])
       if (a.is_string()) command.push_back(a);
-  if (command.empty() || !env_.post) {
-    t.failure =
-        StateError{"Lambda.ResourceNotFoundException", "Function not found: " + function +
-                                                           " (no local command is bound to "
-                                                           "it in the broker's functions file)"};
+  if (binding && binding->is_object() && binding->contains("url") && (*binding)["url"].is_string())
+    url = (*binding)["url"];
+  if ((command.empty() && url.empty()) || !env_.post) {
+    t.failure = StateError{"Lambda.ResourceNotFoundException",
+                           "Function not found: " + function +
+                               " (no local command or URL is bound to it in the broker's "
+                               "functions file)"};
     return;
   }
   functions_in_flight_.insert(t.token);
   auto sink = sink_;
   std::string arn = r.info.arn, token = t.token;
-  invoke_command(std::move(command), t.input, [sink, arn, token](InvokeResult result) {
+  auto done = [sink, arn, token](InvokeResult result) {
     std::lock_guard lock(sink->mu);  // guards `open`; the engine closes it when it goes
     if (!sink->open) return;
     sink->post([engine = sink->engine, arn, token, result = std::move(result)]() mutable {
       engine->function_done(arn, token, std::move(result));
     });
-  });
+  };
+  if (!command.empty())
+    invoke_command(std::move(command), t.input, std::move(done));
+  else
+    invoke_url(std::move(url), t.input, std::move(done));
 }
 
 void Engine::function_done(const std::string& arn, const std::string& token, InvokeResult result) {

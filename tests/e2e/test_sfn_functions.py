@@ -1,9 +1,12 @@
-"""Lambda Task states run by local commands (--functions): the event on stdin, the answer on
-stdout, Lambda-style errors caught by Catch, the lambda:invoke integration's response shape,
-and an unbound function failing as a missing function does."""
+"""Lambda Task states run by local commands and HTTP URLs (--functions): the event on stdin
+or as a POST body, the answer on stdout or in the response, Lambda-style errors caught by
+Catch, the lambda:invoke integration's response shape, and an unbound function failing as a
+missing function does."""
+import http.server
 import json
 import os
 import tempfile
+import threading
 import time
 import unittest
 
@@ -19,6 +22,28 @@ else:
 '''
 
 
+class FunctionUrl(http.server.BaseHTTPRequestHandler):
+    """A function served over HTTP, as a developer's local Lambda handler would be."""
+
+    def do_POST(self):
+        event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if event.get("dragon") == "mirage":
+            status, body = 200, {"errorType": "NoSuchDragon", "errorMessage": "seen only over HTTP"}
+        elif event.get("dragon") == "crash":
+            status, body = 500, "internal trouble"
+        else:
+            status, body = 200, {"served": "http", "path": self.path, "dragon": event.get("dragon")}
+        data = (json.dumps(body) if isinstance(body, dict) else body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
 def fn(name):
     return "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, name)
 
@@ -31,14 +56,19 @@ class LocalFunctions(unittest.TestCase):
         with open(handler, "w") as f:
             f.write(HANDLER)
         functions = os.path.join(cls.dir, "functions.json")
+        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FunctionUrl)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
         with open(functions, "w") as f:
-            json.dump({"validate-dragon": {"command": ["/usr/bin/python3", handler]}}, f)
+            json.dump({"validate-dragon": {"command": ["/usr/bin/python3", handler]},
+                       "served-dragon": {"url": "http://127.0.0.1:%d/fn/served" % cls.server.server_port},
+                       "gone-dragon": {"url": "http://127.0.0.1:1/nobody"}}, f)
         cls.broker = Broker(extra_args=["--functions", functions]).start()
         cls.sfn = sfn_client(cls.broker)
 
     @classmethod
     def tearDownClass(cls):
         cls.broker.stop()
+        cls.server.shutdown()
 
     def machine(self, name, states, start):
         return self.sfn.create_state_machine(
@@ -85,6 +115,26 @@ class LocalFunctions(unittest.TestCase):
         self.assertEqual(json.loads(described["output"]),
                          {"answer": {"valid": True, "dragon": "Norbert", "wings": 7}, "status": 200})
         self.assertIn("TaskSucceeded", self.types(run))
+
+    def test_a_function_bound_to_a_url_gets_the_event_as_a_post(self):
+        m = self.machine("over-http", {
+            "Call": {"Type": "Task", "Resource": fn("served-dragon"), "ResultPath": "$.answer",
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+                     "End": True},
+            "Caught": {"Type": "Pass", "End": True}}, "Call")
+        _, described = self.finish(m, {"dragon": "Toothless"})
+        self.assertEqual(json.loads(described["output"])["answer"],
+                         {"served": "http", "path": "/fn/served", "dragon": "Toothless"})
+        _, described = self.finish(m, {"dragon": "mirage"})
+        self.assertEqual(json.loads(described["output"])["error"],
+                         {"Error": "NoSuchDragon", "Cause": "seen only over HTTP"})
+        _, described = self.finish(m, {"dragon": "crash"})
+        self.assertEqual(json.loads(described["output"])["error"]["Error"], "Lambda.Unknown")
+        self.assertIn("500", json.loads(described["output"])["error"]["Cause"])
+        unreachable = self.machine("unreachable", {
+            "Call": {"Type": "Task", "Resource": fn("gone-dragon"), "End": True}}, "Call")
+        _, described = self.finish(unreachable, {})
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "Lambda.ServiceException"))
 
     def test_an_unbound_function_fails_as_a_missing_function(self):
         m = self.machine("unbound", {"Call": {"Type": "Task", "Resource": fn("nobody-home"), "End": True}}, "Call")
