@@ -55,6 +55,9 @@ inline std::string text_of(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules.
+bool covers(const json& error_equals, const std::string& error);
+
 // One page of `all` (in order) after the item whose key the request's nextToken names.
 template <typename T, typename Key>
 inline void paginate(std::vector<T> all, const ListRequest& r, Key key, Reply<Page<T>> reply) {
@@ -180,6 +183,9 @@ class Engine final : public StepFunctions {
   void tag_resource(const Caller&, const std::string& arn,
                     const std::map<std::string, std::string>& tags, Reply<Ok> reply) override;
 
+  // test_state.cc
+  void test_state(const Caller&, TestStateRequest r, Reply<TestStateResult> reply) override;
+
   // versions.cc
   void publish_state_machine_version(const Caller&, const std::string& machine_arn,
                                      std::optional<std::string> revision_id,
@@ -299,6 +305,10 @@ class Engine final : public StepFunctions {
   TaskStep lambda_task(Run& r, const json& st, const json& effective, const json& context,
                        TimeMs now);
   void start_function(Run& r);
+  // Runs the command or URL bound to a Lambda function; `done` runs on the core strand.
+  // False when nothing is bound to it.
+  bool invoke_function(const std::string& function, std::string event,
+                       std::function<void(InvokeResult)> done);
   void function_done(const std::string& arn, const std::string& token, InvokeResult result);
   bool recover_from(Run& r, const json& st, const StateError& e, TimeMs now);
 

@@ -148,6 +148,30 @@ struct Env {
   std::function<void(std::function<void()>)> post;
 };
 
+// TestState: one state run once, outside any execution.
+struct TestStateRequest {
+  std::string definition;  // one state, or a whole machine with state_name
+  std::optional<std::string> state_name;
+  std::optional<std::string> input;       // JSON text, "{}" when absent
+  std::string inspection_level = "INFO";  // INFO, DEBUG or TRACE
+  std::optional<std::string> context;     // JSON text: the context object `$$` to use
+  // A Task's outcome given instead of calling its resource: a result (JSON text), or an error.
+  std::optional<std::string> mock_result;
+  struct MockError {
+    std::string error, cause;
+  };
+  std::optional<MockError> mock_error;
+  int retrier_retry_count = 0;  // retries the state has had already
+};
+
+struct TestStateResult {
+  std::string status;  // SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR
+  std::optional<std::string> output, error, cause, next_state;
+  // DEBUG and TRACE: the data after each processing step, as JSON text, by AWS's member names
+  // (input, afterInputPath, afterParameters, result, afterResultSelector, afterResultPath).
+  std::map<std::string, std::string> inspection;
+};
+
 class StepFunctions {
  public:
   virtual ~StepFunctions() = default;
@@ -231,6 +255,8 @@ class StepFunctions {
                                  std::optional<std::string> error, std::optional<std::string> cause,
                                  Reply<Ok>) = 0;
   virtual void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok>) = 0;
+
+  virtual void test_state(const Caller&, TestStateRequest, Reply<TestStateResult>) = 0;
 
   virtual void tag_resource(const Caller&, const std::string& arn,
                             const std::map<std::string, std::string>& tags, Reply<Ok>) = 0;

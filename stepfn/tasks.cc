@@ -13,6 +13,19 @@ namespace {
 
 constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
 
+// The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
+const json* mocked_response(const json& responses, int call) {
+  for (const auto& [key, response] : responses.items()) {
+    int lo = -1, hi = -1;
+    if (std::sscanf(key.c_str(), "%d-%d", &lo, &hi) == 2 ||
+        (std::sscanf(key.c_str(), "%d", &lo) == 1 && (hi = lo) >= 0))
+      if (call >= lo && call <= hi && response.is_object()) return &response;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 // Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules:
 // States.ALL covers every error but States.Runtime; States.TaskFailed covers every error but
 // States.Timeout (and States.Runtime).
@@ -28,19 +41,6 @@ bool covers(const json& error_equals, const std::string& error) {
   }
   return false;
 }
-
-// The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
-const json* mocked_response(const json& responses, int call) {
-  for (const auto& [key, response] : responses.items()) {
-    int lo = -1, hi = -1;
-    if (std::sscanf(key.c_str(), "%d-%d", &lo, &hi) == 2 ||
-        (std::sscanf(key.c_str(), "%d", &lo) == 1 && (hi = lo) >= 0))
-      if (call >= lo && call <= hi && response.is_object()) return &response;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 // One look at a Task state: schedule its activity task, or take the worker's answer, or
 // notice a passed deadline. Parks (with a timer) while there is nothing to do yet.
@@ -360,6 +360,22 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
 void Engine::start_function(Run& r) {
   Run::PendingTask& t = *r.task;
   std::string function = t.activity_arn.substr(7);  // after "lambda:"
+  std::string arn = r.info.arn, token = t.token;
+  bool started = invoke_function(function, t.input, [this, arn, token](InvokeResult result) {
+    function_done(arn, token, std::move(result));
+  });
+  if (!started) {
+    t.failure = StateError{"Lambda.ResourceNotFoundException",
+                           "Function not found: " + function +
+                               " (no local command or URL is bound to it in the broker's "
+                               "functions file)"};
+    return;
+  }
+  functions_in_flight_.insert(t.token);
+}
+
+bool Engine::invoke_function(const std::string& function, std::string event,
+                             std::function<void(InvokeResult)> done) {
   std::string name = function_name(function);
   const json* functions = env_.functions.get();
   const json* binding = functions && functions->is_object() && functions->contains(name)
@@ -373,27 +389,19 @@ void Engine::start_function(Run& r) {
       if (a.is_string()) command.push_back(a);
   if (binding && binding->is_object() && binding->contains("url") && (*binding)["url"].is_string())
     url = (*binding)["url"];
-  if ((command.empty() && url.empty()) || !env_.post) {
-    t.failure = StateError{"Lambda.ResourceNotFoundException",
-                           "Function not found: " + function +
-                               " (no local command or URL is bound to it in the broker's "
-                               "functions file)"};
-    return;
-  }
-  functions_in_flight_.insert(t.token);
-  auto sink = sink_;
-  std::string arn = r.info.arn, token = t.token;
-  auto done = [sink, arn, token](InvokeResult result) {
+  if ((command.empty() && url.empty()) || !env_.post) return false;
+  // The answer comes on the function's own thread: hand it to the core strand, unless the
+  // engine is gone by then.
+  auto on_strand = [sink = sink_, done = std::move(done)](InvokeResult result) {
     std::lock_guard lock(sink->mu);  // guards `open`; the engine closes it when it goes
     if (!sink->open) return;
-    sink->post([engine = sink->engine, arn, token, result = std::move(result)]() mutable {
-      engine->function_done(arn, token, std::move(result));
-    });
+    sink->post([done, result = std::move(result)]() mutable { done(std::move(result)); });
   };
   if (!command.empty())
-    invoke_command(std::move(command), t.input, std::move(done));
+    invoke_command(std::move(command), std::move(event), std::move(on_strand));
   else
-    invoke_url(std::move(url), t.input, std::move(done));
+    invoke_url(std::move(url), std::move(event), std::move(on_strand));
+  return true;
 }
 
 void Engine::function_done(const std::string& arn, const std::string& token, InvokeResult result) {

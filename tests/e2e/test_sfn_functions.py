@@ -136,6 +136,16 @@ class LocalFunctions(unittest.TestCase):
         _, described = self.finish(unreachable, {})
         self.assertEqual((described["status"], described["error"]), ("FAILED", "Lambda.ServiceException"))
 
+    def test_test_state_runs_the_bound_function(self):
+        if not hasattr(self.sfn, "test_state"):
+            self.skipTest("this boto3 predates TestState")
+        out = self.sfn.test_state(definition=json.dumps({"Type": "Task", "Resource": fn("served-dragon"), "End": True}),
+                                  roleArn="arn:aws:iam::%s:role/x" % ACCOUNT, input=json.dumps({"dragon": "Puff"}))
+        self.assertEqual((out["status"], json.loads(out["output"])["dragon"]), ("SUCCEEDED", "Puff"))
+        out = self.sfn.test_state(definition=json.dumps({"Type": "Task", "Resource": fn("validate-dragon"), "End": True}),
+                                  roleArn="arn:aws:iam::%s:role/x" % ACCOUNT, input=json.dumps({"dragon": "mirage"}))
+        self.assertEqual((out["status"], out["error"], out["cause"]), ("FAILED", "NoSuchDragon", "nobody saw it twice"))
+
     def test_an_unbound_function_fails_as_a_missing_function(self):
         m = self.machine("unbound", {"Call": {"Type": "Task", "Resource": fn("nobody-home"), "End": True}}, "Call")
         _, described = self.finish(m, {})

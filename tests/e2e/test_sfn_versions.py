@@ -1,7 +1,8 @@
-"""Step Functions versions, aliases and redrive through a real boto3 client.
+"""Step Functions versions, aliases, redrive and TestState through a real boto3 client.
 
 These actions came to the API in 2023: Debian's boto3 1.26 has no model for them, so under
-that interpreter the tests skip (and say so); boto3 1.43 runs them all."""
+that interpreter the tests skip (and say so); boto3 1.43 runs them all. TestState carries
+AWS's "sync-" host prefix, which the harness's client turns off for a local endpoint."""
 import json
 import time
 import unittest
@@ -26,7 +27,7 @@ FLAKY = json.dumps({"StartAt": "Prepare", "States": {
     "Done": {"Type": "Succeed"}}})
 
 
-class Versions(BrokerTestCase):
+class NewerApiCase(BrokerTestCase):
     def setUp(self):
         super().setUp()
         self.sfn = sfn_client(self.broker)
@@ -50,6 +51,8 @@ class Versions(BrokerTestCase):
             time.sleep(0.02)
         self.fail("execution %s still running" % arn)
 
+
+class Versions(NewerApiCase):
     def test_versions_are_published_listed_described_run_and_deleted(self):
         created = self.sfn.create_state_machine(name="dragons", definition=pass_machine("v1"), roleArn=ROLE,
                                                 publish=True, versionDescription="first")
@@ -190,6 +193,63 @@ class Versions(BrokerTestCase):
         done = self.wait_done(run)
         self.assertEqual((done["status"], done["redriveCount"]), ("SUCCEEDED", 1))
         self.assertEqual(json.loads(done["output"]), {"ok": True, "prep": "prepared"})
+
+
+class TestState(NewerApiCase):
+    def trial(self, state, input_=None, level="DEBUG", **kwargs):
+        args = {"definition": json.dumps(state), "roleArn": ROLE, "inspectionLevel": level}
+        if input_ is not None:
+            args["input"] = json.dumps(input_)
+        args.update(kwargs)
+        return self.sfn.test_state(**args)
+
+    def test_a_pass_state_shows_each_processing_step(self):
+        out = self.trial({"Type": "Pass", "InputPath": "$.dragon",
+                         "Parameters": {"name.$": "$.name", "seen.$": "States.Format('at {}', $.place)"},
+                         "ResultPath": "$.card", "OutputPath": "$.card", "Next": "File"},
+                        {"dragon": {"name": "Smaug", "place": "Erebor"}})
+        self.assertEqual((out["status"], out["nextState"]), ("SUCCEEDED", "File"))
+        self.assertEqual(json.loads(out["output"]), {"name": "Smaug", "seen": "at Erebor"})
+        data = out["inspectionData"]
+        self.assertEqual(json.loads(data["afterInputPath"]), {"name": "Smaug", "place": "Erebor"})
+        self.assertEqual(json.loads(data["afterParameters"]), {"name": "Smaug", "seen": "at Erebor"})
+        self.assertEqual(json.loads(data["afterResultPath"])["card"]["name"], "Smaug")
+        quiet = self.trial({"Type": "Pass", "End": True}, {"a": 1}, level="INFO")
+        self.assertNotIn("inspectionData", quiet)
+        self.assertNotIn("nextState", quiet)
+
+    def test_a_choice_names_the_next_state(self):
+        choice = {"Type": "Choice", "Choices": [{"Variable": "$.size", "NumericGreaterThan": 10, "Next": "Flee"}],
+                  "Default": "Watch"}
+        self.assertEqual(self.trial(choice, {"size": 30})["nextState"], "Flee")
+        self.assertEqual(self.trial(choice, {"size": 3})["nextState"], "Watch")
+        self.assertEqual(self.trial({"Type": "Choice", "Choices": [
+            {"Variable": "$.size", "NumericGreaterThan": 10, "Next": "Flee"}]}, {"size": 1})["error"],
+            "States.NoChoiceMatched")
+
+    def test_a_task_takes_a_mock_and_applies_retry_and_catch(self):
+        task = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": "q", "MessageBody.$": "$.msg"},
+                "ResultSelector": {"id.$": "$.MessageId"}, "ResultPath": "$.sent", "Next": "Done",
+                "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 2}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.oops", "Next": "Recover"}]}
+        ok = self.trial(task, {"msg": "roar"}, mock={"result": json.dumps({"MessageId": "m-1"})})
+        self.assertEqual(json.loads(ok["output"]), {"msg": "roar", "sent": {"id": "m-1"}})
+        self.assertEqual(json.loads(ok["inspectionData"]["afterParameters"]), {"QueueUrl": "q", "MessageBody": "roar"})
+        busy = self.trial(task, {"msg": "roar"}, mock={"errorOutput": {"error": "Busy", "cause": "try later"}})
+        self.assertEqual((busy["status"], busy["error"]), ("RETRIABLE", "Busy"))
+        spent = self.trial(task, {"msg": "roar"}, mock={"errorOutput": {"error": "Busy", "cause": "again"}},
+                          stateConfiguration={"retrierRetryCount": 2})
+        self.assertEqual((spent["status"], spent["nextState"]), ("CAUGHT_ERROR", "Recover"))
+        self.assertEqual(json.loads(spent["output"])["oops"], {"Error": "Busy", "Cause": "again"})
+
+    def test_bad_states_get_aws_errors(self):
+        code, message, _ = self.error_of(self.sfn.test_state, definition=json.dumps({"Type": "Pass", "Next": 5}),
+                                         roleArn=ROLE)
+        self.assertEqual(code, "InvalidDefinition")
+        code, _, _ = self.error_of(self.sfn.test_state, definition=json.dumps({"Type": "Pass", "End": True}),
+                                   roleArn=ROLE, input="{not json")
+        self.assertEqual(code, "InvalidExecutionInput")
 
 
 if __name__ == "__main__":
