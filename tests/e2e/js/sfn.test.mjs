@@ -8,6 +8,8 @@ import {
   StartExecutionCommand, DescribeExecutionCommand, GetExecutionHistoryCommand,
   StartSyncExecutionCommand, StopExecutionCommand, ValidateStateMachineDefinitionCommand,
   DeleteStateMachineCommand, StateMachineDoesNotExist, InvalidDefinition,
+  UpdateStateMachineCommand, CreateStateMachineAliasCommand, DescribeStateMachineAliasCommand,
+  TestStateCommand, RedriveExecutionCommand, ExecutionNotRedrivable,
 } from "@aws-sdk/client-sfn";
 import { startBroker, credentials } from "./broker.mjs";
 
@@ -75,4 +77,38 @@ test("invalid definitions are rejected with AWS's diagnostics", async () => {
   assert.equal(result.result, "FAIL");
   assert.equal(result.diagnostics[0].code, "MISSING_TRANSITION_TARGET");
   assert.equal(result.diagnostics[0].location, "/States/A/Next");
+});
+
+test("an alias routes to a published version; TestState runs one state", async () => {
+  const pass = (v) => JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", Result: v, End: true } } });
+  const created = await sfn.send(new CreateStateMachineCommand({
+    name: "versions", definition: pass("one"), roleArn: role, type: "EXPRESS", publish: true }));
+  assert.equal(created.stateMachineVersionArn, `${created.stateMachineArn}:1`);
+  await sfn.send(new UpdateStateMachineCommand({ stateMachineArn: created.stateMachineArn, definition: pass("two") }));
+  const { stateMachineAliasArn } = await sfn.send(new CreateStateMachineAliasCommand({
+    name: "stable", routingConfiguration: [{ stateMachineVersionArn: created.stateMachineVersionArn, weight: 100 }] }));
+  assert.equal((await sfn.send(new DescribeStateMachineAliasCommand({ stateMachineAliasArn }))).name, "stable");
+  const viaAlias = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: stateMachineAliasArn }));
+  assert.equal(viaAlias.output, '"one"');
+  const latest = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: created.stateMachineArn }));
+  assert.equal(latest.output, '"two"');
+  const tested = await sfn.send(new TestStateCommand({
+    definition: JSON.stringify({ Type: "Pass", Parameters: { "n.$": "States.MathAdd($.n, 1)" }, Next: "After" }),
+    roleArn: role, input: JSON.stringify({ n: 41 }), inspectionLevel: "DEBUG" }));
+  assert.equal(tested.status, "SUCCEEDED");
+  assert.equal(tested.nextState, "After");
+  assert.deepEqual(JSON.parse(tested.output), { n: 42 });
+  assert.deepEqual(JSON.parse(tested.inspectionData.afterParameters), { n: 42 });
+});
+
+test("RedriveExecution refuses an execution that is still running", async () => {
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: "redrive", definition: waiting, roleArn: role }));
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ who: "Glaurung" }) }));
+  await assert.rejects(sfn.send(new RedriveExecutionCommand({ executionArn })), ExecutionNotRedrivable);
+  await sfn.send(new StopExecutionCommand({ executionArn }));
+  const { redriveDate } = await sfn.send(new RedriveExecutionCommand({ executionArn }));
+  assert.ok(redriveDate instanceof Date);
+  const redriven = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  assert.equal(redriven.status, "RUNNING");
+  assert.equal(redriven.redriveCount, 1);
 });
