@@ -60,7 +60,6 @@ json run_record(const Run& r) {
               {"entered", r.entered},
               {"wait_until", r.wait_until},
               {"state_entered_at", r.state_entered_at},
-              {"events", r.history.size()},
               {"retries", r.retries},
               {"retry_at", r.retry_at},
               {"test_case", r.test_case},
@@ -68,10 +67,8 @@ json run_record(const Run& r) {
               {"parent_state", r.parent_state},
               {"index", r.index},
               {"map_item", r.map_item},
-              {"children", r.children},
               {"container_started", r.container_started},
               {"map_items", r.map_items},
-              {"map_next", r.map_next},
               {"mock_calls", r.mock_calls},
               {"definition_text", r.definition_text},
               {"redrive_count", r.info.redrive_count}};
@@ -195,10 +192,8 @@ void Engine::recover() {
     r.parent_state = doc.value("parent_state", "");
     r.index = doc.value("index", -1);
     r.map_item = doc.contains("map_item") ? doc["map_item"] : json();
-    r.children = doc.value("children", std::vector<std::string>{});
     r.container_started = doc.value("container_started", false);
     r.map_items = doc.contains("map_items") ? doc["map_items"] : json();
-    r.map_next = doc.value("map_next", size_t{0});
     if (doc.contains("mock_calls") && doc["mock_calls"].is_object())
       for (const auto& [k, v] : doc["mock_calls"].items())
         if (v.is_number_integer()) r.mock_calls[k] = v.get<int>();
@@ -215,6 +210,7 @@ void Engine::recover() {
                    doc["type"], doc["details_key"], doc["details"]};
     it->second.history.push_back(std::move(e));
   });
+  adopt_children();
   std::vector<Run*> waiting_tasks;
   for (auto& [arn, r] : runs_) {
     r.persisted_events = r.history.size();
@@ -261,6 +257,7 @@ void Engine::reset() {
   activities_.clear();
   functions_in_flight_.clear();
   finished_children_.clear();
+  changed_children_.clear();
   tokens_.clear();
   queued_.clear();
   pollers_.clear();
@@ -308,23 +305,52 @@ void Engine::persist_alias(const StateMachineAlias& a, WriteBatch& batch) {
   batch.put(kAliasesTable, a.arn, doc.dump());
 }
 
-// A run's record and its branches' and iterations', all the way down.
-void Engine::persist_subtree(const Run& r, WriteBatch& batch) {
-  batch.put(kExecutionsTable, r.info.arn, text_of(run_record(r)));
-  for (const auto& arn : r.children)
-    if (Run* c = find_run(arn)) persist_subtree(*c, batch);
+// After a restart, gives each Parallel or Map run its children back, with what it derives
+// from them. A run's record does not list its children (it would then be rewritten each time
+// one starts); each child's record names its parent and its index instead, and the store
+// holds exactly the children of the states running now (end_container erases the others
+// in the same batch).
+void Engine::adopt_children() {
+  for (auto& [arn, r] : runs_)
+    if (!r.parent.empty())
+      if (auto parent = runs_.find(r.parent); parent != runs_.end())
+        parent->second.children.push_back(arn);
+  for (auto& [arn, r] : runs_) {
+    if (r.children.empty()) continue;
+    std::sort(r.children.begin(), r.children.end(),
+              [&](const auto& a, const auto& b) { return runs_.at(a).index < runs_.at(b).index; });
+    if (r.map_items.is_array()) r.map_next = r.children.size();  // iterations start in order
+    const Run* first = nullptr;
+    for (const auto& child : r.children) {
+      const Run& c = runs_.at(child);
+      if (c.info.status == "RUNNING") {
+        ++r.children_running;
+      } else if (c.info.status != "SUCCEEDED" && c.info.status != "ABORTED") {
+        ++r.children_failed;
+        if (!first || c.info.stopped_at < first->info.stopped_at) first = &c;
+      }
+    }
+    if (first) r.first_failed = first->info.arn;
+  }
 }
 
+// Writes `r` (unless its record is still current), the children that started or stopped
+// since the last write, and the history events its execution added. The runs above `r` have
+// not changed: a child's end only tells its parent to look again.
 void Engine::persist_run(Run& r, WriteBatch& batch) {
   for (const auto& arn : finished_children_) batch.erase(kExecutionsTable, arn);
   finished_children_.clear();
-  if (!r.parent.empty())
-    if (Run* p = find_run(r.parent)) persist_run(*p, batch);  // it holds the history
-  persist_subtree(r, batch);
-  for (size_t i = r.persisted_events; i < r.history.size(); ++i)
-    batch.put(kHistoryTable, history_key(r.info.arn, r.history[i].id),
-              text_of(event_record(r.history[i])));
-  r.persisted_events = r.history.size();
+  for (const auto& arn : changed_children_)
+    if (Run* c = find_run(arn); c && c != &r)
+      batch.put(kExecutionsTable, arn, text_of(run_record(*c)));
+  changed_children_.clear();
+  if (!r.record_current) batch.put(kExecutionsTable, r.info.arn, text_of(run_record(r)));
+  r.record_current = false;
+  Run& root = root_of(r);
+  for (size_t i = root.persisted_events; i < root.history.size(); ++i)
+    batch.put(kHistoryTable, history_key(root.info.arn, root.history[i].id),
+              text_of(event_record(root.history[i])));
+  root.persisted_events = root.history.size();
 }
 
 std::unique_ptr<StepFunctions> make_step_functions(Env env) {

@@ -108,14 +108,24 @@ struct Run {
   std::optional<PendingTask> task;
   // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
   // its execution: not listed, its events go to the execution's history.
-  std::string parent;                 // the run in the Parallel/Map state; empty for an execution
-  std::string parent_state;           // that state's name
-  int index = -1;                     // branch or iteration index
-  json map_item;                      // the iteration's item ($$.Map.Item.Value)
-  std::vector<std::string> children;  // while this run is in a Parallel/Map state
+  std::string parent;        // the run in the Parallel/Map state; empty for an execution
+  std::string parent_state;  // that state's name
+  int index = -1;            // branch or iteration index
+  json map_item;             // the iteration's item ($$.Map.Item.Value)
+  // While this run is in a Parallel/Map state: its children, by index. Not in its record:
+  // recover() finds them by their `parent`, and derives map_next and the tallies below.
+  std::vector<std::string> children;
+  // Tallies over `children`, kept as they start and end so that a Map of thousands of
+  // iterations need not look at each of them whenever one ends.
+  size_t children_running = 0;
+  size_t children_failed = 0;  // ended in any status but SUCCEEDED (aborted ones aside)
+  std::string first_failed;    // the child that failed first: the state fails with its error
   bool container_started = false;
-  json map_items;                            // a Map state's items
-  size_t map_next = 0;                       // the next item to start
+  json map_items;       // a Map state's items
+  size_t map_next = 0;  // the next item to start
+  // The store's record of this run is up to date: a Parallel/Map state that only started
+  // or awaited children since it was written. persist_run skips it once, then clears this.
+  bool record_current = false;
   std::map<std::string, bool> uses_context;  // per state: does it read `$$`? (a cache)
   std::string test_case;                     // a MockConfigFile test case, or empty
   std::map<std::string, int> mock_calls;     // mocked invocations so far, per state
@@ -242,7 +252,7 @@ class Engine final : public StepFunctions {
   Run& root_of(const Run& r);
   void persist_machine(const StateMachine& m, WriteBatch& batch);
   void persist_alias(const StateMachineAlias& a, WriteBatch& batch);
-  void persist_subtree(const Run& r, WriteBatch& batch);
+  void adopt_children();
   void persist_run(Run& r, WriteBatch& batch);
 
   template <typename T>
@@ -281,7 +291,7 @@ class Engine final : public StepFunctions {
   TaskStep park(Run& r, TimeMs at);
   TaskStep container_step(Run& r, const json& st, const json& effective, const json& context,
                           TimeMs now);
-  Run* child_failed(Run& r);
+  void child_ended(const Run& c);
   void start_child(Run& r, const json& machine, const json& input, int index, json item,
                    TimeMs now);
   void abort_quietly(Run& c);
@@ -330,6 +340,10 @@ class Engine final : public StepFunctions {
   uint64_t next_poller_id_ = 1;
   std::set<std::string> functions_in_flight_;   // task tokens of running local functions
   std::vector<std::string> finished_children_;  // child runs to erase from the store
+  // Durable child runs started or stopped since the last persist_run, which writes them. A
+  // child changes only then, or when it runs itself (and its own persist_run writes it), so
+  // nothing rewrites a Map's thousands of untouched iterations each time one of them ends.
+  std::vector<std::string> changed_children_;
 
   // Where local functions' threads hand their results: closed when the engine goes, so a
   // late result is dropped instead of reaching a destroyed engine.

@@ -250,6 +250,7 @@ Engine::TaskStep Engine::park(Run& r, TimeMs at) {
 Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effective,
                                         const json& context, TimeMs now) {
   bool map = st["Type"] == "Map";
+  bool resumed = r.container_started;
   if (!r.container_started) {
     if (r.retry_at > now) return park(r, r.retry_at);
     r.retry_at = 0;
@@ -286,14 +287,9 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
                            st["MaxConcurrency"].get<size_t>() > 0
                        ? st["MaxConcurrency"].get<size_t>()
                        : SIZE_MAX;
-    auto running = [&] {
-      size_t n = 0;
-      for (const auto& arn : r.children)
-        if (Run* c = find_run(arn); c && c->info.status == "RUNNING") ++n;
-      return n;
-    };
     const json& processor = st.contains("ItemProcessor") ? st["ItemProcessor"] : st["Iterator"];
-    while (r.map_next < r.map_items.size() && running() < limit && !child_failed(r)) {
+    while (r.map_next < r.map_items.size() && r.children_running < limit &&
+           r.children_failed == 0) {
       size_t i = r.map_next++;
       json item = r.map_items[i];
       json item_context = context;
@@ -308,35 +304,38 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       start_child(r, processor, input.value, static_cast<int>(i), item, now);
     }
   }
-  std::vector<Run*> kids;
-  for (const auto& arn : r.children)
-    if (Run* c = find_run(arn)) kids.push_back(c);
-  if (Run* failed = child_failed(r)) {
-    StateError e{failed->info.error.value_or("States.BranchFailed"),
-                 failed->info.cause.value_or("")};
-    for (Run* c : kids)
-      if (c->info.status == "RUNNING") abort_quietly(*c);
+  if (r.children_failed > 0) {
+    StateError e{"States.BranchFailed", ""};
+    if (Run* failed = find_run(r.first_failed))
+      e = {failed->info.error.value_or("States.BranchFailed"), failed->info.cause.value_or("")};
+    for (const auto& arn : r.children)
+      if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
     add_event(r, map ? "MapStateFailed" : "ParallelStateFailed", "", json::object());
     end_container(r);
     return {false, e, {}};
   }
-  bool done =
-      (!map || r.map_next >= r.map_items.size()) &&
-      std::all_of(kids.begin(), kids.end(), [](Run* c) { return c->info.status == "SUCCEEDED"; });
-  if (!done) return {true, std::nullopt, {}};  // the children resume us as they end
+  bool done = (!map || r.map_next >= r.map_items.size()) && r.children_running == 0;
+  if (!done) {
+    // Only children started since the state did: the stored record of `r` still holds.
+    r.record_current = resumed;
+    return {true, std::nullopt, {}};  // the children resume us as they end
+  }
   json results = json::array();
-  for (Run* c : kids)
-    results.push_back(json::parse(c->info.output.value_or("null"), nullptr, false));
+  for (const auto& arn : r.children)
+    if (Run* c = find_run(arn))
+      results.push_back(json::parse(c->info.output.value_or("null"), nullptr, false));
   add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
   end_container(r);
   return result_step(r, st, results, context);
 }
 
-Run* Engine::child_failed(Run& r) {
-  for (const auto& arn : r.children)
-    if (Run* c = find_run(arn); c && c->info.status != "RUNNING" && c->info.status != "SUCCEEDED")
-      return c;
-  return nullptr;
+// Updates the parent's tallies when one of its children stops running.
+void Engine::child_ended(const Run& c) {
+  Run* p = find_run(c.parent);
+  if (!p) return;
+  if (p->children_running > 0) --p->children_running;
+  if (c.info.status != "SUCCEEDED" && c.info.status != "ABORTED" && p->children_failed++ == 0)
+    p->first_failed = c.info.arn;
 }
 
 void Engine::start_child(Run& r, const json& machine, const json& input, int index, json item,
@@ -362,6 +361,8 @@ void Engine::start_child(Run& r, const json& machine, const json& input, int ind
   child.state_input = input;
   std::string arn = child.info.arn;
   r.children.push_back(arn);
+  ++r.children_running;
+  if (!r.express) changed_children_.push_back(arn);
   auto& slot = r.express ? express_[arn] : runs_[arn];
   slot = std::move(child);
   advance(slot);
@@ -375,6 +376,8 @@ void Engine::abort_quietly(Run& c) {
     if (Run* g = find_run(arn); g && g->info.status == "RUNNING") abort_quietly(*g);
   c.info.status = "ABORTED";
   c.info.stopped_at = env_.clock->now_ms();
+  child_ended(c);
+  if (!c.express) changed_children_.push_back(c.info.arn);
 }
 
 // Stops and forgets whatever branches or iterations a run has going.
@@ -393,6 +396,8 @@ void Engine::end_container(Run& r) {
     express_.erase(arn);
   }
   r.children.clear();
+  r.children_running = r.children_failed = 0;
+  r.first_failed.clear();
   r.container_started = false;
   r.map_items = json();
   r.map_next = 0;
@@ -417,6 +422,7 @@ void Engine::finish(Run& r, const std::string& status, TimeMs now, const std::st
                 status == "SUCCEEDED" ? "mapIterationSucceededEventDetails"
                                       : "mapIterationFailedEventDetails",
                 {{"name", r.parent_state}, {"index", r.index}});
+    child_ended(r);
     std::string parent = r.parent;
     if (Run* p = find_run(parent)) {
       env_.timers->cancel(p->timer);

@@ -140,6 +140,37 @@ class ParallelAndMapDurability(unittest.TestCase):
             broker.kill()
             cleanup()
 
+    def test_a_map_topped_up_to_max_concurrency_resumes_where_it_was_after_kill_9(self):
+        # Nothing in the Map's own record says which iterations it started: the restarted
+        # broker finds them by their records, and must neither rerun nor skip any.
+        data, cleanup = temp_dir()
+        broker = Broker(data_dir=data).start()
+        try:
+            sfn = sfn_client(broker)
+            arn = machine(sfn, "naps", {"Each": {
+                "Type": "Map", "MaxConcurrency": 2, "ItemSelector": {"wait.$": "$$.Map.Item.Value",
+                                                                     "n.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {"StartAt": "Nap", "States": {
+                    "Nap": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Done"},
+                    "Done": {"Type": "Pass", "InputPath": "$.n", "End": True}}},
+                "End": True}}, "Each")
+            run = sfn.start_execution(stateMachineArn=arn, input="[10, 30, 20, 10, 40]")["executionArn"]
+            broker.advance(10)  # item 0 done, item 2 started beside item 1
+            broker.kill()
+            broker = Broker(data_dir=data).start()
+            sfn = sfn_client(broker)
+            for _ in range(4):
+                broker.advance(30)
+            described = sfn.describe_execution(executionArn=run)
+            self.assertEqual(described["status"], "SUCCEEDED")
+            self.assertEqual(json.loads(described["output"]), [0, 1, 2, 3, 4])
+            types = [e["type"] for e in sfn.get_execution_history(executionArn=run)["events"]]
+            for event in ["MapIterationStarted", "MapIterationSucceeded", "WaitStateEntered"]:
+                self.assertEqual(types.count(event), 5, event)
+        finally:
+            broker.kill()
+            cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,12 +1,24 @@
 // Step Functions' language pieces, with expectations taken from the AWS Step Functions
 // Developer Guide (intrinsic functions, input and output processing, Choice rules).
+#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <map>
 
+#include "foundation/clock.h"
+#include "foundation/store.h"
+#include "foundation/timers.h"
 #include "stepfn/definition.h"
 #include "stepfn/intrinsics.h"
 #include "stepfn/processing.h"
+#include "stepfn/stepfn.h"
 
 using namespace wyvern::stepfn;
+using wyvern::Caller;
+using wyvern::ManualClock;
+using wyvern::Store;
+using wyvern::TimeMs;
+using wyvern::Timers;
+using wyvern::WriteBatch;
 
 namespace {
 
@@ -20,7 +32,124 @@ bool fails(const char* expr, const json& input = json::object()) {
   return !evaluate_intrinsic(expr, input, json::object()).value.has_value();
 }
 
+// The memory store, counting how often each key of each table is written.
+class CountingStore final : public Store {
+ public:
+  explicit CountingStore(Store& inner) : inner_(inner) {}
+  void commit(WriteBatch batch, Done done) override {
+    for (const auto& op : batch.ops())
+      if (op.kind == WriteBatch::Kind::kPut) ++puts[op.table + " " + op.key];
+    inner_.commit(std::move(batch), std::move(done));
+  }
+  void scan(std::string_view table, const Visitor& visit) override { inner_.scan(table, visit); }
+  void close() override {}
+
+  std::map<std::string, int> puts;
+
+ private:
+  Store& inner_;
+};
+
+// The engine on a manual clock over the memory store; restart() opens a new engine on the
+// same store, as a broker that was killed and started again.
+struct Engine {
+  ManualClock clock;
+  std::unique_ptr<Store> memory = wyvern::open_memory_store();
+  CountingStore store{*memory};
+  boost::asio::io_context io;
+  Timers timers{io.get_executor(), clock};
+  std::unique_ptr<StepFunctions> sfn;
+  Caller caller;
+
+  Engine() { restart(); }
+
+  void restart() {
+    sfn.reset();
+    sfn = make_step_functions({&clock, &store, &timers, nullptr, nullptr, nullptr});
+    sfn->recover();
+    settle();
+  }
+  void advance(TimeMs ms) {
+    clock.advance(ms);
+    timers.clock_moved();
+    settle();
+  }
+  void settle() {
+    for (int i = 0; i < 100; ++i) {
+      io.restart();
+      if (io.poll() == 0) break;
+    }
+  }
+
+  template <typename T>
+  T ok(std::function<void(Reply<T>)> call) {
+    std::optional<wyvern::Result<T>> got;
+    call([&](wyvern::Result<T> r) { got.emplace(std::move(r)); });
+    settle();
+    REQUIRE(got.has_value());
+    if (!got->ok()) FAIL("unexpected error: " << got->error().message);
+    return std::move(got->value());
+  }
+  std::string machine(const json& definition) {
+    CreateStateMachineRequest r{"m", definition.dump(), "arn:aws:iam::000000000000:role/r"};
+    return ok<StateMachine>([&](auto reply) { sfn->create_state_machine(caller, r, reply); }).arn;
+  }
+  std::string start(const std::string& machine_arn, const json& input) {
+    auto started = ok<Execution>(
+        [&](auto reply) { sfn->start_execution(caller, machine_arn, "run", input.dump(), reply); });
+    return started.arn;
+  }
+  Execution describe(const std::string& arn) {
+    return ok<Execution>([&](auto reply) { sfn->describe_execution(caller, arn, reply); });
+  }
+  std::vector<std::string> history(const std::string& arn) {
+    ListRequest all{1000, std::nullopt};
+    auto page = ok<Page<HistoryEvent>>(
+        [&](auto reply) { sfn->get_execution_history(caller, arn, false, false, all, reply); });
+    std::vector<std::string> types;
+    for (const auto& e : page.items) types.push_back(e.type);
+    return types;
+  }
+};
+
+// A Map over `n` items whose iterations wait `seconds` each, MaxConcurrency `limit`.
+json napping_map(int limit) {
+  return {{"StartAt", "Each"},
+          {"States",
+           {{"Each",
+             {{"Type", "Map"},
+              {"MaxConcurrency", limit},
+              {"ItemProcessor",
+               {{"StartAt", "Nap"},
+                {"States", {{"Nap", {{"Type", "Wait"}, {"SecondsPath", "$"}, {"End", true}}}}}}},
+              {"End", true}}}}}};
+}
+
 }  // namespace
+
+TEST_CASE("a Map's record is not rewritten as each of its iterations ends", "[stepfn][map]") {
+  Engine engine;
+  std::string run = engine.start(engine.machine(napping_map(10)), json(std::vector<int>(500, 1)));
+  for (int second = 0; second < 50; ++second) engine.advance(1000);
+  CHECK(engine.describe(run).status == "SUCCEEDED");
+  // Entering the state, starting it, and leaving it: not once per iteration.
+  CHECK(engine.store.puts["sfn.executions " + run] <= 4);
+}
+
+TEST_CASE("a Map carries on after a restart with the iterations it had started",
+          "[stepfn][map][recovery]") {
+  Engine engine;
+  std::string run = engine.start(engine.machine(napping_map(2)), json::array({1, 3, 2, 1, 4}));
+  engine.advance(1000);  // item 0 done; items 1 and 2 wait
+  engine.restart();
+  for (int second = 0; second < 6; ++second) engine.advance(1000);
+  Execution done = engine.describe(run);
+  REQUIRE(done.status == "SUCCEEDED");
+  CHECK(json::parse(*done.output) == json::array({1, 3, 2, 1, 4}));
+  auto types = engine.history(run);
+  CHECK(std::count(types.begin(), types.end(), "MapIterationStarted") == 5);
+  CHECK(std::count(types.begin(), types.end(), "WaitStateEntered") == 5);
+}
 
 TEST_CASE("intrinsic functions give the developer guide's results", "[stepfn][intrinsics]") {
   json input = {{"name", "Arnav"},
