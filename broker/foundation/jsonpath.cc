@@ -172,6 +172,8 @@ std::optional<Path> parse_segments(std::string_view text, size_t pos, Path path)
     if (c == '.') {
       bool deep = pos + 1 < text.size() && text[pos + 1] == '.';
       pos += deep ? 2 : 1;
+      // "$.abc.['def ghi']", as AWS's docs write it, is "$.abc['def ghi']".
+      if (!deep && pos < text.size() && text[pos] == '[') continue;
       if (pos < text.size() && text[pos] == '*') {
         seg.kind = deep ? Segment::Kind::kDeepWildcard : Segment::Kind::kWildcard;
         ++pos;

@@ -38,6 +38,18 @@ TEST_CASE("definite paths name one value or nothing", "[jsonpath]") {
   CHECK(jsonpath::parse("$.store.book[0].author")->definite);
 }
 
+TEST_CASE("a dot before a bracket changes nothing, as in AWS's docs", "[jsonpath]") {
+  // amazon-states-language-paths.html writes the bracket form as $.abc.['def ghi'].
+  json doc = {{"abc", {{"def ghi", "spaced"}}}, {"list", {1, 2}}};
+  auto dotted = jsonpath::parse("$.abc.['def ghi']");
+  REQUIRE(dotted.has_value());
+  CHECK(dotted->definite);
+  CHECK(jsonpath::query(*dotted, doc) == "spaced");
+  CHECK(jsonpath::query(*jsonpath::parse("$.list.[1]"), doc) == 2);
+  CHECK(jsonpath::set(*dotted, doc, 1).value()["abc"]["def ghi"] == 1);
+  CHECK_FALSE(jsonpath::parse("$.abc.[").has_value());
+}
+
 TEST_CASE("indefinite paths yield every match as a list", "[jsonpath]") {
   CHECK(q("$.bar[*]") == json::array({"a", "b", "c"}));
   CHECK(q("$.bar[0:2]") == json::array({"a", "b"}));
