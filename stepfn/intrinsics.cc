@@ -1,7 +1,9 @@
 #include "intrinsics.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <random>
 
@@ -192,7 +194,7 @@ class Evaluator {
     if (f == "States.Array") return json(a);
     if (f == "States.ArrayPartition") {
       const json& arr = array(a[0], f);
-      long size = integer(a[1], f);
+      long size = rounded(a[1], f);
       if (size <= 0) throw Failure{"Chunk size must be a positive integer in " + f};
       json out = json::array();
       for (size_t i = 0; i < arr.size(); i += static_cast<size_t>(size)) {
@@ -208,7 +210,7 @@ class Evaluator {
       return std::find(arr.begin(), arr.end(), a[1]) != arr.end();
     }
     if (f == "States.ArrayRange") {
-      long start = integer(a[0], f), end = integer(a[1], f), step = integer(a[2], f);
+      long start = rounded(a[0], f), end = rounded(a[1], f), step = rounded(a[2], f);
       if (step == 0) throw Failure{"Step cannot be zero in " + f};
       json out = json::array();
       for (long v = start; step > 0 ? v <= end : v >= end; v += step) {
@@ -231,7 +233,7 @@ class Evaluator {
         if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
       return out;
     }
-    if (f == "States.Base64Encode") return base64_encode(text(a[0], f));
+    if (f == "States.Base64Encode") return base64_encode(within_limit(text(a[0], f), f));
     if (f == "States.Base64Decode") {
       auto decoded = base64_decode(text(a[0], f));
       if (!decoded) throw Failure{"Invalid base64 string passed to " + f};
@@ -239,9 +241,10 @@ class Evaluator {
     }
     if (f == "States.Hash") {
       std::string algorithm = text(a[1], f);
-      std::string data = a[0].is_string()
-                             ? a[0].get<std::string>()
-                             : a[0].dump(-1, ' ', false, json::error_handler_t::replace);
+      std::string data =
+          within_limit(a[0].is_string() ? a[0].get<std::string>()
+                                        : a[0].dump(-1, ' ', false, json::error_handler_t::replace),
+                       f);
       static const std::map<std::string, std::string> kAlgorithms = {{"MD5", "MD5"},
                                                                      {"SHA-1", "SHA1"},
                                                                      {"SHA-256", "SHA256"},
@@ -261,13 +264,20 @@ class Evaluator {
       return out;
     }
     if (f == "States.MathRandom") {
-      long lo = integer(a[0], f), hi = integer(a[1], f);
+      long lo = rounded(a[0], f), hi = rounded(a[1], f);
       if (lo >= hi) throw Failure{"The start value must be less than the end value in " + f};
       std::mt19937_64 rng(a.size() == 3 ? static_cast<uint64_t>(integer(a[2], f))
                                         : std::random_device{}());
       return std::uniform_int_distribution<long>(lo, hi - 1)(rng);
     }
-    if (f == "States.MathAdd") return integer(a[0], f) + integer(a[1], f);
+    if (f == "States.MathAdd") {
+      long x = rounded(a[0], f), y = rounded(a[1], f);
+      for (long v : {x, y})
+        if (v < INT32_MIN || v > INT32_MAX)
+          throw Failure{"The arguments of " + f +
+                        " must be integers from -2147483648 to 2147483647"};
+      return x + y;
+    }
     if (f == "States.StringSplit") {
       std::string s = text(a[0], f), seps = text(a[1], f);
       json out = json::array();
@@ -322,6 +332,24 @@ class Evaluator {
     if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())
       return static_cast<long>(v.get<double>());
     throw Failure{"Expected an integer argument in " + f};
+  }
+  // Where AWS documents it (ArrayPartition's size, ArrayRange, MathRandom's bounds, MathAdd),
+  // a fractional number is rounded to the nearest integer; halves go up, as Java's
+  // Math.round does (Step Functions runs on Java).
+  static long rounded(const json& v, const std::string& f) {
+    if (!v.is_number_float()) return integer(v, f);
+    double x = std::floor(v.get<double>() + 0.5);
+    if (!(x >= static_cast<double>(LONG_MIN) && x <= static_cast<double>(LONG_MAX)))
+      throw Failure{"Expected an integer argument in " + f};
+    return static_cast<long>(x);
+  }
+  // Base64Encode and Hash take at most 10,000 characters (Unicode code points).
+  static std::string within_limit(std::string data, const std::string& f) {
+    size_t characters = 0;
+    for (unsigned char c : data) characters += (c & 0xC0) != 0x80;
+    if (characters > 10000)
+      throw Failure{"The input of " + f + " must not exceed 10,000 characters"};
+    return data;
   }
 
   static json format(const std::vector<json>& a) {

@@ -191,6 +191,33 @@ TEST_CASE("intrinsic functions give the developer guide's results", "[stepfn][in
   CHECK(id[14] == '4');
 }
 
+TEST_CASE("intrinsics round fractional numbers where AWS's guide says they do",
+          "[stepfn][intrinsics]") {
+  CHECK(call("States.ArrayPartition(States.Array(1, 2, 3, 4, 5), 3.2)") ==
+        json::parse("[[1,2,3],[4,5]]"));
+  CHECK(call("States.ArrayRange(1.2, 4.8, 1)") == json::array({1, 2, 3, 4, 5}));
+  CHECK(call("States.MathAdd(1.4, 2.2)") == 3);
+  CHECK(call("States.MathAdd(2.5, -2.5)") == 1);  // halves go up, as Java rounds them
+  CHECK(call("States.MathRandom(4.6, 5.6)") == 5);
+  CHECK(fails("States.ArrayGetItem(States.Array(1, 2), 0.5)"));  // not one of them
+}
+
+TEST_CASE("intrinsics fail beyond AWS's documented limits", "[stepfn][intrinsics]") {
+  CHECK(call("States.MathAdd(2147483647, -2147483648)") == -1);
+  CHECK(fails("States.MathAdd($.big, 1)", {{"big", 2147483648LL}}));
+  CHECK(fails("States.MathAdd(1, -2147483649)"));
+  json at_limit = {{"data", std::string(10000, 'a')}};
+  json over = {{"data", std::string(10001, 'a')}};
+  CHECK(call("States.Base64Encode($.data)", at_limit).get<std::string>().size() == 13336);
+  CHECK(fails("States.Base64Encode($.data)", over));
+  CHECK(call("States.Hash($.data, 'MD5')", at_limit).get<std::string>().size() == 32);
+  CHECK(fails("States.Hash($.data, 'MD5')", over));
+  // Characters, not bytes: 10,000 two-byte characters are within the limit.
+  std::string wide;
+  for (int i = 0; i < 10000; ++i) wide += "\xc3\xa9";
+  CHECK_FALSE(fails("States.Base64Encode($.data)", {{"data", wide}}));
+}
+
 TEST_CASE("intrinsic strings honour AWS's escapes", "[stepfn][intrinsics]") {
   CHECK(call(R"(States.Format('It\'s {} \{literal\}', 'fine'))") == "It's fine {literal}");
   CHECK(call(R"(States.Format('a\\b'))") == "a\\b");
