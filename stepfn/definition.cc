@@ -129,6 +129,23 @@ class Validator {
           at + "/" + field);
   }
 
+  // A Fail state's ErrorPath or CausePath: a path, or one of the intrinsics AWS's guide
+  // (state-fail.html) lists as returning a string.
+  void fail_path(const json& state, const char* field, const std::string& at) {
+    if (!state.contains(field) || !state[field].is_string()) return;
+    static const std::set<std::string> kStringFunctions = {
+        "States.Format",       "States.JsonToString", "States.ArrayGetItem", "States.Base64Encode",
+        "States.Base64Decode", "States.Hash",         "States.UUID"};
+    std::string text = state[field];
+    if (!is_intrinsic(text)) return path_field(state, field, at, false);
+    if (check_intrinsic(text) ||
+        !kStringFunctions.count(text.substr(0, text.find_first_of("( \t"))))
+      add("SCHEMA_VALIDATION_FAILED",
+          std::string("The value for the field '") + field +
+              "' must be a valid JSONPath or a valid intrinsic function call that returns a string",
+          at + "/" + field);
+  }
+
   void payload(const json& template_, const std::string& at) {
     if (template_.is_object()) {
       for (const auto& [key, value] : template_.items()) {
@@ -231,8 +248,7 @@ class Validator {
         if (state.contains(f) && !state[f].is_string())
           add("SCHEMA_VALIDATION_FAILED",
               std::string("The value for the field '") + f + "' must be a STRING", at + "/" + f);
-      path_field(state, "ErrorPath", at, false);
-      path_field(state, "CausePath", at, false);
+      for (const char* f : {"ErrorPath", "CausePath"}) fail_path(state, f, at);
       for (const char* f : {"Error", "Cause"})
         if (state.contains(f) && state.contains(std::string(f) + "Path"))
           add("SCHEMA_VALIDATION_FAILED",

@@ -346,3 +346,25 @@ TEST_CASE("definitions are validated with AWS's diagnostic codes", "[stepfn][val
           R"({"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","StringEquals":"a","Next":"Gone"}],"Default":"D"},"D":{"Type":"Succeed"}}})") ==
       std::vector<std::string>{"MISSING_TRANSITION_TARGET /States/C/Choices/0/Next"});
 }
+
+TEST_CASE("a Fail state's ErrorPath and CausePath may be string intrinsics",
+          "[stepfn][validation]") {
+  auto fail_state = [](const char* error_path, const char* cause_path) {
+    json def = {
+        {"StartAt", "F"},
+        {"States",
+         {{"F", {{"Type", "Fail"}, {"ErrorPath", error_path}, {"CausePath", cause_path}}}}}};
+    std::vector<std::string> out;
+    for (const auto& d : validate_definition(def.dump())) out.push_back(d.location);
+    return out;
+  };
+  CHECK(fail_state("States.Format('{}', $.Error)", "States.JsonToString($.detail)").empty());
+  CHECK(fail_state("States.ArrayGetItem($.codes, 1)", "States.Hash($.Data, 'SHA-1')").empty());
+  CHECK(fail_state("States.UUID()", "States.Base64Decode($.encoded)").empty());
+  CHECK(fail_state("$.error", "$.cause").empty());
+  // Not one that returns a string, not a known function, not a call.
+  CHECK(fail_state("States.MathAdd(1, 2)", "States.Nope($.x)") ==
+        std::vector<std::string>{"/States/F/ErrorPath", "/States/F/CausePath"});
+  CHECK(fail_state("States.Format('{}'", "cause") ==
+        std::vector<std::string>{"/States/F/ErrorPath", "/States/F/CausePath"});
+}
