@@ -118,10 +118,14 @@ class Validator {
     return next;
   }
 
-  void path_field(const json& state, const char* field, const std::string& at, bool reference) {
+  // `context`: the field may also be a path into the context object ("$$...").
+  void path_field(const json& state, const char* field, const std::string& at, bool reference,
+                  bool context = false) {
     if (!state.contains(field) || state[field].is_null()) return;
     const json& v = state[field];
-    auto path = v.is_string() ? jsonpath::parse(v.get<std::string>()) : std::nullopt;
+    bool in_context = context && v.is_string() && v.get<std::string>().rfind("$$", 0) == 0;
+    auto path = v.is_string() ? jsonpath::parse(v.get<std::string>(), in_context ? "$$" : "$")
+                              : std::nullopt;
     if (!path || (reference && !path->definite))
       add("SCHEMA_VALIDATION_FAILED",
           std::string("The value for the field '") + field + "' must be a valid " +
@@ -213,8 +217,9 @@ class Validator {
                                              : state["Next"].dump()),
             at + "/Next");
     }
-    path_field(state, "InputPath", at, false);
-    path_field(state, "OutputPath", at, false);
+    // input-output-contextobject.html: InputPath, OutputPath and ItemsPath may read `$$`.
+    path_field(state, "InputPath", at, false, true);
+    path_field(state, "OutputPath", at, false, true);
     path_field(state, "ResultPath", at, true);
     for (const char* p : {"Parameters", "ResultSelector"})
       if (state.contains(p)) payload(state[p], at + "/" + p);
@@ -267,7 +272,7 @@ class Validator {
         add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", at);
       else
         machine(state[processor], at + "/" + processor);
-      path_field(state, "ItemsPath", at, false);
+      path_field(state, "ItemsPath", at, false, true);
     }
   }
 

@@ -52,7 +52,7 @@ void Engine::advance(Run& r) {
     if (uses == r.uses_context.end())
       uses = r.uses_context.emplace(r.state, text_of(st).find("$$") != std::string::npos).first;
     json context = uses->second ? context_object(r) : json::object();
-    Outcome effective = apply_input_path(st, r.state_input);
+    Outcome effective = apply_input_path(st, r.state_input, context);
     if (effective.error) return fail(r, *effective.error);
     Outcome output;
     std::optional<std::string> next;
@@ -64,12 +64,12 @@ void Engine::advance(Run& r) {
       if (result.error) return fail(r, *result.error);
       Outcome placed = apply_result_path(st, r.state_input, result.value);
       if (placed.error) return fail(r, *placed.error);
-      output = apply_output_path(st, placed.value);
+      output = apply_output_path(st, placed.value, context);
     } else if (type == "Choice") {
       Outcome chosen = choose(st, effective.value, context);
       if (chosen.error) return fail(r, *chosen.error);
       next = chosen.value.get<std::string>();
-      output = apply_output_path(st, effective.value);
+      output = apply_output_path(st, effective.value, context);
     } else if (type == "Wait") {
       if (r.wait_until == 0) {
         auto until = wait_until(st, effective.value, now);
@@ -82,9 +82,9 @@ void Engine::advance(Run& r) {
         return;  // parked
       }
       r.wait_until = 0;
-      output = apply_output_path(st, effective.value);
+      output = apply_output_path(st, effective.value, context);
     } else if (type == "Succeed") {
-      output = apply_output_path(st, effective.value);
+      output = apply_output_path(st, effective.value, context);
     } else if (type == "Fail") {
       std::string error = st.value("Error", ""), cause = st.value("Cause", "");
       for (const char* f : {"ErrorPath", "CausePath"}) {
@@ -235,7 +235,7 @@ Engine::TaskStep Engine::result_step(Run& r, const json& st, const json& result,
   if (selected.error) return {false, selected.error, {}};
   Outcome placed = apply_result_path(st, r.state_input, selected.value);
   if (placed.error) return {false, placed.error, {}};
-  return {false, std::nullopt, apply_output_path(st, placed.value)};
+  return {false, std::nullopt, apply_output_path(st, placed.value, context)};
 }
 
 Engine::TaskStep Engine::park(Run& r, TimeMs at) {

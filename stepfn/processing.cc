@@ -148,10 +148,10 @@ struct Rule {
 
 }  // namespace
 
-Outcome apply_input_path(const json& state, const json& input) {
+Outcome apply_input_path(const json& state, const json& input, const json& context) {
   if (!state.contains("InputPath")) return {input, std::nullopt};
   if (state["InputPath"].is_null()) return {json::object(), std::nullopt};
-  return read_path(state["InputPath"].get<std::string>(), input, json::object(), "InputPath");
+  return read_path(state["InputPath"].get<std::string>(), input, context, "InputPath");
 }
 
 Outcome apply_payload(const json& payload, const json& input, const json& context,
@@ -201,10 +201,10 @@ Outcome apply_result_path(const json& state, const json& input, const json& resu
   return {std::move(*written), std::nullopt};
 }
 
-Outcome apply_output_path(const json& state, const json& value) {
+Outcome apply_output_path(const json& state, const json& value, const json& context) {
   if (!state.contains("OutputPath")) return {value, std::nullopt};
   if (state["OutputPath"].is_null()) return {json::object(), std::nullopt};
-  return read_path(state["OutputPath"].get<std::string>(), value, json::object(), "OutputPath");
+  return read_path(state["OutputPath"].get<std::string>(), value, context, "OutputPath");
 }
 
 Outcome choose(const json& state, const json& input, const json& context) {

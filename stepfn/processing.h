@@ -28,11 +28,14 @@ struct Outcome {
 
 // `state` is the state's definition; absent fields take AWS's defaults ("$"), null ones
 // AWS's null meanings (InputPath/OutputPath null: {}, ResultPath null: discard the result).
-Outcome apply_input_path(const json& state, const json& input);
+// InputPath and OutputPath may also select from the context object (`$$...`).
+Outcome apply_input_path(const json& state, const json& input,
+                         const json& context = json::object());
 Outcome apply_payload(const json& payload, const json& input, const json& context,
                       const std::string& field);
 Outcome apply_result_path(const json& state, const json& input, const json& result);
-Outcome apply_output_path(const json& state, const json& value);
+Outcome apply_output_path(const json& state, const json& value,
+                          const json& context = json::object());
 
 // The Next of the first matching rule, else Default; States.NoChoiceMatched when neither.
 Outcome choose(const json& state, const json& input, const json& context);

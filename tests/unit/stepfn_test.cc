@@ -249,6 +249,10 @@ TEST_CASE("input and output processing follow AWS's order and defaults", "[stepf
   CHECK(apply_result_path({{"ResultPath", "$.comment.x"}}, input, 1).error->error ==
         "States.ResultPathMatchFailure");
   CHECK(apply_input_path({{"InputPath", "$.nope"}}, input).error->error == "States.Runtime");
+  json execution = {{"Execution", {{"Input", {{"first", "input"}}}}}, {"State", {{"Name", "P"}}}};
+  CHECK(apply_input_path({{"InputPath", "$$.Execution.Input"}}, input, execution).value ==
+        json({{"first", "input"}}));
+  CHECK(apply_output_path({{"OutputPath", "$$.State.Name"}}, input, execution).value == "P");
 
   json params = {
       {"flagged", true},
@@ -345,6 +349,19 @@ TEST_CASE("definitions are validated with AWS's diagnostic codes", "[stepfn][val
       codes(
           R"({"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","StringEquals":"a","Next":"Gone"}],"Default":"D"},"D":{"Type":"Succeed"}}})") ==
       std::vector<std::string>{"MISSING_TRANSITION_TARGET /States/C/Choices/0/Next"});
+}
+
+TEST_CASE("InputPath, OutputPath and ItemsPath may read the context object, ResultPath not",
+          "[stepfn][validation]") {
+  auto pass = [](const char* field, const char* path) {
+    json def = {{"StartAt", "P"}, {"States", {{"P", {{"Type", "Pass"}, {"End", true}}}}}};
+    def["States"]["P"][field] = path;
+    return validate_definition(def.dump()).size();
+  };
+  CHECK(pass("InputPath", "$$.Execution.Input") == 0);
+  CHECK(pass("OutputPath", "$$.State.Name") == 0);
+  CHECK(pass("ResultPath", "$$.State.Name") == 1);
+  CHECK(pass("InputPath", "$$.[") == 1);
 }
 
 TEST_CASE("a Fail state's ErrorPath and CausePath may be string intrinsics",
