@@ -67,6 +67,7 @@ json run_record(const Run& r) {
               {"parent_state", r.parent_state},
               {"index", r.index},
               {"map_item", r.map_item},
+              {"map_iteration", r.map_iteration},
               {"container_started", r.container_started},
               {"map_items", r.map_items},
               {"mock_calls", r.mock_calls},
@@ -192,6 +193,7 @@ void Engine::recover() {
     r.parent_state = doc.value("parent_state", "");
     r.index = doc.value("index", -1);
     r.map_item = doc.contains("map_item") ? doc["map_item"] : json();
+    r.map_iteration = doc.value("map_iteration", !r.map_item.is_null());  // older records
     r.container_started = doc.value("container_started", false);
     r.map_items = doc.contains("map_items") ? doc["map_items"] : json();
     if (doc.contains("mock_calls") && doc["mock_calls"].is_object())

@@ -108,10 +108,11 @@ struct Run {
   std::optional<PendingTask> task;
   // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
   // its execution: not listed, its events go to the execution's history.
-  std::string parent;        // the run in the Parallel/Map state; empty for an execution
-  std::string parent_state;  // that state's name
-  int index = -1;            // branch or iteration index
-  json map_item;             // the iteration's item ($$.Map.Item.Value)
+  std::string parent;          // the run in the Parallel/Map state; empty for an execution
+  std::string parent_state;    // that state's name
+  int index = -1;              // branch or iteration index
+  json map_item;               // the iteration's item ($$.Map.Item.Value)
+  bool map_iteration = false;  // not a Parallel's branch but a Map's iteration, item null or not
   // While this run is in a Parallel/Map state: its children, by index. Not in its record:
   // recover() finds them by their `parent`, and derives map_next and the tallies below.
   std::vector<std::string> children;

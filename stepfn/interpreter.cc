@@ -221,8 +221,7 @@ json Engine::context_object(const Run& r) {
                 {"Name", r.state},
                 {"RetryCount", retry_count}}},
               {"StateMachine", {{"Id", r.info.state_machine_arn}, {"Name", r.state_machine_name}}}};
-  if (!r.parent.empty() && !r.map_item.is_null())
-    out["Map"] = {{"Item", {{"Index", r.index}, {"Value", r.map_item}}}};
+  if (r.map_iteration) out["Map"] = {{"Item", {{"Index", r.index}, {"Value", r.map_item}}}};
   return out;
 }
 
@@ -357,6 +356,7 @@ void Engine::start_child(Run& r, const json& machine, const json& input, int ind
   child.parent_state = r.state;
   child.index = index;
   child.map_item = std::move(item);
+  child.map_iteration = r.definition["States"][r.state]["Type"] == "Map";
   child.state = machine["StartAt"];
   child.state_input = input;
   std::string arn = child.info.arn;
@@ -417,7 +417,7 @@ void Engine::finish(Run& r, const std::string& status, TimeMs now, const std::st
   env_.timers->cancel(r.deadline_timer);
   if (!r.parent.empty()) {
     // A branch or iteration ended: its parent looks again, soon (never re-entrantly).
-    if (r.index >= 0 && !r.map_item.is_null())
+    if (r.map_iteration)
       add_event(r, status == "SUCCEEDED" ? "MapIterationSucceeded" : "MapIterationFailed",
                 status == "SUCCEEDED" ? "mapIterationSucceededEventDetails"
                                       : "mapIterationFailedEventDetails",

@@ -151,6 +151,25 @@ TEST_CASE("a Map carries on after a restart with the iterations it had started",
   CHECK(std::count(types.begin(), types.end(), "WaitStateEntered") == 5);
 }
 
+TEST_CASE("an iteration over a null item records its events like any other", "[stepfn][map]") {
+  Engine engine;
+  json pass_each = {
+      {"StartAt", "Each"},
+      {"States",
+       {{"Each",
+         {{"Type", "Map"},
+          {"ItemSelector", {{"index.$", "$$.Map.Item.Index"}}},
+          {"ItemProcessor",
+           {{"StartAt", "Echo"}, {"States", {{"Echo", {{"Type", "Pass"}, {"End", true}}}}}}},
+          {"End", true}}}}}};
+  std::string run = engine.start(engine.machine(pass_each), json::array({nullptr, 0}));
+  Execution done = engine.describe(run);
+  REQUIRE(done.status == "SUCCEEDED");
+  CHECK(json::parse(*done.output) == json::parse(R"([{"index": 0}, {"index": 1}])"));
+  auto types = engine.history(run);
+  CHECK(std::count(types.begin(), types.end(), "MapIterationSucceeded") == 2);
+}
+
 TEST_CASE("intrinsic functions give the developer guide's results", "[stepfn][intrinsics]") {
   json input = {{"name", "Arnav"},
                 {"escapedJsonString", "{\"foo\": \"bar\"}"},
