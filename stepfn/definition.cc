@@ -133,6 +133,26 @@ class Validator {
           at + "/" + field);
   }
 
+  // MaxConcurrency and ToleratedFailureCount: integers >= 0; ToleratedFailurePercentage: a
+  // number from 0 to 100. Or, instead, their *Path variants: reference paths to such values.
+  void map_limit(const json& state, const std::string& field, bool percentage,
+                 const std::string& at) {
+    std::string path = field + "Path";
+    if (state.contains(field) && state.contains(path))
+      add("SCHEMA_VALIDATION_FAILED",
+          "Only one of these fields may be set: [" + field + ", " + path + "]", at);
+    path_field(state, path.c_str(), at, true);
+    if (!state.contains(field)) return;
+    const json& v = state[field];
+    bool valid = percentage ? v.is_number() && v.get<double>() >= 0 && v.get<double>() <= 100
+                            : v.is_number_unsigned();
+    if (!valid)
+      add("SCHEMA_VALIDATION_FAILED",
+          "The value for the field '" + field + "' must be " +
+              (percentage ? "a number from 0 to 100" : "a non-negative integer"),
+          at + "/" + field);
+  }
+
   // A Fail state's ErrorPath or CausePath: a path, or one of the intrinsics AWS's guide
   // (state-fail.html) lists as returning a string.
   void fail_path(const json& state, const char* field, const std::string& at) {
@@ -273,6 +293,9 @@ class Validator {
       else
         machine(state[processor], at + "/" + processor);
       path_field(state, "ItemsPath", at, false, true);
+      map_limit(state, "MaxConcurrency", false, at);
+      map_limit(state, "ToleratedFailureCount", false, at);
+      map_limit(state, "ToleratedFailurePercentage", true, at);
     }
   }
 

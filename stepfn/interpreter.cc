@@ -3,12 +3,79 @@
 // iterations as child runs, the ends of runs, and the history events they all record. Task
 // states are tasks.cc's.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "engine.h"
 #include "foundation/codec.h"
 
 namespace wyvern::stepfn {
+namespace {
+
+// How a Map state runs its iterations, from its fields and, for the *Path ones, its input.
+struct MapLimits {
+  size_t concurrency = SIZE_MAX;  // MaxConcurrency 0 (or none): no limit
+  std::optional<int64_t> tolerated_count;
+  std::optional<double> tolerated_percentage;  // of all the items
+  std::optional<StateError> error;             // a *Path that named no valid value
+
+  bool tolerates_failures() const { return tolerated_count || tolerated_percentage; }
+  // Whether `failed` of `items` iterations fail the state. With neither tolerance set, one
+  // does; with both, exceeding either does (maprun-fail-threshold.html).
+  bool exceeded(size_t failed, size_t items) const {
+    if (!tolerates_failures()) return failed > 0;
+    return (tolerated_count && static_cast<int64_t>(failed) > *tolerated_count) ||
+           (tolerated_percentage &&
+            static_cast<double>(failed) * 100 > *tolerated_percentage * static_cast<double>(items));
+  }
+};
+
+// The number a Map's field gives, or its *Path variant selects from the state's input; null
+// when it has neither. States.Runtime when the path selects no number in [0, max] (or, for
+// `integer`, no integer).
+Outcome map_number(const json& st, const std::string& field, const json& input, bool integer,
+                   double max) {
+  if (st.contains(field) && st[field].is_number()) return {st[field], std::nullopt};
+  std::string path_field = field + "Path";
+  if (!st.contains(path_field) || !st[path_field].is_string()) return {nullptr, std::nullopt};
+  std::string path = st[path_field];
+  Outcome v = apply_payload(json{{"v.$", path}}, input, json::object(), path_field);
+  if (v.error) return v;
+  const json& n = v.value["v"];
+  bool valid =
+      n.is_number() && n.get<double>() >= 0 && n.get<double>() <= max &&
+      (!integer || n.is_number_integer() || std::floor(n.get<double>()) == n.get<double>());
+  if (!valid)
+    return Outcome::fail("States.Runtime",
+                         "The " + path_field + " field refers to value " + text_of(n) + " at " +
+                             path + ", which is not " +
+                             (integer ? "a non-negative integer" : "a number from 0 to 100"));
+  return {n, std::nullopt};
+}
+
+MapLimits map_limits(const json& st, const json& input) {
+  MapLimits limits;
+  constexpr double kAny = std::numeric_limits<double>::infinity();
+  constexpr double kHuge = 9.2e18;  // beyond it, a count means "no limit" all the same
+  Outcome concurrency = map_number(st, "MaxConcurrency", input, true, kAny);
+  Outcome count = map_number(st, "ToleratedFailureCount", input, true, kAny);
+  Outcome percentage = map_number(st, "ToleratedFailurePercentage", input, false, 100);
+  for (const Outcome* o : {&concurrency, &count, &percentage})
+    if (o->error) {
+      limits.error = o->error;
+      return limits;
+    }
+  if (double n = concurrency.value.is_number() ? concurrency.value.get<double>() : 0; n > 0)
+    limits.concurrency = n < kHuge ? static_cast<size_t>(n) : SIZE_MAX;
+  if (count.value.is_number())
+    limits.tolerated_count = static_cast<int64_t>(std::min(count.value.get<double>(), kHuge));
+  if (percentage.value.is_number()) limits.tolerated_percentage = percentage.value.get<double>();
+  return limits;
+}
+
+}  // namespace
+
 void Engine::resume(const std::string& arn) {
   auto it = runs_.find(arn);
   bool express = false;
@@ -250,10 +317,20 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
                                         const json& context, TimeMs now) {
   bool map = st["Type"] == "Map";
   bool resumed = r.container_started;
+  // Stops whatever the state started (AWS records no events for those runs) and fails it.
+  auto fail_state = [&](StateError e) -> TaskStep {
+    for (const auto& arn : r.children)
+      if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
+    if (r.container_started)
+      add_event(r, map ? "MapStateFailed" : "ParallelStateFailed", "", json::object());
+    end_container(r);
+    return {false, std::move(e), {}};
+  };
+  if (!r.container_started && r.retry_at > now) return park(r, r.retry_at);
+  MapLimits limits = map ? map_limits(st, effective) : MapLimits{};
+  if (limits.error) return fail_state(*limits.error);
   if (!r.container_started) {
-    if (r.retry_at > now) return park(r, r.retry_at);
     r.retry_at = 0;
-    r.container_started = true;
     r.children.clear();
     if (map) {
       std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
@@ -268,6 +345,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
                 {}};
       r.map_items = items.value["v"];
       r.map_next = 0;
+      r.container_started = true;
       add_event(r, "MapStateStarted", "mapStateStartedEventDetails",
                 {{"length", r.map_items.size()}});
     } else {
@@ -275,20 +353,18 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
                           ? apply_payload(st["Parameters"], effective, context, "Parameters")
                           : Outcome{effective, std::nullopt};
       if (input.error) return {false, input.error, {}};
+      r.container_started = true;
       add_event(r, "ParallelStateStarted", "", json::object());
       for (size_t i = 0; i < st["Branches"].size(); ++i)
         start_child(r, st["Branches"][i], input.value, static_cast<int>(i), json(), now);
     }
   }
+  size_t items = map ? r.map_items.size() : 0;
   // Keep a Map's concurrency topped up.
   if (map) {
-    size_t limit = st.contains("MaxConcurrency") && st["MaxConcurrency"].is_number_unsigned() &&
-                           st["MaxConcurrency"].get<size_t>() > 0
-                       ? st["MaxConcurrency"].get<size_t>()
-                       : SIZE_MAX;
     const json& processor = st.contains("ItemProcessor") ? st["ItemProcessor"] : st["Iterator"];
-    while (r.map_next < r.map_items.size() && r.children_running < limit &&
-           r.children_failed == 0) {
+    while (r.map_next < items && r.children_running < limits.concurrency &&
+           !limits.exceeded(r.children_failed, items)) {
       size_t i = r.map_next++;
       json item = r.map_items[i];
       json item_context = context;
@@ -297,32 +373,37 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       Outcome input = st.contains(selector)
                           ? apply_payload(st[selector], effective, item_context, selector)
                           : Outcome{item, std::nullopt};
-      if (input.error) return {false, input.error, {}};
+      if (input.error) return fail_state(*input.error);
       add_event(r, "MapIterationStarted", "mapIterationStartedEventDetails",
                 {{"name", r.state}, {"index", i}});
       start_child(r, processor, input.value, static_cast<int>(i), item, now);
     }
   }
-  if (r.children_failed > 0) {
+  if (limits.exceeded(r.children_failed, items)) {
+    if (limits.tolerates_failures())
+      return fail_state({"States.ExceedToleratedFailureThreshold",
+                         "The Map state failed because the number of failed items exceeded the "
+                         "configured tolerated failure threshold."});
+    // Without a tolerance the first failure fails the state, with that child's error.
     StateError e{"States.BranchFailed", ""};
     if (Run* failed = find_run(r.first_failed))
       e = {failed->info.error.value_or("States.BranchFailed"), failed->info.cause.value_or("")};
-    for (const auto& arn : r.children)
-      if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
-    add_event(r, map ? "MapStateFailed" : "ParallelStateFailed", "", json::object());
-    end_container(r);
-    return {false, e, {}};
+    return fail_state(std::move(e));
   }
-  bool done = (!map || r.map_next >= r.map_items.size()) && r.children_running == 0;
+  bool done = (!map || r.map_next >= items) && r.children_running == 0;
   if (!done) {
     // Only children started since the state did: the stored record of `r` still holds.
     r.record_current = resumed;
     return {true, std::nullopt, {}};  // the children resume us as they end
   }
+  // A failed iteration that the Map tolerated leaves null in its place (the docs do not say
+  // what it leaves; this keeps one result per item, in order).
   json results = json::array();
   for (const auto& arn : r.children)
     if (Run* c = find_run(arn))
-      results.push_back(json::parse(c->info.output.value_or("null"), nullptr, false));
+      results.push_back(c->info.status == "SUCCEEDED"
+                            ? json::parse(c->info.output.value_or("null"), nullptr, false)
+                            : json());
   add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
   end_container(r);
   return result_step(r, st, results, context);

@@ -90,13 +90,16 @@ struct Engine {
     if (!got->ok()) FAIL("unexpected error: " << got->error().message);
     return std::move(got->value());
   }
+  int created = 0;
   std::string machine(const json& definition) {
-    CreateStateMachineRequest r{"m", definition.dump(), "arn:aws:iam::000000000000:role/r"};
+    CreateStateMachineRequest r{"m" + std::to_string(++created), definition.dump(),
+                                "arn:aws:iam::000000000000:role/r"};
     return ok<StateMachine>([&](auto reply) { sfn->create_state_machine(caller, r, reply); }).arn;
   }
   std::string start(const std::string& machine_arn, const json& input) {
-    auto started = ok<Execution>(
-        [&](auto reply) { sfn->start_execution(caller, machine_arn, "run", input.dump(), reply); });
+    auto started = ok<Execution>([&](auto reply) {
+      sfn->start_execution(caller, machine_arn, std::nullopt, input.dump(), reply);
+    });
     return started.arn;
   }
   Execution describe(const std::string& arn) {
@@ -168,6 +171,96 @@ TEST_CASE("an iteration over a null item records its events like any other", "[s
   CHECK(json::parse(*done.output) == json::parse(R"([{"index": 0}, {"index": 1}])"));
   auto types = engine.history(run);
   CHECK(std::count(types.begin(), types.end(), "MapIterationSucceeded") == 2);
+}
+
+namespace {
+
+// A Map whose iterations fail for the item "bad" and succeed otherwise; `extra` adds fields.
+json picky_map(const json& extra) {
+  json map = {{"Type", "Map"},
+              {"ItemProcessor",
+               {{"StartAt", "Check"},
+                {"States",
+                 {{"Check",
+                   {{"Type", "Choice"},
+                    {"Choices",
+                     json::array({{{"Variable", "$"}, {"StringEquals", "bad"}, {"Next", "Bad"}}})},
+                    {"Default", "Good"}}},
+                  {"Bad", {{"Type", "Fail"}, {"Error", "BadItem"}, {"Cause", "bad"}}},
+                  {"Good", {{"Type", "Succeed"}}}}}}},
+              {"End", true}};
+  map.update(extra);
+  return {{"StartAt", "Each"}, {"States", {{"Each", map}}}};
+}
+
+}  // namespace
+
+TEST_CASE("MaxConcurrencyPath reads the limit from the state's input", "[stepfn][map]") {
+  Engine engine;
+  json def = napping_map(0);
+  def["States"]["Each"].erase("MaxConcurrency");
+  def["States"]["Each"]["ItemsPath"] = "$.waits";
+  def["States"]["Each"]["MaxConcurrencyPath"] = "$.limit";
+  std::string machine = engine.machine(def);
+  std::string run = engine.start(machine, {{"waits", {2, 2}}, {"limit", 1}});
+  engine.advance(2000);
+  CHECK(engine.describe(run).status == "RUNNING");  // one after the other: 4 s
+  engine.advance(2000);
+  CHECK(engine.describe(run).status == "SUCCEEDED");
+
+  for (json limit : {json(-1), json(1.5), json("2")}) {
+    Execution bad = engine.describe(engine.start(machine, {{"waits", {1}}, {"limit", limit}}));
+    CHECK(bad.status == "FAILED");
+    CHECK(bad.error == "States.Runtime");
+  }
+}
+
+TEST_CASE("a Map fails only when its failed iterations exceed its tolerance",
+          "[stepfn][map][tolerance]") {
+  Engine engine;
+  auto run = [&](const json& extra, const json& items) {
+    return engine.describe(engine.start(engine.machine(picky_map(extra)), items));
+  };
+  Execution tolerated = run({{"ToleratedFailureCount", 1}}, {"good", "bad", "good"});
+  REQUIRE(tolerated.status == "SUCCEEDED");
+  CHECK(json::parse(*tolerated.output) == json::parse(R"(["good", null, "good"])"));
+
+  Execution exceeded = run({{"ToleratedFailureCount", 1}}, {"bad", "good", "bad"});
+  CHECK(exceeded.status == "FAILED");
+  CHECK(exceeded.error == "States.ExceedToleratedFailureThreshold");
+
+  // A percentage of all the items: 1 of 3 is 33.3%.
+  CHECK(run({{"ToleratedFailurePercentage", 34}}, {"bad", "good", "good"}).status == "SUCCEEDED");
+  CHECK(run({{"ToleratedFailurePercentage", 33}}, {"bad", "good", "good"}).error ==
+        "States.ExceedToleratedFailureThreshold");
+  // With both, exceeding either fails the state.
+  CHECK(run({{"ToleratedFailureCount", 5}, {"ToleratedFailurePercentage", 50}},
+            {"bad", "bad", "good"})
+            .error == "States.ExceedToleratedFailureThreshold");
+  // The *Path variants read the state's input.
+  json items_and_tolerance = {{"items", {"bad", "good"}}, {"tolerance", 1}};
+  CHECK(run({{"ItemsPath", "$.items"}, {"ToleratedFailureCountPath", "$.tolerance"}},
+            items_and_tolerance)
+            .status == "SUCCEEDED");
+  CHECK(run({{"ItemsPath", "$.items"}, {"ToleratedFailurePercentagePath", "$.items"}},
+            items_and_tolerance)
+            .error == "States.Runtime");
+  // Without a tolerance, the failed iteration's own error fails the state.
+  CHECK(run(json::object(), {"good", "bad"}).error == "BadItem");
+}
+
+TEST_CASE("a Map whose ItemSelector fails stops the iterations it started", "[stepfn][map]") {
+  Engine engine;
+  json def = napping_map(0);
+  def["States"]["Each"]["ItemSelector"] = {{"wait.$", "$$.Map.Item.Value.wait"}};
+  def["States"]["Each"]["ItemProcessor"]["States"]["Nap"]["SecondsPath"] = "$.wait";
+  std::string run = engine.start(engine.machine(def), json::parse(R"([{"wait": 5}, {}])"));
+  Execution failed = engine.describe(run);
+  CHECK(failed.status == "FAILED");
+  engine.advance(10000);  // the first iteration's Wait would end now
+  auto types = engine.history(run);
+  CHECK(std::count(types.begin(), types.end(), "WaitStateExited") == 0);
+  CHECK(types.back() == "ExecutionFailed");
 }
 
 TEST_CASE("intrinsic functions give the developer guide's results", "[stepfn][intrinsics]") {
@@ -381,6 +474,32 @@ TEST_CASE("InputPath, OutputPath and ItemsPath may read the context object, Resu
   CHECK(pass("OutputPath", "$$.State.Name") == 0);
   CHECK(pass("ResultPath", "$$.State.Name") == 1);
   CHECK(pass("InputPath", "$$.[") == 1);
+}
+
+TEST_CASE("a Map's concurrency and failure tolerance are validated", "[stepfn][validation]") {
+  auto map = [](json fields) {
+    json def = picky_map(fields);
+    std::vector<std::string> out;
+    for (const auto& d : validate_definition(def.dump())) out.push_back(d.location);
+    return out;
+  };
+  using Where = std::vector<std::string>;
+  CHECK(map({{"MaxConcurrency", 0}, {"ToleratedFailureCount", 0}}).empty());
+  CHECK(map({{"ToleratedFailurePercentage", 12.5}}).empty());
+  CHECK(map({{"MaxConcurrencyPath", "$.limit"},
+             {"ToleratedFailureCountPath", "$.n"},
+             {"ToleratedFailurePercentagePath", "$.p"}})
+            .empty());
+  CHECK(map({{"MaxConcurrency", -1}}) == Where{"/States/Each/MaxConcurrency"});
+  CHECK(map({{"MaxConcurrency", 1.5}}) == Where{"/States/Each/MaxConcurrency"});
+  CHECK(map({{"ToleratedFailureCount", -2}}) == Where{"/States/Each/ToleratedFailureCount"});
+  CHECK(map({{"ToleratedFailurePercentage", 101}}) ==
+        Where{"/States/Each/ToleratedFailurePercentage"});
+  CHECK(map({{"ToleratedFailurePercentage", "50"}}) ==
+        Where{"/States/Each/ToleratedFailurePercentage"});
+  CHECK(map({{"MaxConcurrencyPath", "$.limits[*]"}}) == Where{"/States/Each/MaxConcurrencyPath"});
+  CHECK(map({{"ToleratedFailureCount", 1}, {"ToleratedFailureCountPath", "$.n"}}) ==
+        Where{"/States/Each"});
 }
 
 TEST_CASE("a Fail state's ErrorPath and CausePath may be string intrinsics",
