@@ -263,6 +263,19 @@ TEST_CASE("a Map whose ItemSelector fails stops the iterations it started", "[st
   CHECK(types.back() == "ExecutionFailed");
 }
 
+TEST_CASE("a Map retried after its ItemsPath failed reads its items again", "[stepfn][map]") {
+  Engine engine;
+  json def = napping_map(0);
+  def["States"]["Each"]["ItemsPath"] = "$.missing";
+  def["States"]["Each"]["Retry"] =
+      json::array({{{"ErrorEquals", {"States.ALL"}}, {"MaxAttempts", 1}, {"IntervalSeconds", 1}}});
+  std::string run = engine.start(engine.machine(def), json::object());
+  engine.advance(2000);
+  Execution done = engine.describe(run);
+  CHECK(done.status == "FAILED");  // not a Map of no items on the second attempt
+  CHECK(done.error == "States.Runtime");
+}
+
 TEST_CASE("intrinsic functions give the developer guide's results", "[stepfn][intrinsics]") {
   json input = {{"name", "Arnav"},
                 {"escapedJsonString", "{\"foo\": \"bar\"}"},
