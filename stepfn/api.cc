@@ -130,10 +130,9 @@ void Engine::describe_state_machine(const Caller&, const std::string& arn,
 
 void Engine::describe_state_machine_for_execution(const Caller&, const std::string& arn,
                                                   Reply<StateMachine> reply) {
+  auto found = execution(arn);
+  if (!found) return reply(found.error());
   auto it = runs_.find(arn);
-  if (it == runs_.end() || !it->second.parent.empty())
-    return reply(
-        Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
   StateMachine m;
   m.arn = it->second.info.state_machine_arn;
   m.name = it->second.state_machine_name;
@@ -260,10 +259,9 @@ void Engine::start(const Caller& caller, const std::string& requested_arn,
 
 void Engine::stop_execution(const Caller&, const std::string& arn, std::optional<std::string> error,
                             std::optional<std::string> cause, Reply<TimeMs> reply) {
+  auto found = execution(arn);
+  if (!found) return reply(found.error());
   auto it = runs_.find(arn);
-  if (it == runs_.end() || !it->second.parent.empty())
-    return reply(
-        Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
   Run& r = it->second;
   TimeMs now = env_.clock->now_ms();
   if (r.info.status == "RUNNING") {
@@ -309,10 +307,9 @@ Execution Engine::described(const Run& r) const {
 }
 
 void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs> reply) {
+  auto found = execution(arn);
+  if (!found) return reply(found.error());
   auto it = runs_.find(arn);
-  if (it == runs_.end() || !it->second.parent.empty())
-    return reply(
-        Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
   Run& r = it->second;
   if (auto reason = not_redrivable(r))
     return reply(Error{ErrorCode::kExecutionNotRedrivable, *reason + ": '" + arn + "'"});
@@ -341,14 +338,21 @@ void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<Time
 }
 
 void Engine::describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) {
+  auto found = execution(arn);
+  if (!found) return reply(found.error());
   auto it = runs_.find(arn);
-  if (it == runs_.end() || !it->second.parent.empty())
-    return reply(
-        Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
   reply(described(it->second));
 }
 
+Result<Run*> Engine::execution(const std::string& arn) {
+  auto it = runs_.find(arn);
+  if (it == runs_.end() || (!it->second.parent.empty() && !it->second.own_history))
+    return Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"};
+  return &it->second;
+}
+
 void Engine::list_executions(const Caller&, const std::string& machine_arn,
+                             std::optional<std::string> map_run_arn,
                              std::optional<std::string> status_filter,
                              std::optional<std::string> redrive_filter, const ListRequest& r,
                              Reply<Page<Execution>> reply) {
@@ -357,6 +361,29 @@ void Engine::list_executions(const Caller&, const std::string& machine_arn,
                        "1 validation error detected: Value '" + *redrive_filter +
                            "' at 'redriveFilter' failed to satisfy constraint: Member must "
                            "satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"});
+  auto newest_first = [](std::vector<Execution>& all) {
+    std::stable_sort(all.begin(), all.end(), [](const Execution& a, const Execution& b) {
+      return a.started_at > b.started_at;
+    });
+  };
+  if (map_run_arn) {
+    if (!machine_arn.empty())
+      return reply(Error{ErrorCode::kSfnValidation,
+                         "Only one of stateMachineArn and mapRunArn may be given."});
+    if (map_run_arn->find(":mapRun:") == std::string::npos)
+      return reply(Error{ErrorCode::kInvalidArn, "Invalid Arn: '" + *map_run_arn + "'"});
+    std::vector<Execution> all;
+    for (const auto& [arn, run] : runs_)
+      if (run.own_history && run.map_run_arn == *map_run_arn &&
+          (!status_filter || run.info.status == *status_filter))
+        all.push_back(run.info);
+    if (all.empty())
+      return reply(
+          Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + *map_run_arn + "'"});
+    newest_first(all);
+    return paginate(
+        std::move(all), r, [](const Execution& e) { return e.arn; }, std::move(reply));
+  }
   auto t = target(machine_arn);
   if (!t) return reply(t.error());
   const StateMachine* m = t->machine;
@@ -374,10 +401,7 @@ void Engine::list_executions(const Caller&, const std::string& machine_arn,
     if (redrive_filter && (run.info.redrive_count > 0) != (*redrive_filter == "REDRIVEN")) continue;
     all.push_back(run.info);
   }
-  // Most recent first, as AWS lists them.
-  std::stable_sort(all.begin(), all.end(), [](const Execution& a, const Execution& b) {
-    return a.started_at > b.started_at;
-  });
+  newest_first(all);  // as AWS lists them
   paginate(
       std::move(all), r, [](const Execution& e) { return e.arn; }, std::move(reply));
 }
@@ -385,10 +409,9 @@ void Engine::list_executions(const Caller&, const std::string& machine_arn,
 void Engine::get_execution_history(const Caller&, const std::string& arn, bool reverse_order,
                                    bool include_execution_data, const ListRequest& r,
                                    Reply<Page<HistoryEvent>> reply) {
+  auto found = execution(arn);
+  if (!found) return reply(found.error());
   auto it = runs_.find(arn);
-  if (it == runs_.end() || !it->second.parent.empty())
-    return reply(
-        Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"});
   std::vector<HistoryEvent> events = it->second.history;
   if (reverse_order) std::reverse(events.begin(), events.end());
   if (!include_execution_data)

@@ -68,6 +68,9 @@ json run_record(const Run& r) {
               {"index", r.index},
               {"map_item", r.map_item},
               {"map_iteration", r.map_iteration},
+              {"own_history", r.own_history},
+              {"map_run_arn", r.map_run_arn},
+              {"running_map_run", r.running_map_run},
               {"container_started", r.container_started},
               {"map_items", r.map_items},
               {"mock_calls", r.mock_calls},
@@ -194,6 +197,10 @@ void Engine::recover() {
     r.index = doc.value("index", -1);
     r.map_item = doc.contains("map_item") ? doc["map_item"] : json();
     r.map_iteration = doc.value("map_iteration", !r.map_item.is_null());  // older records
+    r.own_history = doc.value("own_history", false);
+    r.map_run_arn = doc.value("map_run_arn", "");
+    r.running_map_run = doc.value("running_map_run", "");
+    if (r.own_history) r.info.map_run_arn = r.map_run_arn;
     r.container_started = doc.value("container_started", false);
     r.map_items = doc.contains("map_items") ? doc["map_items"] : json();
     if (doc.contains("mock_calls") && doc["mock_calls"].is_object())
@@ -271,10 +278,10 @@ Run* Engine::find_run(const std::string& arn) {
   return nullptr;
 }
 
-// The execution a run belongs to (itself, for an execution).
+// The execution a run belongs to (itself, for an execution or a distributed Map's child).
 Run& Engine::root_of(const Run& r) {
   Run* at = const_cast<Run*>(&r);
-  while (!at->parent.empty()) {
+  while (!at->parent.empty() && !at->own_history) {
     Run* up = find_run(at->parent);
     if (!up) break;
     at = up;
@@ -343,12 +350,18 @@ void Engine::persist_run(Run& r, WriteBatch& batch) {
   for (const auto& arn : finished_children_) batch.erase(kExecutionsTable, arn);
   finished_children_.clear();
   for (const auto& arn : changed_children_)
-    if (Run* c = find_run(arn); c && c != &r)
+    if (Run* c = find_run(arn); c && c != &r) {
       batch.put(kExecutionsTable, arn, text_of(run_record(*c)));
+      if (c->own_history) persist_history(*c, batch);
+    }
   changed_children_.clear();
   if (!r.record_current) batch.put(kExecutionsTable, r.info.arn, text_of(run_record(r)));
   r.record_current = false;
-  Run& root = root_of(r);
+  persist_history(root_of(r), batch);
+}
+
+// The history events an execution added since its last write.
+void Engine::persist_history(Run& root, WriteBatch& batch) {
   for (size_t i = root.persisted_events; i < root.history.size(); ++i)
     batch.put(kHistoryTable, history_key(root.info.arn, root.history[i].id),
               text_of(event_record(root.history[i])));

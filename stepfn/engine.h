@@ -108,11 +108,16 @@ struct Run {
   std::optional<PendingTask> task;
   // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
   // its execution: not listed, its events go to the execution's history.
-  std::string parent;          // the run in the Parallel/Map state; empty for an execution
-  std::string parent_state;    // that state's name
-  int index = -1;              // branch or iteration index
-  json map_item;               // the iteration's item ($$.Map.Item.Value)
-  bool map_iteration = false;  // not a Parallel's branch but a Map's iteration, item null or not
+  std::string parent;        // the run in the Parallel/Map state; empty for an execution
+  std::string parent_state;  // that state's name
+  int index = -1;            // branch or iteration index
+  json map_item;             // the iteration's item ($$.Map.Item.Value)
+  // A distributed Map's child: an execution of its own, with its own history, reporting its
+  // end to `parent`. The parent forgets it when the Map Run ends; it stays describable.
+  bool own_history = false;
+  std::string map_run_arn;      // for such a child: the Map Run it belongs to
+  std::string running_map_run;  // for a run in a distributed Map state: that state's Map Run
+  bool map_iteration = false;   // not a Parallel's branch but a Map's iteration, item null or not
   // While this run is in a Parallel/Map state: its children, by index. Not in its record:
   // recover() finds them by their `parent`, and derives map_next and the tallies below.
   std::vector<std::string> children;
@@ -172,6 +177,7 @@ class Engine final : public StepFunctions {
   void describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) override;
   void redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs> reply) override;
   void list_executions(const Caller&, const std::string& machine_arn,
+                       std::optional<std::string> map_run_arn,
                        std::optional<std::string> status_filter,
                        std::optional<std::string> redrive_filter, const ListRequest& r,
                        Reply<Page<Execution>> reply) override;
@@ -255,6 +261,7 @@ class Engine final : public StepFunctions {
   void persist_alias(const StateMachineAlias& a, WriteBatch& batch);
   void adopt_children();
   void persist_run(Run& r, WriteBatch& batch);
+  void persist_history(Run& root, WriteBatch& batch);
 
   template <typename T>
   void commit_then_reply(WriteBatch batch, Reply<T> reply, T value) {
@@ -267,6 +274,9 @@ class Engine final : public StepFunctions {
              std::optional<std::string> name, std::optional<std::string> input, bool sync,
              Reply<Execution> reply);
   Result<Run*> task_for(const std::string& token);
+  // A run that the API shows as an execution (not a branch or inline iteration), or the
+  // ExecutionDoesNotExist error.
+  Result<Run*> execution(const std::string& arn);
   std::optional<std::string> not_redrivable(const Run& r) const;
   Execution described(const Run& r) const;  // with its redrive status
   void answer(Run& r, Reply<Ok> reply);
@@ -293,8 +303,10 @@ class Engine final : public StepFunctions {
   TaskStep container_step(Run& r, const json& st, const json& effective, const json& context,
                           TimeMs now);
   void child_ended(const Run& c);
-  void start_child(Run& r, const json& machine, const json& input, int index, json item,
-                   TimeMs now);
+  std::string map_run_arn(const Run& r, const json& st);
+  Outcome batch_items(const Run& r, const json& st, const json& effective, const json& context);
+  void start_child(Run& r, const json& machine, const json& input, int index, json item, TimeMs now,
+                   bool distributed = false);
   void abort_quietly(Run& c);
   void end_children_of(Run& r);
   void end_container(Run& r);

@@ -316,12 +316,22 @@ Engine::TaskStep Engine::park(Run& r, TimeMs at) {
 Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effective,
                                         const json& context, TimeMs now) {
   bool map = st["Type"] == "Map";
+  const json& processor = !map                           ? json::object()
+                          : st.contains("ItemProcessor") ? st["ItemProcessor"]
+                                                         : st["Iterator"];
+  // A distributed Map runs its items as child executions of a Map Run.
+  bool distributed = map && processor.contains("ProcessorConfig") &&
+                     processor["ProcessorConfig"].is_object() &&
+                     processor["ProcessorConfig"].value("Mode", "") == "DISTRIBUTED";
   bool resumed = r.container_started;
   // Stops whatever the state started (AWS records no events for those runs) and fails it.
   auto fail_state = [&](StateError e) -> TaskStep {
     for (const auto& arn : r.children)
       if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
-    if (r.container_started)
+    if (r.container_started && distributed)
+      add_event(r, "MapRunFailed", "mapRunFailedEventDetails",
+                {{"error", e.error}, {"cause", e.cause}});
+    else if (r.container_started)
       add_event(r, map ? "MapStateFailed" : "ParallelStateFailed", "", json::object());
     end_container(r);
     return {false, std::move(e), {}};
@@ -345,9 +355,27 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
                 {}};
       r.map_items = items.value["v"];
       r.map_next = 0;
-      r.container_started = true;
-      add_event(r, "MapStateStarted", "mapStateStartedEventDetails",
-                {{"length", r.map_items.size()}});
+      if (distributed) {
+        if (st.contains("ItemReader"))
+          return {false,
+                  StateError{"States.Runtime",
+                             "Wyvern reads a distributed Map's items from its input (ItemsPath); "
+                             "ItemReader sources are not served locally."},
+                  {}};
+        if (st.contains("ItemBatcher")) {
+          Outcome batches = batch_items(r, st, effective, context);
+          if (batches.error) return {false, batches.error, {}};
+          r.map_items = std::move(batches.value);
+        }
+        r.running_map_run = map_run_arn(r, st);
+        r.container_started = true;
+        add_event(r, "MapRunStarted", "mapRunStartedEventDetails",
+                  {{"mapRunArn", r.running_map_run}});
+      } else {
+        r.container_started = true;
+        add_event(r, "MapStateStarted", "mapStateStartedEventDetails",
+                  {{"length", r.map_items.size()}});
+      }
     } else {
       Outcome input = st.contains("Parameters")
                           ? apply_payload(st["Parameters"], effective, context, "Parameters")
@@ -362,7 +390,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   size_t items = map ? r.map_items.size() : 0;
   // Keep a Map's concurrency topped up.
   if (map) {
-    const json& processor = st.contains("ItemProcessor") ? st["ItemProcessor"] : st["Iterator"];
+    bool batched = distributed && st.contains("ItemBatcher");  // batches are inputs already
     while (r.map_next < items && r.children_running < limits.concurrency &&
            !limits.exceeded(r.children_failed, items)) {
       size_t i = r.map_next++;
@@ -370,17 +398,19 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       json item_context = context;
       item_context["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
       const char* selector = st.contains("ItemSelector") ? "ItemSelector" : "Parameters";
-      Outcome input = st.contains(selector)
+      Outcome input = st.contains(selector) && !batched
                           ? apply_payload(st[selector], effective, item_context, selector)
                           : Outcome{item, std::nullopt};
       if (input.error) return fail_state(*input.error);
-      add_event(r, "MapIterationStarted", "mapIterationStartedEventDetails",
-                {{"name", r.state}, {"index", i}});
-      start_child(r, processor, input.value, static_cast<int>(i), item, now);
+      if (!distributed)
+        add_event(r, "MapIterationStarted", "mapIterationStartedEventDetails",
+                  {{"name", r.state}, {"index", i}});
+      start_child(r, processor, input.value, static_cast<int>(i), item, now, distributed);
     }
   }
   if (limits.exceeded(r.children_failed, items)) {
-    if (limits.tolerates_failures())
+    // A Map Run fails as a whole: its child executions' errors stay in their own histories.
+    if (limits.tolerates_failures() || distributed)
       return fail_state({"States.ExceedToleratedFailureThreshold",
                          "The Map state failed because the number of failed items exceeded the "
                          "configured tolerated failure threshold."});
@@ -404,9 +434,79 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       results.push_back(c->info.status == "SUCCEEDED"
                             ? json::parse(c->info.output.value_or("null"), nullptr, false)
                             : json());
-  add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
+  if (distributed)
+    add_event(r, "MapRunSucceeded", "", json::object());
+  else
+    add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
   end_container(r);
   return result_step(r, st, results, context);
+}
+
+// "arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:ID", LABEL being the state's Label or,
+// without one, its name.
+std::string Engine::map_run_arn(const Run& r, const json& st) {
+  const Run& root = root_of(r);
+  std::string prefix = root.info.arn.substr(0, root.info.arn.find(":execution:"));
+  std::string label =
+      st.contains("Label") && st["Label"].is_string() ? st["Label"].get<std::string>() : r.state;
+  return prefix + ":mapRun:" + root.state_machine_name + "/" + label + ":" + uuid4();
+}
+
+// A distributed Map's ItemBatcher: the items (through ItemSelector) grouped into inputs of
+// the form {"Items": [...], "BatchInput": ...}, at most MaxItemsPerBatch items and
+// MaxInputBytesPerBatch bytes each.
+Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
+                            const json& context) {
+  const json& batcher = st["ItemBatcher"];
+  auto limit = [&](const char* field) -> Outcome {
+    if (batcher.contains(field) && batcher[field].is_number_unsigned()) return {batcher[field], {}};
+    std::string path_field = std::string(field) + "Path";
+    if (!batcher.contains(path_field)) return {0, std::nullopt};
+    Outcome v = apply_payload(json{{"v.$", batcher[path_field]}}, effective, context, path_field);
+    if (v.error) return v;
+    if (!v.value["v"].is_number_unsigned())
+      return Outcome::fail("States.Runtime",
+                           "The " + path_field + " field does not refer to a positive integer");
+    return {v.value["v"], std::nullopt};
+  };
+  Outcome max_items = limit("MaxItemsPerBatch");
+  if (max_items.error) return max_items;
+  Outcome max_bytes = limit("MaxInputBytesPerBatch");
+  if (max_bytes.error) return max_bytes;
+  json batch_input;
+  if (batcher.contains("BatchInput")) {
+    Outcome b = apply_payload(batcher["BatchInput"], effective, context, "BatchInput");
+    if (b.error) return b;
+    batch_input = b.value;
+  }
+  size_t item_cap = max_items.value.get<size_t>(), byte_cap = max_bytes.value.get<size_t>();
+  if (item_cap == 0 && byte_cap == 0) byte_cap = 256 * 1024;  // AWS's default: the payload limit
+  json batches = json::array(), current = json::array();
+  size_t bytes = 0;
+  auto flush = [&] {
+    if (current.empty()) return;
+    json batch = {{"Items", std::move(current)}};
+    if (!batch_input.is_null()) batch["BatchInput"] = batch_input;
+    batches.push_back(std::move(batch));
+    current = json::array();
+    bytes = 0;
+  };
+  for (size_t i = 0; i < r.map_items.size(); ++i) {
+    json item_context = context;
+    item_context["Map"] = {{"Item", {{"Index", i}, {"Value", r.map_items[i]}}}};
+    Outcome selected = st.contains("ItemSelector") ? apply_payload(st["ItemSelector"], effective,
+                                                                   item_context, "ItemSelector")
+                                                   : Outcome{r.map_items[i], std::nullopt};
+    if (selected.error) return selected;
+    size_t size = text_of(selected.value).size();
+    if ((item_cap && current.size() >= item_cap) ||
+        (byte_cap && bytes + size > byte_cap && !current.empty()))
+      flush();
+    current.push_back(std::move(selected.value));
+    bytes += size;
+  }
+  flush();
+  return {std::move(batches), std::nullopt};
 }
 
 // Updates the parent's tallies when one of its children stops running.
@@ -419,10 +519,19 @@ void Engine::child_ended(const Run& c) {
 }
 
 void Engine::start_child(Run& r, const json& machine, const json& input, int index, json item,
-                         TimeMs now) {
+                         TimeMs now, bool distributed) {
   Run child;
+  std::string child_name;  // a distributed Map's child execution's
   child.info.arn = r.info.arn + "/" + r.state + "/" + std::to_string(index) + "/" +
                    std::to_string(root_of(r).history.size());
+  if (distributed) {
+    // "...:mapRun:MACHINE/LABEL:RUNID" -> "...:execution:MACHINE/LABEL:CHILDID"
+    std::string run = r.running_map_run;
+    std::string head = run.substr(0, run.find(":mapRun:"));
+    std::string rest = run.substr(run.find(":mapRun:") + 8);
+    child_name = uuid4();
+    child.info.arn = head + ":execution:" + rest.substr(0, rest.rfind(':')) + ":" + child_name;
+  }
   child.info.state_machine_arn = r.info.state_machine_arn;
   child.info.name = r.info.name;
   child.info.status = "RUNNING";
@@ -440,6 +549,24 @@ void Engine::start_child(Run& r, const json& machine, const json& input, int ind
   child.map_iteration = r.definition["States"][r.state]["Type"] == "Map";
   child.state = machine["StartAt"];
   child.state_input = input;
+  if (distributed) {
+    const std::string& run = r.running_map_run;
+    std::string machine_label = run.substr(run.find(":mapRun:") + 8);
+    machine_label = machine_label.substr(0, machine_label.rfind(':'));
+    child.own_history = true;
+    child.map_iteration = false;
+    child.map_run_arn = run;
+    child.info.map_run_arn = run;
+    child.info.name = child_name;
+    child.state_machine_name = machine_label;
+    child.info.state_machine_arn =
+        run.substr(0, run.find(":mapRun:")) + ":stateMachine:" + machine_label;
+    child.definition = {{"StartAt", machine["StartAt"]}, {"States", machine["States"]}};
+    add_event(child, "ExecutionStarted", "executionStartedEventDetails",
+              {{"input", child.info.input},
+               {"inputDetails", {{"truncated", false}}},
+               {"roleArn", child.role_arn}});
+  }
   std::string arn = child.info.arn;
   r.children.push_back(arn);
   ++r.children_running;
@@ -449,7 +576,7 @@ void Engine::start_child(Run& r, const json& machine, const json& input, int ind
   advance(slot);
 }
 
-// Stops a child whose sibling failed: no events of its own, as AWS records none.
+// Stops a child whose sibling failed: no events in the parent's history, as AWS records none.
 void Engine::abort_quietly(Run& c) {
   env_.timers->cancel(c.timer);
   drop_task(c);
@@ -457,6 +584,8 @@ void Engine::abort_quietly(Run& c) {
     if (Run* g = find_run(arn); g && g->info.status == "RUNNING") abort_quietly(*g);
   c.info.status = "ABORTED";
   c.info.stopped_at = env_.clock->now_ms();
+  if (c.own_history)  // a Map Run's child is an execution: its history says how it ended
+    add_event(c, "ExecutionAborted", "executionAbortedEventDetails", json::object());
   child_ended(c);
   if (!c.express) changed_children_.push_back(c.info.arn);
 }
@@ -473,6 +602,12 @@ void Engine::end_container(Run& r) {
   for (const auto& arn : r.children) {
     if (Run* c = find_run(arn)) end_container(*c);
     if (Run* c = find_run(arn)) env_.timers->cancel(c->timer);
+    if (Run* c = find_run(arn); c && c->own_history) {
+      // A Map Run's child execution outlives the Map state, detached from it.
+      c->parent.clear();
+      if (!c->express) changed_children_.push_back(arn);
+      continue;
+    }
     if (runs_.erase(arn)) finished_children_.push_back(arn);
     express_.erase(arn);
   }
@@ -482,6 +617,7 @@ void Engine::end_container(Run& r) {
   r.container_started = false;
   r.map_items = json();
   r.map_next = 0;
+  r.running_map_run.clear();
 }
 
 void Engine::fail(Run& r, const StateError& e) {
@@ -496,6 +632,7 @@ void Engine::finish(Run& r, const std::string& status, TimeMs now, const std::st
   r.info.status = status;
   r.info.stopped_at = now;
   env_.timers->cancel(r.deadline_timer);
+  if (r.own_history) add_event(r, event, key, details);  // a Map Run's child execution
   if (!r.parent.empty()) {
     // A branch or iteration ended: its parent looks again, soon (never re-entrantly).
     if (r.map_iteration)
@@ -511,7 +648,7 @@ void Engine::finish(Run& r, const std::string& status, TimeMs now, const std::st
     }
     return;
   }
-  add_event(r, event, key, std::move(details));
+  if (!r.own_history) add_event(r, event, key, std::move(details));
   auto callers = std::move(r.on_end);
   for (auto& reply : callers) reply(r.info);
   if (r.express) express_.erase(r.info.arn);  // nothing keeps an Express execution

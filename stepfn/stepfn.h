@@ -9,10 +9,11 @@
 // and Lambda functions bound to local commands, with TimeoutSeconds, HeartbeatSeconds, Retry
 // and Catch; any Task resource can be answered from a Step Functions Local MockConfigFile
 // test case. Parallel branches and inline Map iterations run as child runs of their
-// execution. Versions are immutable snapshots of a state machine (ARN "<machine>:<n>"); an
-// alias ("<machine>:<name>") routes executions to one version or splits them between two.
-// A failed, aborted or timed-out Standard execution can be redriven from the state where it
-// stopped. Not yet here: the SQS/SNS/EventBridge integrations, distributed Map.
+// execution; a distributed Map runs its items as child executions of their own (a Map Run),
+// listed by ListExecutions on the Map Run's ARN. Versions are immutable snapshots of a state
+// machine (ARN "<machine>:<n>"); an alias ("<machine>:<name>") routes executions to one version or
+// splits them between two. A failed, aborted or timed-out Standard execution can be redriven from
+// the state where it stopped. Not yet here: the SQS/SNS/EventBridge integrations.
 #pragma once
 
 #include <functional>
@@ -97,6 +98,7 @@ struct Execution {
   std::optional<TimeMs> stopped_at;
   // Set when it was started through a version or an alias (the alias's chosen version then).
   std::optional<std::string> version_arn, alias_arn;
+  std::optional<std::string> map_run_arn;  // a distributed Map's child execution: its Map Run
   int redrive_count = 0;
   std::optional<TimeMs> redrive_date;
   // REDRIVABLE or NOT_REDRIVABLE (with the reason AWS gives); Standard executions only.
@@ -234,8 +236,10 @@ class StepFunctions {
   virtual void redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs>) = 0;
   virtual void describe_execution(const Caller&, const std::string& arn, Reply<Execution>) = 0;
   // `state_machine_arn` may name a version or an alias: then only executions started
-  // through it. `redrive_filter`: REDRIVEN or NOT_REDRIVEN.
+  // through it. `map_run_arn` instead lists a distributed Map run's child executions.
+  // `redrive_filter`: REDRIVEN or NOT_REDRIVEN.
   virtual void list_executions(const Caller&, const std::string& state_machine_arn,
+                               std::optional<std::string> map_run_arn,
                                std::optional<std::string> status_filter,
                                std::optional<std::string> redrive_filter, const ListRequest&,
                                Reply<Page<Execution>>) = 0;

@@ -100,7 +100,7 @@ void conclude_task(Trial& t, const json& result) {
   Outcome placed = apply_result_path(st, t.input, selected.value);
   if (placed.error) return conclude_error(t, *placed.error);
   t.note("afterResultPath", placed.value);
-  Outcome output = apply_output_path(st, placed.value);
+  Outcome output = apply_output_path(st, placed.value, t.context);
   if (output.error) return conclude_error(t, *output.error);
   conclude(t, output.value);
 }
@@ -176,7 +176,7 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
   Trial& t = *trial;
   t.note("input", t.input);
 
-  Outcome effective = apply_input_path(st, t.input);
+  Outcome effective = apply_input_path(st, t.input, t.context);
   if (effective.error) return conclude_error(t, *effective.error);
   t.note("afterInputPath", effective.value);
 
@@ -192,7 +192,7 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     Outcome placed = apply_result_path(st, t.input, result);
     if (placed.error) return conclude_error(t, *placed.error);
     t.note("afterResultPath", placed.value);
-    Outcome output = apply_output_path(st, placed.value);
+    Outcome output = apply_output_path(st, placed.value, t.context);
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
@@ -200,7 +200,7 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     Outcome chosen = choose(st, effective.value, t.context);
     if (chosen.error) return conclude_error(t, *chosen.error);
     t.out.next_state = chosen.value.get<std::string>();
-    Outcome output = apply_output_path(st, effective.value);
+    Outcome output = apply_output_path(st, effective.value, t.context);
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
@@ -208,12 +208,12 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     // The wait itself is not served: a test answers at once, as AWS's does.
     Outcome until = wait_until(st, effective.value, now);
     if (until.error) return conclude_error(t, *until.error);
-    Outcome output = apply_output_path(st, effective.value);
+    Outcome output = apply_output_path(st, effective.value, t.context);
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
   if (type == "Succeed") {
-    Outcome output = apply_output_path(st, effective.value);
+    Outcome output = apply_output_path(st, effective.value, t.context);
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }

@@ -120,6 +120,7 @@ json execution_json(const Execution& e, bool full) {
 void add_qualifiers(json& out, const Execution& e) {
   if (e.version_arn) out["stateMachineVersionArn"] = *e.version_arn;
   if (e.alias_arn) out["stateMachineAliasArn"] = *e.alias_arn;
+  if (e.map_run_arn) out["mapRunArn"] = *e.map_run_arn;
   out["redriveCount"] = e.redrive_count;
   if (e.redrive_date) out["redriveDate"] = seconds(*e.redrive_date);
 }
@@ -313,12 +314,14 @@ void redrive_execution(StepFunctions& sfn, const Caller& caller, const json& j, 
 
 void list_executions(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
   Input in(j);
-  auto arn = in.required("stateMachineArn");
+  auto map_run = in.str("mapRunArn");
+  // One of the two: a state machine (or version, or alias), or a distributed Map's run.
+  auto arn = map_run ? in.str("stateMachineArn").value_or("") : in.required("stateMachineArn");
   auto status = in.str("statusFilter");
   auto redrive = in.str("redriveFilter");
   auto paging = in.paging();
   REQUIRE_OK(in);
-  sfn.list_executions(caller, arn, status, redrive, paging,
+  sfn.list_executions(caller, arn, map_run, status, redrive, paging,
                       reply_with<stepfn::Page<Execution>>(std::move(done), [](const auto& page) {
                         return page_json(page, "executions", [](const Execution& e) {
                           json out = execution_json(e, false);

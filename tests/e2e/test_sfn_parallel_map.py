@@ -1,6 +1,7 @@
-"""Parallel and Map states (inline): branches and iterations run inside their execution,
-their events in its history, results in order; a failure fails the state (and Catch can take
-it); Wait states and activity tasks inside them work, and survive kill -9."""
+"""Parallel and Map states: inline branches and iterations run inside their execution, their
+events in its history, results in order; a failure fails the state (and Catch can take it);
+Wait states and activity tasks inside them work, and survive kill -9. A distributed Map runs
+its items (or batches of them) as child executions of a Map Run, each with its own history."""
 import json
 import unittest
 
@@ -174,3 +175,118 @@ class ParallelAndMapDurability(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+DISTRIBUTED = {
+    "Fan out": {"Type": "Map", "ItemsPath": "$.eggs", "Label": "Hatch", "MaxConcurrency": 2,
+                "ItemSelector": {"egg.$": "$$.Map.Item.Value", "nest.$": "$.nest"},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Warm", "States": {
+                        "Warm": {"Type": "Wait", "Seconds": 5, "Next": "Check"},
+                        "Check": {"Type": "Choice", "Choices": [
+                            {"Variable": "$.egg", "StringEquals": "stone", "Next": "Dud"}], "Default": "Hatch"},
+                        "Dud": {"Type": "Fail", "Error": "NotAnEgg", "Cause": "a stone"},
+                        "Hatch": {"Type": "Pass", "Parameters": {"dragon.$": "States.Format('{} of {}', $.egg, $.nest)"},
+                                  "End": True}}},
+                "ResultPath": "$.hatched", "End": True},
+}
+
+
+class DistributedMap(BrokerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.sfn = sfn_client(self.broker)
+
+    def history(self, run):
+        return [e["type"] for e in self.sfn.get_execution_history(executionArn=run)["events"]]
+
+    def test_items_run_as_child_executions_of_a_map_run(self):
+        arn = machine(self.sfn, "clutch", DISTRIBUTED, "Fan out")
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+            {"nest": "Erebor", "eggs": ["red", "gold", "green"]}))["executionArn"]
+        events = self.sfn.get_execution_history(executionArn=run)["events"]
+        started = [e for e in events if e["type"] == "MapRunStarted"]
+        self.assertEqual(len(started), 1)
+        map_run = started[0]["mapRunStartedEventDetails"]["mapRunArn"]
+        self.assertIn(":mapRun:clutch/Hatch:", map_run)
+        children = self.sfn.list_executions(mapRunArn=map_run)["executions"]
+        self.assertEqual(len(children), 2)  # MaxConcurrency 2
+        for _ in range(2):
+            self.broker.advance(5)
+        done = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(done["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(done["output"])["hatched"],
+                         [{"dragon": "red of Erebor"}, {"dragon": "gold of Erebor"}, {"dragon": "green of Erebor"}])
+        self.assertEqual(self.history(run), ["ExecutionStarted", "MapStateEntered", "MapRunStarted",
+                                             "MapRunSucceeded", "MapStateExited", "ExecutionSucceeded"])
+        children = self.sfn.list_executions(mapRunArn=map_run)["executions"]
+        self.assertEqual(len(children), 3)
+        child = self.sfn.describe_execution(executionArn=children[0]["executionArn"])
+        self.assertEqual((child["status"], child["mapRunArn"]), ("SUCCEEDED", map_run))
+        self.assertEqual(self.history(child["executionArn"]),
+                         ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "ChoiceStateEntered",
+                          "ChoiceStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"])
+        # The children are the Map Run's, not the state machine's.
+        self.assertEqual([e["executionArn"] for e in self.sfn.list_executions(stateMachineArn=arn)["executions"]],
+                         [run])
+
+    def test_a_failed_child_fails_the_map_run_unless_tolerated(self):
+        arn = machine(self.sfn, "duds", DISTRIBUTED, "Fan out")
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+            {"nest": "Dale", "eggs": ["red", "stone", "gold"]}))["executionArn"]
+        for _ in range(2):
+            self.broker.advance(5)
+        failed = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual((failed["status"], failed["error"]), ("FAILED", "States.ExceedToleratedFailureThreshold"))
+        self.assertIn("MapRunFailed", self.history(run))
+        tolerant = dict(DISTRIBUTED)
+        tolerant["Fan out"] = dict(DISTRIBUTED["Fan out"], ToleratedFailureCount=1)
+        arn = machine(self.sfn, "tolerant", tolerant, "Fan out")
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+            {"nest": "Dale", "eggs": ["red", "stone", "gold"]}))["executionArn"]
+        for _ in range(2):
+            self.broker.advance(5)
+        done = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(done["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(done["output"])["hatched"],
+                         [{"dragon": "red of Dale"}, None, {"dragon": "gold of Dale"}])
+
+    def test_an_item_batcher_hands_each_child_a_batch(self):
+        batched = {"Batches": {"Type": "Map", "ItemsPath": "$.eggs",
+                               "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"nest.$": "$.nest"}},
+                               "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                                                 "StartAt": "Count", "States": {"Count": {
+                                                     "Type": "Pass", "Parameters": {
+                                                         "n.$": "States.ArrayLength($.Items)",
+                                                         "nest.$": "$.BatchInput.nest"}, "End": True}}},
+                               "End": True}}
+        arn = machine(self.sfn, "batches", batched, "Batches")
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+            {"nest": "Dale", "eggs": [1, 2, 3, 4, 5]}))["executionArn"]
+        done = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(done["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(done["output"]),
+                         [{"n": 2, "nest": "Dale"}, {"n": 2, "nest": "Dale"}, {"n": 1, "nest": "Dale"}])
+
+    def test_a_durable_map_run_survives_kill_9(self):
+        data, cleanup = temp_dir()
+        self.addCleanup(cleanup)
+        broker = Broker(data_dir=data).start()
+        try:
+            sfn = sfn_client(broker)
+            arn = machine(sfn, "clutch", DISTRIBUTED, "Fan out")
+            run = sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+                {"nest": "Erebor", "eggs": ["red", "gold", "green"]}))["executionArn"]
+            broker.kill()
+            broker = Broker(data_dir=data).start()
+            sfn = sfn_client(broker)
+            broker.advance(5)
+            broker.advance(5)
+            done = sfn.describe_execution(executionArn=run)
+            self.assertEqual(done["status"], "SUCCEEDED")
+            self.assertEqual(len(json.loads(done["output"])["hatched"]), 3)
+            types = [e["type"] for e in sfn.get_execution_history(executionArn=run)["events"]]
+            self.assertEqual(types.count("MapRunStarted"), 1)
+        finally:
+            broker.stop()

@@ -92,8 +92,10 @@ struct Engine {
   }
   int created = 0;
   std::string machine(const json& definition) {
-    CreateStateMachineRequest r{"m" + std::to_string(++created), definition.dump(),
-                                "arn:aws:iam::000000000000:role/r"};
+    CreateStateMachineRequest r;
+    r.name = "m" + std::to_string(++created);
+    r.definition = definition.dump();
+    r.role_arn = "arn:aws:iam::000000000000:role/r";
     return ok<StateMachine>([&](auto reply) { sfn->create_state_machine(caller, r, reply); }).arn;
   }
   std::string start(const std::string& machine_arn, const json& input) {
