@@ -37,7 +37,7 @@ void Engine::create_state_machine(const Caller& caller, CreateStateMachineReques
                        "1 validation error detected: Value '" + type +
                            "' at 'type' failed to satisfy constraint: Member must satisfy enum "
                            "value set: [STANDARD, EXPRESS]"});
-  auto diagnostics = validate_definition(r.definition);
+  auto diagnostics = validate_definition(r.definition, type);
   if (!diagnostics.empty())
     return reply(Error{ErrorCode::kInvalidDefinition, invalid_definition_message(diagnostics)});
   std::string arn =
@@ -82,7 +82,7 @@ void Engine::update_state_machine(const Caller&, UpdateStateMachineRequest r,
                        "Either the definition, the role ARN, the logging configuration or the "
                        "tracing configuration must be specified"});
   if (r.definition) {
-    auto diagnostics = validate_definition(*r.definition);
+    auto diagnostics = validate_definition(*r.definition, sm.type);
     if (!diagnostics.empty())
       return reply(Error{ErrorCode::kInvalidDefinition, invalid_definition_message(diagnostics)});
   }

@@ -423,14 +423,49 @@ class Validator {
   }
 };
 
+// What an Express machine may not use, anywhere in it (branches and iterations included):
+// activities and the .sync and .waitForTaskToken patterns, each of which outlives the five
+// minutes an Express execution has.
+void express_restrictions(const json& machine, const std::string& at,
+                          std::vector<Diagnostic>& out) {
+  if (!machine.is_object() || !machine.contains("States") || !machine["States"].is_object()) return;
+  for (const auto& [name, st] : machine["States"].items()) {
+    if (!st.is_object()) continue;
+    std::string here = at + "/States/" + name;
+    std::string type = st.value("Type", "");
+    if (type == "Task" && st.contains("Resource") && st["Resource"].is_string()) {
+      const std::string resource = st["Resource"];
+      std::string problem;
+      if (resource.rfind("arn:aws:states:", 0) == 0 &&
+          resource.find(":activity:") != std::string::npos)
+        problem = "Express state machine does not support Activity ARN";
+      else if (resource.find(".waitForTaskToken") != std::string::npos)
+        problem = "Express state machine does not support '.waitForTaskToken' service integration";
+      else if (resource.size() >= 5 && (resource.rfind(".sync") == resource.size() - 5 ||
+                                        resource.find(".sync:") != std::string::npos))
+        problem = "Express state machine does not support '.sync' service integration";
+      if (!problem.empty())
+        out.push_back({"SCHEMA_VALIDATION_FAILED", problem, here + "/Resource"});
+    }
+    if (type == "Parallel" && st.contains("Branches") && st["Branches"].is_array())
+      for (size_t i = 0; i < st["Branches"].size(); ++i)
+        express_restrictions(st["Branches"][i], here + "/Branches/" + std::to_string(i), out);
+    if (type == "Map")
+      for (const char* field : {"ItemProcessor", "Iterator"})
+        if (st.contains(field)) express_restrictions(st[field], here + "/" + field, out);
+  }
+}
+
 }  // namespace
 
-std::vector<Diagnostic> validate_definition(const std::string& definition) {
+std::vector<Diagnostic> validate_definition(const std::string& definition,
+                                            const std::string& type) {
   json def = json::parse(definition, nullptr, false);
   if (def.is_discarded())
     return {{"INVALID_JSON_DESCRIPTION", "Definition is not valid JSON", "/"}};
   Validator v;
   v.machine(def, "");
+  if (type == "EXPRESS") express_restrictions(def, "", v.out);
   return v.out;
 }
 

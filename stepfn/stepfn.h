@@ -278,7 +278,9 @@ struct Diagnostic {
 };
 
 // Every problem AWS would report for `definition` (empty: it is valid).
-std::vector<Diagnostic> validate_definition(const std::string& definition);
+// `type` EXPRESS adds what Express machines may not use (activities, .sync, .waitForTaskToken).
+std::vector<Diagnostic> validate_definition(const std::string& definition,
+                                            const std::string& type = "STANDARD");
 
 std::unique_ptr<StepFunctions> make_step_functions(Env env);
 

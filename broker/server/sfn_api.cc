@@ -235,8 +235,14 @@ void list_state_machines(StepFunctions& sfn, const Caller& caller, const json& j
 void validate_state_machine_definition(StepFunctions&, const Caller&, const json& j, Done done) {
   Input in(j);
   auto definition = in.required("definition");
+  auto type = in.str("type").value_or("STANDARD");
   REQUIRE_OK(in);
-  auto diagnostics = stepfn::validate_definition(definition);
+  if (type != "STANDARD" && type != "EXPRESS")
+    return done(Error{ErrorCode::kSfnValidation,
+                      "1 validation error detected: Value '" + type +
+                          "' at 'type' failed to satisfy constraint: Member must satisfy enum "
+                          "value set: [STANDARD, EXPRESS]"});
+  auto diagnostics = stepfn::validate_definition(definition, type);
   json out = {{"result", diagnostics.empty() ? "OK" : "FAIL"},
               {"diagnostics", json::array()},
               {"truncated", false}};

@@ -93,6 +93,30 @@ class StepFunctionsApi(BrokerTestCase):
                                 executionArn="arn:aws:states:us-east-1:%s:execution:x:y" % ACCOUNT)
         self.assertEqual(code, "ExecutionDoesNotExist")
 
+    def test_express_machines_refuse_what_outlives_them(self):
+        activity = "arn:aws:states:us-east-1:%s:activity:hatch" % ACCOUNT
+        for resource, problem in [
+                (activity, "Express state machine does not support Activity ARN"),
+                ("arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                 "Express state machine does not support '.waitForTaskToken' service integration"),
+                ("arn:aws:states:::states:startExecution.sync:2",
+                 "Express state machine does not support '.sync' service integration")]:
+            nested = definition({"Fan": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": resource, "End": True}}}]}},
+                "Fan")
+            code, message = self.error_of(self.create, "express-bad", nested, "EXPRESS")
+            self.assertEqual(code, "InvalidDefinition")
+            self.assertIn("SCHEMA_VALIDATION_FAILED: %s at /States/Fan/Branches/0/States/Call/Resource" % problem,
+                          message)
+            # The same definition is fine for a Standard machine.
+            self.sfn.delete_state_machine(stateMachineArn=self.create("standard-ok", nested))
+        model = self.sfn.meta.service_model
+        if ("ValidateStateMachineDefinition" in model.operation_names and "type" in model.operation_model(
+                "ValidateStateMachineDefinition").input_shape.members):
+            result = self.sfn.validate_state_machine_definition(definition=definition(
+                {"Call": {"Type": "Task", "Resource": activity, "End": True}}, "Call"), type="EXPRESS")
+            self.assertEqual([d["code"] for d in result["diagnostics"]], ["SCHEMA_VALIDATION_FAILED"])
+
     def test_a_standard_execution_waits_on_the_virtual_clock_and_records_its_history(self):
         arn = self.create()
         run = self.sfn.start_execution(stateMachineArn=arn, name="smaug",
