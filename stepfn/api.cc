@@ -315,7 +315,7 @@ void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<Time
     return reply(Error{ErrorCode::kExecutionNotRedrivable, *reason + ": '" + arn + "'"});
   TimeMs now = env_.clock->now_ms();
   // Back to the state it stopped in, with that state's input; what ran before stays done.
-  // A Parallel or Map state runs again whole (AWS reruns only its unsuccessful branches).
+  // A Parallel or Map state reruns only its branches or iterations that did not succeed.
   r.info.status = "RUNNING";
   r.info.output.reset();
   r.info.error.reset();
@@ -328,6 +328,7 @@ void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<Time
   r.retry_at = 0;
   r.retries.clear();
   r.mock_calls.erase(r.state);
+  r.redriving_container = r.kept_state == r.state;
   add_event(r, "ExecutionRedriven", "executionRedrivenEventDetails",
             {{"redriveCount", r.info.redrive_count}});
   arm_execution_deadline(r);

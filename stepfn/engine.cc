@@ -71,6 +71,9 @@ json run_record(const Run& r) {
               {"own_history", r.own_history},
               {"map_run_arn", r.map_run_arn},
               {"running_map_run", r.running_map_run},
+              {"kept_outputs", r.kept_outputs},
+              {"kept_state", r.kept_state},
+              {"redriving_container", r.redriving_container},
               {"container_started", r.container_started},
               {"map_items", r.map_items},
               {"mock_calls", r.mock_calls},
@@ -200,6 +203,9 @@ void Engine::recover() {
     r.own_history = doc.value("own_history", false);
     r.map_run_arn = doc.value("map_run_arn", "");
     r.running_map_run = doc.value("running_map_run", "");
+    if (doc.contains("kept_outputs")) r.kept_outputs = doc["kept_outputs"];
+    r.kept_state = doc.value("kept_state", "");
+    r.redriving_container = doc.value("redriving_container", false);
     if (r.own_history) r.info.map_run_arn = r.map_run_arn;
     r.container_started = doc.value("container_started", false);
     r.map_items = doc.contains("map_items") ? doc["map_items"] : json();

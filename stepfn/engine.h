@@ -127,6 +127,12 @@ struct Run {
   size_t children_failed = 0;  // ended in any status but SUCCEEDED (aborted ones aside)
   std::string first_failed;    // the child that failed first: the state fails with its error
   bool container_started = false;
+  // For RedriveExecution: the outputs, by index, of the branches or iterations that succeeded
+  // before the Parallel or Map state `kept_state` stopped, and whether the next start of that
+  // state is a redrive that runs only the others.
+  json kept_outputs;
+  std::string kept_state;
+  bool redriving_container = false;
   json map_items;       // a Map state's items
   size_t map_next = 0;  // the next item to start
   // The store's record of this run is up to date: a Parallel/Map state that only started
@@ -309,6 +315,7 @@ class Engine final : public StepFunctions {
                    bool distributed = false);
   void abort_quietly(Run& c);
   void end_children_of(Run& r);
+  void keep_succeeded_children(Run& r);
   void end_container(Run& r);
   void fail(Run& r, const StateError& e);
   void finish(Run& r, const std::string& status, TimeMs now, const std::string& event,

@@ -326,6 +326,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   bool resumed = r.container_started;
   // Stops whatever the state started (AWS records no events for those runs) and fails it.
   auto fail_state = [&](StateError e) -> TaskStep {
+    keep_succeeded_children(r);
     for (const auto& arn : r.children)
       if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
     if (r.container_started && distributed)
@@ -339,9 +340,16 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   if (!r.container_started && r.retry_at > now) return park(r, r.retry_at);
   MapLimits limits = map ? map_limits(st, effective) : MapLimits{};
   if (limits.error) return fail_state(*limits.error);
+  // A redrive runs again only what did not succeed; any other start runs everything.
+  bool reuse = r.redriving_container && r.kept_state == r.state && r.kept_outputs.is_object();
   if (!r.container_started) {
     r.retry_at = 0;
     r.children.clear();
+    r.redriving_container = false;
+    if (!reuse) {
+      r.kept_outputs = json();
+      r.kept_state.clear();
+    }
     if (map) {
       std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
                                    ? st["ItemsPath"].get<std::string>()
@@ -384,16 +392,19 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       r.container_started = true;
       add_event(r, "ParallelStateStarted", "", json::object());
       for (size_t i = 0; i < st["Branches"].size(); ++i)
-        start_child(r, st["Branches"][i], input.value, static_cast<int>(i), json(), now);
+        if (!reuse || !r.kept_outputs.contains(std::to_string(i)))
+          start_child(r, st["Branches"][i], input.value, static_cast<int>(i), json(), now);
     }
   }
   size_t items = map ? r.map_items.size() : 0;
   // Keep a Map's concurrency topped up.
   if (map) {
     bool batched = distributed && st.contains("ItemBatcher");  // batches are inputs already
+    bool kept = r.kept_state == r.state && r.kept_outputs.is_object();
     while (r.map_next < items && r.children_running < limits.concurrency &&
            !limits.exceeded(r.children_failed, items)) {
       size_t i = r.map_next++;
+      if (kept && r.kept_outputs.contains(std::to_string(i))) continue;  // done before a redrive
       json item = r.map_items[i];
       json item_context = context;
       item_context["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
@@ -428,12 +439,18 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   }
   // A failed iteration that the Map tolerated leaves null in its place (the docs do not say
   // what it leaves; this keeps one result per item, in order).
+  size_t count = map ? items : st["Branches"].size();
   json results = json::array();
+  for (size_t i = 0; i < count; ++i) results.push_back(nullptr);
+  if (r.kept_state == r.state && r.kept_outputs.is_object())
+    for (const auto& [index, output] : r.kept_outputs.items()) results[std::stoul(index)] = output;
   for (const auto& arn : r.children)
-    if (Run* c = find_run(arn))
-      results.push_back(c->info.status == "SUCCEEDED"
-                            ? json::parse(c->info.output.value_or("null"), nullptr, false)
-                            : json());
+    if (Run* c = find_run(arn); c && c->index >= 0 && static_cast<size_t>(c->index) < count)
+      results[c->index] = c->info.status == "SUCCEEDED"
+                              ? json::parse(c->info.output.value_or("null"), nullptr, false)
+                              : json();
+  r.kept_outputs = json();
+  r.kept_state.clear();
   if (distributed)
     add_event(r, "MapRunSucceeded", "", json::object());
   else
@@ -592,9 +609,24 @@ void Engine::abort_quietly(Run& c) {
 
 // Stops and forgets whatever branches or iterations a run has going.
 void Engine::end_children_of(Run& r) {
+  keep_succeeded_children(r);
   for (const auto& arn : r.children)
     if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
   end_container(r);
+}
+
+// Remembers, for a redrive, the outputs of the branches or iterations of the run's current
+// Parallel or Map state that succeeded (with those kept from an earlier attempt).
+void Engine::keep_succeeded_children(Run& r) {
+  if (r.children.empty()) return;
+  if (r.kept_state != r.state || !r.kept_outputs.is_object()) {
+    r.kept_outputs = json::object();
+    r.kept_state = r.state;
+  }
+  for (const auto& arn : r.children)
+    if (Run* c = find_run(arn); c && c->info.status == "SUCCEEDED" && c->index >= 0)
+      r.kept_outputs[std::to_string(c->index)] =
+          json::parse(c->info.output.value_or("null"), nullptr, false);
 }
 
 // Forgets a finished Parallel/Map state's children.

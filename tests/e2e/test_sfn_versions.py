@@ -182,6 +182,44 @@ class Versions(NewerApiCase):
         code, _, _ = self.error_of(self.sfn.redrive_execution, executionArn=ok)
         self.assertEqual(code, "ExecutionNotRedrivable")
 
+    def test_a_redrive_reruns_only_the_branches_and_iterations_that_failed(self):
+        activity = self.sfn.create_activity(name="inspect")["activityArn"]
+        inspect = {"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": activity, "End": True}}}
+        stamp = {"StartAt": "Stamp", "States": {"Stamp": {"Type": "Pass", "Result": "stamped", "End": True}}}
+        arn = self.sfn.create_state_machine(name="partial", roleArn=ROLE, definition=json.dumps({
+            "StartAt": "Both", "States": {
+                "Both": {"Type": "Parallel", "Branches": [stamp, inspect], "Next": "Each"},
+                "Each": {"Type": "Map", "ItemsPath": "$[1].eggs", "ItemProcessor": {
+                    "StartAt": "Look", "States": {"Look": {"Type": "Choice", "Choices": [
+                        {"Variable": "$", "StringEquals": "crack", "Next": "Ask"}], "Default": "Fine"},
+                        "Fine": {"Type": "Pass", "End": True},
+                        "Ask": {"Type": "Task", "Resource": activity, "End": True}}}, "End": True}}}))[
+            "stateMachineArn"]
+        run = self.sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+        def answer(ok, output=None):
+            task = self.sfn.get_activity_task(activityArn=activity)
+            if ok:
+                self.sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps(output))
+            else:
+                self.sfn.send_task_failure(taskToken=task["taskToken"], error="Flaky", cause="try again")
+
+        answer(False)
+        self.assertEqual(self.wait_done(run)["status"], "FAILED")
+        self.sfn.redrive_execution(executionArn=run)
+        answer(True, {"eggs": ["ok", "crack", "ok"]})
+        # The Map now fails on its one cracked egg; a second redrive reruns that iteration only.
+        answer(False)
+        self.assertEqual(self.wait_done(run)["status"], "FAILED")
+        self.sfn.redrive_execution(executionArn=run)
+        answer(True, "mended")
+        done = self.wait_done(run)
+        self.assertEqual((done["status"], done["redriveCount"]), ("SUCCEEDED", 2))
+        self.assertEqual(json.loads(done["output"]), ["ok", "mended", "ok"])
+        types = [e["type"] for e in self.sfn.get_execution_history(executionArn=run)["events"]]
+        self.assertEqual(types.count("PassStateEntered"), 1 + 2)  # Stamp once; Fine for each good egg once
+        self.assertEqual(types.count("MapIterationStarted"), 3 + 1)
+
     def test_an_aborted_wait_is_redriven_and_completes(self):
         arn = self.sfn.create_state_machine(name="paused", definition=FLAKY, roleArn=ROLE)["stateMachineArn"]
         run = self.sfn.start_execution(stateMachineArn=arn, input='{"ok": true}')["executionArn"]
