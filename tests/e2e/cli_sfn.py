@@ -25,10 +25,10 @@ class CliMixin:
     def tearDownClass(cls):
         cls.broker.stop()
 
-    def run_cli(self, *args):
+    def run_cli(self, *args, **extra_env):
         env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                    AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null", **extra_env)
         proc = subprocess.run([CLIS[self.cli], "--endpoint-url", self.broker.endpoint, "--output", "json",
                                "stepfunctions"] + list(args), capture_output=True, text=True, env=env,
                               timeout=120)
@@ -68,6 +68,24 @@ class AwsCli29(CliMixin, unittest.TestCase):
 
 class AwsCliV1(CliMixin, unittest.TestCase):
     cli = "v1"
+
+    def test_sync_host_actions_with_host_prefix_injection_off(self):
+        # StartSyncExecution and TestState go to a "sync-" host; CLI v1 (botocore >= 1.35)
+        # turns that off with AWS_DISABLE_HOST_PREFIX_INJECTION. CLI 2.9 has no such switch.
+        off = {"AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
+        arn = self.ok("create-state-machine", "--name", "cli-express", "--type", "EXPRESS",
+                      "--definition", json.dumps({"StartAt": "P", "States": {"P": {
+                          "Type": "Pass", "Parameters": {"seen.$": "$.dragon"}, "End": True}}}),
+                      "--role-arn", "arn:aws:iam::000000000000:role/x")["stateMachineArn"]
+        proc = self.run_cli("start-sync-execution", "--state-machine-arn", arn, "--input", '{"dragon": "Fafnir"}',
+                            **off)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(json.loads(proc.stdout)["output"]), {"seen": "Fafnir"})
+        proc = self.run_cli("test-state", "--definition", '{"Type": "Pass", "Result": 7, "Next": "After"}',
+                            "--role-arn", "arn:aws:iam::000000000000:role/x", **off)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual((json.loads(proc.stdout)["status"], json.loads(proc.stdout)["nextState"]),
+                         ("SUCCEEDED", "After"))
 
 
 if __name__ == "__main__":
