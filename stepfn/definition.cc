@@ -243,8 +243,11 @@ class Validator {
     path_field(state, "ResultPath", at, true);
     for (const char* p : {"Parameters", "ResultSelector"})
       if (state.contains(p)) payload(state[p], at + "/" + p);
+    if (state.contains("Retry")) retriers(state["Retry"], at + "/Retry");
+    if (state.contains("Catch")) catchers(states, state["Catch"], at + "/Catch");
     if (type == "Task" && (!state.contains("Resource") || !state["Resource"].is_string()))
       add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at);
+    if (type == "Task") task_timeouts(state, at);
     if (type == "Choice") choice(states, state, at);
     if (type == "Wait") {
       int n = 0;
@@ -284,7 +287,7 @@ class Validator {
         add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", at);
       else
         for (size_t i = 0; i < state["Branches"].size(); ++i)
-          machine(state["Branches"][i], at + "/Branches[" + std::to_string(i) + "]");
+          machine(state["Branches"][i], at + "/Branches/" + std::to_string(i));
     }
     if (type == "Map") {
       const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
@@ -297,6 +300,120 @@ class Validator {
       map_limit(state, "ToleratedFailureCount", false, at);
       map_limit(state, "ToleratedFailurePercentage", true, at);
     }
+  }
+
+  // ErrorEquals: a non-empty list of error names; States.ALL only alone, in the last entry.
+  void error_equals(const json& entry, bool last, const std::string& at) {
+    if (!entry.contains("ErrorEquals") || !entry["ErrorEquals"].is_array() ||
+        entry["ErrorEquals"].empty())
+      return add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ErrorEquals]", at);
+    const json& names = entry["ErrorEquals"];
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!names[i].is_string()) {
+        add("SCHEMA_VALIDATION_FAILED", "The value for the field 'ErrorEquals' must be a STRING",
+            at + "/ErrorEquals/" + std::to_string(i));
+        continue;
+      }
+      if (names[i] == "States.ALL" && (names.size() != 1 || !last))
+        add("SCHEMA_VALIDATION_FAILED",
+            "Error name 'States.ALL' must appear alone in the last Retrier or Catcher",
+            at + "/ErrorEquals/" + std::to_string(i));
+    }
+  }
+
+  void retriers(const json& list, const std::string& at) {
+    static const std::set<std::string> kRetrierFields = {
+        "ErrorEquals",     "IntervalSeconds", "MaxAttempts", "BackoffRate",
+        "MaxDelaySeconds", "JitterStrategy",  "Comment"};
+    if (!list.is_array())
+      return add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Retry' must be a LIST", at);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const json& r = list[i];
+      std::string where = at + "/" + std::to_string(i);
+      if (!r.is_object()) {
+        add("SCHEMA_VALIDATION_FAILED", "Expected an object", where);
+        continue;
+      }
+      for (const auto& [field, value] : r.items())
+        if (!kRetrierFields.count(field))
+          add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported",
+              where + "/" + field);
+      error_equals(r, i + 1 == list.size(), where);
+      auto integer_from = [&](const char* field, long low) {
+        if (r.contains(field) && (!r[field].is_number_integer() || r[field].get<long>() < low ||
+                                  r[field].get<long>() > 99999999))
+          add("SCHEMA_VALIDATION_FAILED",
+              std::string("The value for the field '") + field + "' must be an integer from " +
+                  std::to_string(low) + " to 99999999",
+              where + "/" + field);
+      };
+      integer_from("IntervalSeconds", 1);
+      integer_from("MaxAttempts", 0);
+      integer_from("MaxDelaySeconds", 1);
+      if (r.contains("BackoffRate") &&
+          (!r["BackoffRate"].is_number() || r["BackoffRate"].get<double>() < 1.0))
+        add("SCHEMA_VALIDATION_FAILED",
+            "The value for the field 'BackoffRate' must be a number greater than or equal to 1.0",
+            where + "/BackoffRate");
+      if (r.contains("JitterStrategy") && r["JitterStrategy"] != "FULL" &&
+          r["JitterStrategy"] != "NONE")
+        add("SCHEMA_VALIDATION_FAILED",
+            "Value is not a valid enum value (valid values: [FULL, NONE])",
+            where + "/JitterStrategy");
+    }
+  }
+
+  void catchers(const json& states, const json& list, const std::string& at) {
+    static const std::set<std::string> kCatcherFields = {"ErrorEquals", "Next",   "ResultPath",
+                                                         "Comment",     "Output", "Assign"};
+    if (!list.is_array())
+      return add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Catch' must be a LIST", at);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const json& c = list[i];
+      std::string where = at + "/" + std::to_string(i);
+      if (!c.is_object()) {
+        add("SCHEMA_VALIDATION_FAILED", "Expected an object", where);
+        continue;
+      }
+      for (const auto& [field, value] : c.items())
+        if (!kCatcherFields.count(field))
+          add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported",
+              where + "/" + field);
+      error_equals(c, i + 1 == list.size(), where);
+      if (!c.contains("Next"))
+        add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", where);
+      else if (!c["Next"].is_string() || !states.contains(c["Next"].get<std::string>()))
+        add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + c["Next"].dump(),
+            where + "/Next");
+      path_field(c, "ResultPath", where, true);
+    }
+  }
+
+  // TimeoutSeconds and HeartbeatSeconds: positive integers, each or its *Path, the heartbeat
+  // shorter than the timeout.
+  void task_timeouts(const json& state, const std::string& at) {
+    for (const char* field : {"TimeoutSeconds", "HeartbeatSeconds"}) {
+      std::string path = std::string(field) + "Path";
+      if (state.contains(field) && state.contains(path))
+        add("SCHEMA_VALIDATION_FAILED",
+            "Only one of these fields may be set: [" + std::string(field) + ", " + path + "]", at);
+      path_field(state, path.c_str(), at, true);
+      if (state.contains(field) &&
+          (!state[field].is_number_integer() || state[field].get<long>() < 1 ||
+           state[field].get<long>() > 99999999))
+        add("SCHEMA_VALIDATION_FAILED",
+            std::string("The value for the field '") + field +
+                "' must be an integer from 1 to 99999999",
+            at + "/" + field);
+    }
+    if (state.contains("TimeoutSeconds") && state.contains("HeartbeatSeconds") &&
+        state["TimeoutSeconds"].is_number_integer() &&
+        state["HeartbeatSeconds"].is_number_integer() &&
+        state["HeartbeatSeconds"].get<long>() >= state["TimeoutSeconds"].get<long>())
+      add("SCHEMA_VALIDATION_FAILED",
+          "The value of the field 'HeartbeatSeconds' must be smaller than the value of the field "
+          "'TimeoutSeconds'",
+          at + "/HeartbeatSeconds");
   }
 
   void choice(const json& states, const json& state, const std::string& at) {

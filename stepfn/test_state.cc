@@ -70,7 +70,13 @@ void conclude_error(Trial& t, const StateError& e) {
         continue;
       Outcome placed =
           apply_result_path(catcher, t.input, json{{"Error", e.error}, {"Cause", e.cause}});
-      if (placed.error) return conclude_error(t, *placed.error);
+      if (placed.error) {
+        // As in an execution, the catcher's own failure is not caught again.
+        t.out.error = placed.error->error;
+        t.out.cause = placed.error->cause;
+        t.out.status = "FAILED";
+        return t.reply(std::move(t.out));
+      }
       t.out.status = "CAUGHT_ERROR";
       t.out.output = text_of(placed.value);
       t.out.next_state = catcher["Next"].get<std::string>();

@@ -281,6 +281,12 @@ class TestState(NewerApiCase):
         self.assertEqual((spent["status"], spent["nextState"]), ("CAUGHT_ERROR", "Recover"))
         self.assertEqual(json.loads(spent["output"])["oops"], {"Error": "Busy", "Cause": "again"})
 
+    def test_a_catcher_that_cannot_place_its_error_fails_the_state(self):
+        out = self.trial({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+                          "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.n.deeper", "Next": "After"}]},
+                         {"n": 5}, mock={"errorOutput": {"error": "Boom", "cause": "bang"}})
+        self.assertEqual((out["status"], out["error"]), ("FAILED", "States.ResultPathMatchFailure"))
+
     def test_bad_states_get_aws_errors(self):
         code, message, _ = self.error_of(self.sfn.test_state, definition=json.dumps({"Type": "Pass", "Next": 5}),
                                          roleArn=ROLE)

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "foundation/clock.h"
+#include "foundation/codec.h"
 #include "foundation/store.h"
 #include "foundation/timers.h"
 #include "stepfn/definition.h"
@@ -90,6 +91,16 @@ struct Engine {
     if (!got->ok()) FAIL("unexpected error: " << got->error().message);
     return std::move(got->value());
   }
+  // The error a call that must fail answers with.
+  template <typename T>
+  wyvern::ErrorCode error(std::function<void(Reply<T>)> call) {
+    std::optional<wyvern::Result<T>> got;
+    call([&](wyvern::Result<T> r) { got.emplace(std::move(r)); });
+    settle();
+    REQUIRE(got.has_value());
+    REQUIRE_FALSE(got->ok());
+    return got->error().code;
+  }
   int created = 0;
   std::string machine(const json& definition) {
     CreateStateMachineRequest r;
@@ -130,7 +141,83 @@ json napping_map(int limit) {
               {"End", true}}}}}};
 }
 
+// A machine whose one state is a task of a fresh activity; returns the task's token once a
+// worker holds it.
+std::string handed_out_task(Engine& engine) {
+  std::string activity =
+      engine.ok<Activity>([&](auto reply) { engine.sfn->create_activity(engine.caller, "a", reply); })
+          .arn;
+  engine.start(engine.machine({{"StartAt", "Work"},
+                               {"States", {{"Work", {{"Type", "Task"}, {"Resource", activity},
+                                                     {"End", true}}}}}}),
+               json::object());
+  auto task = engine.ok<ActivityTask>(
+      [&](auto reply) { engine.sfn->get_activity_task(engine.caller, activity, "w", reply); });
+  REQUIRE(task.token.has_value());
+  return *task.token;
+}
+
+// A token of Wyvern's shape ("<id>:<execution ARN>", base64) with the given id.
+std::string token_with_id(const std::string& id) {
+  return wyvern::base64_encode(id + ":arn:aws:states:us-east-1:000000000000:execution:m:e");
+}
+
 }  // namespace
+
+TEST_CASE("a closed task token answers TaskTimedOut, after a restart too", "[stepfn][tokens]") {
+  Engine engine;
+  std::string token = handed_out_task(engine);
+  auto succeed = [&](const std::string& t) {
+    return [&engine, t](Reply<wyvern::Ok> reply) {
+      engine.sfn->send_task_success(engine.caller, t, "{}", reply);
+    };
+  };
+  engine.ok<wyvern::Ok>(succeed(token));
+  CHECK(engine.error<wyvern::Ok>(succeed(token)) == wyvern::ErrorCode::kTaskTimedOut);
+  engine.restart();
+  CHECK(engine.error<wyvern::Ok>(succeed(token)) == wyvern::ErrorCode::kTaskTimedOut);
+  CHECK(engine.error<wyvern::Ok>(succeed(token_with_id("never"))) ==
+        wyvern::ErrorCode::kTaskDoesNotExist);
+  CHECK(engine.error<wyvern::Ok>(succeed("not a token")) == wyvern::ErrorCode::kInvalidToken);
+}
+
+TEST_CASE("only the newest 100,000 closed task tokens are remembered", "[stepfn][tokens]") {
+  Engine engine;
+  // As a broker with a larger bound would have left them: ids "t1" (oldest) to "t100001".
+  WriteBatch batch;
+  for (int i = 1; i <= 100'001; ++i)
+    batch.put("sfn.closed_tokens", "t" + std::to_string(i), std::to_string(i));
+  engine.store.commit(std::move(batch), nullptr);
+  engine.restart();
+  auto heartbeat = [&](const std::string& id) {
+    return engine.error<wyvern::Ok>([&](Reply<wyvern::Ok> reply) {
+      engine.sfn->send_task_heartbeat(engine.caller, token_with_id(id), reply);
+    });
+  };
+  CHECK(heartbeat("t1") == wyvern::ErrorCode::kTaskDoesNotExist);
+  CHECK(heartbeat("t2") == wyvern::ErrorCode::kTaskTimedOut);
+  CHECK(heartbeat("t100001") == wyvern::ErrorCode::kTaskTimedOut);
+  // Closing one more forgets the next oldest, in the store as well.
+  std::string token = handed_out_task(engine);
+  engine.ok<wyvern::Ok>([&](auto reply) {
+    engine.sfn->send_task_failure(engine.caller, token, "E", std::nullopt, reply);
+  });
+  CHECK(heartbeat("t2") == wyvern::ErrorCode::kTaskDoesNotExist);
+  size_t stored = 0;
+  bool oldest_kept = false;
+  engine.store.scan("sfn.closed_tokens", [&](std::string_view key, std::string_view) {
+    ++stored;
+    oldest_kept |= key == "t1" || key == "t2";
+  });
+  CHECK(stored == 100'000);
+  CHECK_FALSE(oldest_kept);
+  engine.restart();
+  CHECK(heartbeat("t2") == wyvern::ErrorCode::kTaskDoesNotExist);
+  CHECK(heartbeat("t3") == wyvern::ErrorCode::kTaskTimedOut);
+  CHECK(engine.error<wyvern::Ok>([&](Reply<wyvern::Ok> reply) {
+    engine.sfn->send_task_heartbeat(engine.caller, token, reply);
+  }) == wyvern::ErrorCode::kTaskTimedOut);
+}
 
 TEST_CASE("a Map's record is not rewritten as each of its iterations ends", "[stepfn][map]") {
   Engine engine;
@@ -537,4 +624,58 @@ TEST_CASE("a Fail state's ErrorPath and CausePath may be string intrinsics",
         std::vector<std::string>{"/States/F/ErrorPath", "/States/F/CausePath"});
   CHECK(fail_state("States.Format('{}'", "cause") ==
         std::vector<std::string>{"/States/F/ErrorPath", "/States/F/CausePath"});
+}
+
+TEST_CASE("Retry, Catch and Task timeouts are validated before anything runs",
+          "[stepfn][validation]") {
+  // Each Task below differs from a valid one in one field; the location names that field.
+  auto locations = [](const json& task) {
+    json def = {{"StartAt", "T"}, {"States", {{"T", task}, {"Handle", {{"Type", "Succeed"}}}}}};
+    std::vector<std::string> out;
+    for (const auto& d : validate_definition(def.dump()))
+      if (d.location != "/States/Handle") out.push_back(d.location);  // unreachable sans Catch
+    return out;
+  };
+  json task = {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"End", true}};
+  auto with = [&](const char* field, json value) {
+    json t = task;
+    t[field] = std::move(value);
+    return t;
+  };
+  json catch_all = {{"ErrorEquals", {"States.ALL"}}, {"Next", "Handle"}};
+  CHECK(locations(with("Catch", json::array({catch_all}))).empty());
+  CHECK(locations(
+            with("Catch", json::array({{{"ErrorEquals", {"States.ALL"}}, {"Next", "Gone"}}}))) ==
+        std::vector<std::string>{"/States/T/Catch/0/Next"});
+  CHECK(locations(with("Catch", json::array({{{"ErrorEquals", {"States.ALL"}}}}))) ==
+        std::vector<std::string>{"/States/T/Catch/0"});
+  CHECK(locations(with("Catch", json::array({{{"Next", "Handle"}}}))) ==
+        std::vector<std::string>{"/States/T/Catch/0"});
+  CHECK(locations(with("Catch",
+                       json::array({catch_all, {{"ErrorEquals", {"X"}}, {"Next", "Handle"}}}))) ==
+        std::vector<std::string>{"/States/T/Catch/0/ErrorEquals/0"});
+  CHECK(
+      locations(with(
+          "Catch",
+          json::array({{{"ErrorEquals", {"X"}}, {"Next", "Handle"}, {"ResultPath", "$.a[*]"}}}))) ==
+      std::vector<std::string>{"/States/T/Catch/0/ResultPath"});
+  CHECK(locations(with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"IntervalSeconds", 0}}}))) ==
+        std::vector<std::string>{"/States/T/Retry/0/IntervalSeconds"});
+  CHECK(locations(with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"MaxAttempts", -1}}}))) ==
+        std::vector<std::string>{"/States/T/Retry/0/MaxAttempts"});
+  CHECK(locations(with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"BackoffRate", 0.5}}}))) ==
+        std::vector<std::string>{"/States/T/Retry/0/BackoffRate"});
+  CHECK(locations(
+            with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"JitterStrategy", "SOME"}}}))) ==
+        std::vector<std::string>{"/States/T/Retry/0/JitterStrategy"});
+  CHECK(locations(with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"Tries", 2}}}))) ==
+        std::vector<std::string>{"/States/T/Retry/0/Tries"});
+  CHECK(locations(with("TimeoutSeconds", 0)) ==
+        std::vector<std::string>{"/States/T/TimeoutSeconds"});
+  json both = with("TimeoutSeconds", 10);
+  both["HeartbeatSeconds"] = 10;
+  CHECK(locations(both) == std::vector<std::string>{"/States/T/HeartbeatSeconds"});
+  both.erase("HeartbeatSeconds");
+  both["TimeoutSecondsPath"] = "$.t";
+  CHECK(locations(both) == std::vector<std::string>{"/States/T"});
 }
