@@ -520,18 +520,24 @@ void Engine::send_task_heartbeat(const Caller&, const std::string& token, Reply<
   commit_then_reply(std::move(batch), std::move(reply), Ok{});
 }
 
-// The run whose current task `token` names.
+// The run whose current task `token` names. As AWS answers: a token that is not one at all
+// is InvalidToken; one whose task closed (answered, timed out, its execution ended) or whose
+// deadline has passed (its timer has yet to close it) is TaskTimedOut; one of the right shape
+// that this engine never issued, or no longer remembers, is TaskDoesNotExist.
 Result<Run*> Engine::task_for(const std::string& token) {
-  auto decoded = base64_decode(token);
-  if (token.empty() || !decoded || decoded->find(":arn:aws:states:") == std::string::npos)
-    return Error{ErrorCode::kInvalidToken, "Invalid Token: '" + token + "'"};
-  auto it = tokens_.find(token);
-  if (it == tokens_.end())
-    return Error{ErrorCode::kTaskDoesNotExist, "Task Does Not Exist: '" + token + "'"};
-  auto run = runs_.find(it->second);
-  if (run == runs_.end() || !run->second.task || run->second.task->token != token)
-    return Error{ErrorCode::kTaskDoesNotExist, "Task Does Not Exist: '" + token + "'"};
-  return &run->second;
+  auto id = task_token_id(token);
+  if (!id) return Error{ErrorCode::kInvalidToken, "Invalid Token: '" + token + "'"};
+  Error timed_out{ErrorCode::kTaskTimedOut,
+                  "Task Timed Out: 'Provided task does not exist anymore'"};
+  if (auto it = tokens_.find(token); it != tokens_.end()) {
+    auto run = runs_.find(it->second);
+    if (run == runs_.end() || !run->second.task || run->second.task->token != token)
+      return timed_out;
+    if (env_.clock->now_ms() >= next_deadline(*run->second.task)) return timed_out;
+    return &run->second;
+  }
+  if (closed_tokens_.count(*id)) return timed_out;
+  return Error{ErrorCode::kTaskDoesNotExist, "Task Does Not Exist: '" + token + "'"};
 }
 
 // A worker's answer moves the run on; it is acknowledged once that step is durable.

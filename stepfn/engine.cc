@@ -1,6 +1,7 @@
 // The engine itself: its construction and destruction, recovery from the store after a
 // restart, reset, and the records the store keeps of runs and their history events.
 #include <algorithm>
+#include <charconv>
 
 #include "engine.h"
 #include "foundation/codec.h"
@@ -225,6 +226,7 @@ void Engine::recover() {
                    doc["type"], doc["details_key"], doc["details"]};
     it->second.history.push_back(std::move(e));
   });
+  recover_closed_tokens();
   adopt_children();
   std::vector<Run*> waiting_tasks;
   for (auto& [arn, r] : runs_) {
@@ -274,8 +276,34 @@ void Engine::reset() {
   finished_children_.clear();
   changed_children_.clear();
   tokens_.clear();
+  closed_tokens_.clear();
+  closed_order_.clear();
+  closed_unsaved_.clear();
+  next_closed_order_ = 1;
   queued_.clear();
   pollers_.clear();
+}
+
+// The closed task tokens, in the order they closed; beyond kMaxClosedTokens (a record left
+// by a broker with a larger bound), the oldest are forgotten and erased by the next write.
+void Engine::recover_closed_tokens() {
+  std::vector<std::pair<uint64_t, std::string>> closed;
+  env_.store->scan(kClosedTokensTable, [&](std::string_view key, std::string_view value) {
+    uint64_t order = 0;
+    std::from_chars(value.data(), value.data() + value.size(), order);
+    if (order > 0) closed.emplace_back(order, std::string(key));
+  });
+  std::sort(closed.begin(), closed.end());
+  size_t forget = closed.size() > kMaxClosedTokens ? closed.size() - kMaxClosedTokens : 0;
+  for (size_t i = 0; i < closed.size(); ++i) {
+    if (i < forget) {
+      closed_unsaved_.emplace_back(std::move(closed[i].second), 0);
+      continue;
+    }
+    auto [it, added] = closed_tokens_.insert(std::move(closed[i].second));
+    if (added) closed_order_.push_back(&*it);
+  }
+  if (!closed.empty()) next_closed_order_ = closed.back().first + 1;
 }
 
 Run* Engine::find_run(const std::string& arn) {
@@ -350,8 +378,9 @@ void Engine::adopt_children() {
 }
 
 // Writes `r` (unless its record is still current), the children that started or stopped
-// since the last write, and the history events its execution added. The runs above `r` have
-// not changed: a child's end only tells its parent to look again.
+// since the last write, the task tokens closed since then, and the history events its
+// execution added. The runs above `r` have not changed: a child's end only tells its parent
+// to look again.
 void Engine::persist_run(Run& r, WriteBatch& batch) {
   for (const auto& arn : finished_children_) batch.erase(kExecutionsTable, arn);
   finished_children_.clear();
@@ -361,6 +390,13 @@ void Engine::persist_run(Run& r, WriteBatch& batch) {
       if (c->own_history) persist_history(*c, batch);
     }
   changed_children_.clear();
+  for (const auto& [id, order] : closed_unsaved_) {
+    if (order > 0)
+      batch.put(kClosedTokensTable, id, std::to_string(order));
+    else
+      batch.erase(kClosedTokensTable, id);
+  }
+  closed_unsaved_.clear();
   if (!r.record_current) batch.put(kExecutionsTable, r.info.arn, text_of(run_record(r)));
   r.record_current = false;
   persist_history(root_of(r), batch);

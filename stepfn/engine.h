@@ -29,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "foundation/codec.h"
@@ -46,8 +47,15 @@ inline constexpr char kHistoryTable[] = "sfn.history";
 inline constexpr char kActivitiesTable[] = "sfn.activities";
 inline constexpr char kVersionsTable[] = "sfn.versions";
 inline constexpr char kAliasesTable[] = "sfn.aliases";
+// Closed activity task tokens: the token's random part -> the decimal order it closed in.
+inline constexpr char kClosedTokensTable[] = "sfn.closed_tokens";
 
-inline constexpr size_t kMaxHistoryEvents = 25000;  // AWS's quota per execution
+inline constexpr size_t kMaxHistoryEvents = 25000;   // AWS's quota per execution
+inline constexpr size_t kMaxClosedTokens = 100'000;  // closed task tokens remembered
+
+// The random part that identifies an activity task token ("<hex>:<execution ARN>", base64),
+// or nullopt when `token` does not have that shape (AWS's InvalidToken).
+std::optional<std::string> task_token_id(const std::string& token);
 
 // Execution data may hold strings that are not UTF-8 (an intrinsic decoded them): serialise
 // them with replacement characters rather than failing.
@@ -266,6 +274,7 @@ class Engine final : public StepFunctions {
   void persist_machine(const StateMachine& m, WriteBatch& batch);
   void persist_alias(const StateMachineAlias& a, WriteBatch& batch);
   void adopt_children();
+  void recover_closed_tokens();
   void persist_run(Run& r, WriteBatch& batch);
   void persist_history(Run& root, WriteBatch& batch);
 
@@ -328,6 +337,7 @@ class Engine final : public StepFunctions {
   void hand_out(const std::string& activity);
   void start_task(const std::string& token, const std::string& worker, Reply<ActivityTask> reply);
   void drop_task(Run& r);
+  void close_token(const std::string& token);
   const json* test_case_states(const std::string& machine_name, const std::string& test_case) const;
   const json* mocked_responses(const Run& r) const;
   TaskStep mocked_task(Run& r, const json& st, const json& responses, const json& effective,
@@ -358,6 +368,15 @@ class Engine final : public StepFunctions {
   std::map<std::string, std::deque<std::string>> queued_;  // activity -> tokens not handed out
   std::map<std::string, std::list<Poller>> pollers_;       // activity -> parked GetActivityTask
   uint64_t next_poller_id_ = 1;
+  // Activity task tokens that closed (answered, timed out, or their execution ended), by
+  // task_token_id: a late or repeated answer with one gets TaskTimedOut, an unknown token
+  // TaskDoesNotExist. The newest kMaxClosedTokens; closed_order_ points into closed_tokens_,
+  // oldest first. Durable in kClosedTokensTable: persist_run writes closed_unsaved_, the
+  // changes since its last write (order 0: forgotten, erase it).
+  std::unordered_set<std::string> closed_tokens_;
+  std::deque<const std::string*> closed_order_;
+  std::vector<std::pair<std::string, uint64_t>> closed_unsaved_;
+  uint64_t next_closed_order_ = 1;
   std::set<std::string> functions_in_flight_;   // task tokens of running local functions
   std::vector<std::string> finished_children_;  // child runs to erase from the store
   // Durable child runs started or stopped since the last persist_run, which writes them. A

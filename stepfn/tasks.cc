@@ -162,13 +162,39 @@ void Engine::start_task(const std::string& token, const std::string& worker,
   commit_then_reply(std::move(batch), std::move(reply), ActivityTask{token, r.task->input});
 }
 
-// Forgets the run's activity task: its token, and its place in the activity's queue.
+std::optional<std::string> task_token_id(const std::string& token) {
+  auto decoded = base64_decode(token);
+  if (!decoded) return std::nullopt;
+  auto colon = decoded->find(":arn:aws:states:");
+  if (colon == 0 || colon == std::string::npos) return std::nullopt;
+  return decoded->substr(0, colon);
+}
+
+// Forgets the run's activity task: its token (remembered as closed), and its place in the
+// activity's queue.
 void Engine::drop_task(Run& r) {
   if (!r.task) return;
-  tokens_.erase(r.task->token);
+  if (tokens_.erase(r.task->token)) close_token(r.task->token);
   auto& queue = queued_[r.task->activity_arn];
   queue.erase(std::remove(queue.begin(), queue.end(), r.task->token), queue.end());
   r.task.reset();
+}
+
+// Remembers a closed activity task token, durably with the next persist_run, and forgets the
+// oldest beyond kMaxClosedTokens.
+void Engine::close_token(const std::string& token) {
+  auto id = task_token_id(token);
+  if (!id) return;
+  auto [it, added] = closed_tokens_.insert(std::move(*id));
+  if (!added) return;
+  closed_order_.push_back(&*it);
+  closed_unsaved_.emplace_back(*it, next_closed_order_++);
+  while (closed_order_.size() > kMaxClosedTokens) {
+    std::string oldest = *closed_order_.front();
+    closed_order_.pop_front();
+    closed_tokens_.erase(oldest);
+    closed_unsaved_.emplace_back(std::move(oldest), 0);
+  }
 }
 
 // The states a mock test case answers, or null.

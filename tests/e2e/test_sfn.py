@@ -1,6 +1,7 @@
 """Step Functions through a real boto3 client: state machines, Standard and Express
 executions, their history, the virtual clock for Wait states, validation errors, and
 Standard executions surviving kill -9."""
+import base64
 import json
 import unittest
 import urllib.error
@@ -213,9 +214,67 @@ class StepFunctionsApi(BrokerTestCase):
         started = [e for e in self.history(run) if e["type"] == "ActivityStarted"][0]
         self.assertEqual(started["activityStartedEventDetails"]["workerName"], "keeper")
         code, _ = self.error_of(self.sfn.send_task_success, taskToken=task["taskToken"], output="{}")
-        self.assertEqual(code, "TaskDoesNotExist")
+        self.assertEqual(code, "TaskTimedOut")
         code, _ = self.error_of(self.sfn.send_task_success, taskToken="not-a-token", output="{}")
         self.assertEqual(code, "InvalidToken")
+
+    def assert_closed(self, token):
+        """Every use of a closed token answers AWS's TaskTimedOut, and changes nothing."""
+        for call, kwargs in [(self.sfn.send_task_success, {"output": "{}"}),
+                             (self.sfn.send_task_failure, {"error": "Late"}),
+                             (self.sfn.send_task_heartbeat, {})]:
+            code, message = self.error_of(call, taskToken=token, **kwargs)
+            self.assertEqual((code, message),
+                             ("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'"))
+
+    def test_a_task_token_used_twice_answers_task_timed_out_the_second_time(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        arn = self.review_machine(activity)
+        for answer in ("success", "failure"):
+            run = self.sfn.start_execution(stateMachineArn=arn, name=answer,
+                                           input=json.dumps({"egg": "blue"}))["executionArn"]
+            token = self.sfn.get_activity_task(activityArn=activity)["taskToken"]
+            if answer == "success":
+                self.sfn.send_task_success(taskToken=token, output=json.dumps({"healthy": True}))
+            else:
+                self.sfn.send_task_failure(taskToken=token, error="Cracked")
+            status = self.sfn.describe_execution(executionArn=run)["status"]
+            self.assert_closed(token)
+            self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], status)
+
+    def test_a_task_token_after_its_heartbeat_timed_out_answers_task_timed_out(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        arn = self.review_machine(activity, HeartbeatSeconds=60, TimeoutSeconds=3600)
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"egg": "red"}))["executionArn"]
+        token = self.sfn.get_activity_task(activityArn=activity)["taskToken"]
+        self.broker.advance(60)
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["error"], "States.HeartbeatTimeout")
+        self.assert_closed(token)
+
+    def test_a_task_token_of_a_stopped_execution_answers_task_timed_out(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        arn = self.review_machine(activity)
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"egg": "gold"}))["executionArn"]
+        token = self.sfn.get_activity_task(activityArn=activity)["taskToken"]
+        self.sfn.stop_execution(executionArn=run, error="Cancelled")
+        self.assert_closed(token)
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], "ABORTED")
+
+    def test_a_token_never_issued_does_not_exist_and_a_malformed_one_is_invalid(self):
+        activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
+        arn = self.review_machine(activity)
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"egg": "white"}))["executionArn"]
+        self.sfn.get_activity_task(activityArn=activity)
+        # The shape of Wyvern's tokens, naming a real execution, but never handed out.
+        forged = base64.b64encode(("0" * 48 + ":" + run).encode()).decode()
+        for token, expected in [(forged, "TaskDoesNotExist"), ("not-a-token", "InvalidToken"),
+                                (base64.b64encode(b"no execution here").decode(), "InvalidToken")]:
+            for call, kwargs in [(self.sfn.send_task_success, {"output": "{}"}),
+                                 (self.sfn.send_task_failure, {}),
+                                 (self.sfn.send_task_heartbeat, {})]:
+                code, _ = self.error_of(call, taskToken=token, **kwargs)
+                self.assertEqual(code, expected, token)
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], "RUNNING")
 
     def test_failures_are_retried_with_backoff_then_caught(self):
         activity = self.sfn.create_activity(name="inspect-egg")["activityArn"]
@@ -305,6 +364,30 @@ class StepFunctionsDurability(unittest.TestCase):
             self.assertEqual(json.loads(sfn.describe_execution(executionArn=retry_run)["output"]), {"done": 2})
             types = [e["type"] for e in sfn.get_execution_history(executionArn=retry_run)["events"]]
             self.assertEqual(types.count("ActivityScheduled"), 2)  # the original and one retry
+        finally:
+            broker.kill()
+            cleanup()
+
+    def test_a_closed_task_token_still_answers_task_timed_out_after_kill_9(self):
+        data, cleanup = temp_dir()
+        broker = Broker(data_dir=data).start()
+        try:
+            sfn = sfn_client(broker)
+            activity = sfn.create_activity(name="work")["activityArn"]
+            arn = sfn.create_state_machine(name="work", roleArn=ROLE, definition=definition({
+                "Work": {"Type": "Task", "Resource": activity, "End": True}}, "Work"))["stateMachineArn"]
+            tokens = []
+            for name in ("answered", "stopped"):
+                run = sfn.start_execution(stateMachineArn=arn, name=name)["executionArn"]
+                tokens.append(sfn.get_activity_task(activityArn=activity)["taskToken"])
+            sfn.send_task_success(taskToken=tokens[0], output="{}")
+            sfn.stop_execution(executionArn=run)
+            broker.kill()
+            broker = Broker(data_dir=data).start()
+            sfn = sfn_client(broker)
+            for token in tokens:
+                with self.assertRaises(sfn.exceptions.TaskTimedOut):
+                    sfn.send_task_success(taskToken=token, output="{}")
         finally:
             broker.kill()
             cleanup()

@@ -145,12 +145,14 @@ json napping_map(int limit) {
 // worker holds it.
 std::string handed_out_task(Engine& engine) {
   std::string activity =
-      engine.ok<Activity>([&](auto reply) { engine.sfn->create_activity(engine.caller, "a", reply); })
+      engine
+          .ok<Activity>([&](auto reply) { engine.sfn->create_activity(engine.caller, "a", reply); })
           .arn;
-  engine.start(engine.machine({{"StartAt", "Work"},
-                               {"States", {{"Work", {{"Type", "Task"}, {"Resource", activity},
-                                                     {"End", true}}}}}}),
-               json::object());
+  engine.start(
+      engine.machine(
+          {{"StartAt", "Work"},
+           {"States", {{"Work", {{"Type", "Task"}, {"Resource", activity}, {"End", true}}}}}}),
+      json::object());
   auto task = engine.ok<ActivityTask>(
       [&](auto reply) { engine.sfn->get_activity_task(engine.caller, activity, "w", reply); });
   REQUIRE(task.token.has_value());
