@@ -3,6 +3,10 @@
 // runs it starts or moves on are the interpreter's.
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "definition.h"
 #include "engine.h"
@@ -22,6 +26,30 @@ bool valid_name(const std::string& name) {
       return false;
   }
   return true;
+}
+
+// The InvalidArn error, in AWS's words, when `arn` is not a Step Functions ARN of one of
+// `types` with at least `parts` colon-separated parts; nullopt when it is.
+std::optional<Error> arn_error(const std::string& arn,
+                               std::initializer_list<std::string_view> types, size_t parts) {
+  std::vector<std::string_view> p;
+  std::string_view rest(arn);
+  for (size_t colon; (colon = rest.find(':')) != std::string_view::npos;
+       rest.remove_prefix(colon + 1))
+    p.push_back(rest.substr(0, colon));
+  p.push_back(rest);
+  if (p.size() < 6 || p[0] != "arn" || p[2] != "states")
+    return Error{ErrorCode::kInvalidArn, "Invalid Arn: 'Invalid ARN prefix: " + arn + "'"};
+  if (std::find(types.begin(), types.end(), p[5]) == types.end())
+    return Error{ErrorCode::kInvalidArn, "Invalid Arn: 'Resource type not valid in this context: " +
+                                             std::string(p[5]) + "'"};
+  if (p.size() < parts || p.back().empty())
+    return Error{ErrorCode::kInvalidArn, "Invalid Arn: '" + arn + "'"};
+  return std::nullopt;
+}
+
+std::optional<Error> activity_arn_error(const std::string& arn) {
+  return arn_error(arn, {"activity"}, 7);
 }
 
 }  // namespace
@@ -346,6 +374,7 @@ void Engine::describe_execution(const Caller&, const std::string& arn, Reply<Exe
 }
 
 Result<Run*> Engine::execution(const std::string& arn) {
+  if (auto bad = arn_error(arn, {"execution", "express"}, 8)) return *bad;
   auto it = runs_.find(arn);
   if (it == runs_.end() || (!it->second.parent.empty() && !it->second.own_history))
     return Error{ErrorCode::kExecutionDoesNotExist, "Execution Does Not Exist: '" + arn + "'"};
@@ -440,14 +469,14 @@ void Engine::create_activity(const Caller& caller, const std::string& name, Repl
 }
 
 void Engine::delete_activity(const Caller&, const std::string& arn, Reply<Ok> reply) {
-  if (arn.find(":activity:") == std::string::npos)
-    return reply(Error{ErrorCode::kInvalidArn, "Invalid Arn: '" + arn + "'"});
+  if (auto bad = activity_arn_error(arn)) return reply(*bad);
   WriteBatch batch;
   if (activities_.erase(arn)) batch.erase(kActivitiesTable, arn);
   commit_then_reply(std::move(batch), std::move(reply), Ok{});
 }
 
 void Engine::describe_activity(const Caller&, const std::string& arn, Reply<Activity> reply) {
+  if (auto bad = activity_arn_error(arn)) return reply(*bad);
   auto it = activities_.find(arn);
   if (it == activities_.end())
     return reply(Error{ErrorCode::kActivityDoesNotExist, "Activity Does Not Exist: '" + arn + "'"});
@@ -466,6 +495,7 @@ void Engine::list_activities(const Caller& caller, const ListRequest& r,
 
 void Engine::get_activity_task(const Caller&, const std::string& arn,
                                std::optional<std::string> worker, Reply<ActivityTask> reply) {
+  if (auto bad = activity_arn_error(arn)) return reply(*bad);
   if (!activities_.count(arn))
     return reply(Error{ErrorCode::kActivityDoesNotExist, "Activity Does Not Exist: '" + arn + "'"});
   auto& queue = queued_[arn];

@@ -2,11 +2,17 @@
 // members without a value left out, as AWS's JSON protocol does).
 #include "sfn_api.h"
 
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
 namespace wyvern::server::sfn {
 namespace {
 
 using stepfn::Execution;
 using stepfn::StepFunctions;
+
+constexpr size_t kMaxName = 80;  // the model's limit on every resource name
 
 double seconds(TimeMs ms) {
   return static_cast<double>(ms) / 1000.0;
@@ -76,6 +82,34 @@ class Input {
   }
   stepfn::ListRequest paging() { return {integer("maxResults"), str("nextToken")}; }
 
+  // The model's length constraint on a string member, in characters, checked as AWS checks
+  // it: before the service looks at the request.
+  void length(const char* name, const std::optional<std::string>& v, size_t min, size_t max) {
+    if (!v || error) return;
+    size_t chars = 0;
+    for (unsigned char c : *v) chars += (c & 0xC0) != 0x80;
+    if (chars < min || chars > max)
+      error = Error{ErrorCode::kSfnValidation,
+                    "1 validation error detected: Value '" + *v + "' at '" + name +
+                        "' failed to satisfy constraint: Member must have length " +
+                        (chars < min ? "greater than or equal to " + std::to_string(min)
+                                     : "less than or equal to " + std::to_string(max))};
+  }
+  // The model's enumeration of a string member's values.
+  void one_of(const char* name, const std::optional<std::string>& v,
+              std::initializer_list<std::string_view> values) {
+    if (!v || error) return;
+    std::string set;
+    for (auto value : values) {
+      if (*v == value) return;
+      set += (set.empty() ? "" : ", ") + std::string(value);
+    }
+    error = Error{ErrorCode::kSfnValidation,
+                  "1 validation error detected: Value '" + *v + "' at '" + name +
+                      "' failed to satisfy constraint: Member must satisfy enum value set: [" +
+                      set + "]"};
+  }
+
  private:
   void bad(const char* name, const char* why) {
     if (!error)
@@ -137,6 +171,7 @@ void create_state_machine(StepFunctions& sfn, const Caller& caller, const json& 
   Input in(j);
   stepfn::CreateStateMachineRequest r;
   r.name = in.required("name");
+  in.length("name", r.name, 1, kMaxName);
   r.definition = in.required("definition");
   r.role_arn = in.required("roleArn");
   r.type = in.str("type");
@@ -258,6 +293,7 @@ void start_execution(StepFunctions& sfn, const Caller& caller, const json& j, Do
   Input in(j);
   auto arn = in.required("stateMachineArn");
   auto name = in.str("name");
+  in.length("name", name, 1, kMaxName);
   auto input = in.str("input");
   REQUIRE_OK(in);
   sfn.start_execution(caller, arn, name, input,
@@ -270,6 +306,7 @@ void start_sync_execution(StepFunctions& sfn, const Caller& caller, const json& 
   Input in(j);
   auto arn = in.required("stateMachineArn");
   auto name = in.str("name");
+  in.length("name", name, 1, kMaxName);
   auto input = in.str("input");
   REQUIRE_OK(in);
   sfn.start_sync_execution(
@@ -324,6 +361,8 @@ void list_executions(StepFunctions& sfn, const Caller& caller, const json& j, Do
   // One of the two: a state machine (or version, or alias), or a distributed Map's run.
   auto arn = map_run ? in.str("stateMachineArn").value_or("") : in.required("stateMachineArn");
   auto status = in.str("statusFilter");
+  in.one_of("statusFilter", status,
+            {"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"});
   auto redrive = in.str("redriveFilter");
   auto paging = in.paging();
   REQUIRE_OK(in);
@@ -396,6 +435,7 @@ json activity_json(const stepfn::Activity& a) {
 void create_activity(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
   Input in(j);
   auto name = in.required("name");
+  in.length("name", name, 1, kMaxName);
   REQUIRE_OK(in);
   sfn.create_activity(
       caller, name, reply_with<stepfn::Activity>(std::move(done), [](const auto& a) {
@@ -446,6 +486,7 @@ void get_activity_task(StepFunctions& sfn, const Caller& caller, const json& j, 
 void send_task_success(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
   Input in(j);
   auto token = in.required("taskToken");
+  in.length("taskToken", token, 1, std::string::npos);
   auto output = in.required("output");
   REQUIRE_OK(in);
   sfn.send_task_success(caller, token, output,
@@ -455,6 +496,7 @@ void send_task_success(StepFunctions& sfn, const Caller& caller, const json& j, 
 void send_task_failure(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
   Input in(j);
   auto token = in.required("taskToken");
+  in.length("taskToken", token, 1, std::string::npos);
   auto error = in.str("error");
   auto cause = in.str("cause");
   REQUIRE_OK(in);
@@ -465,6 +507,7 @@ void send_task_failure(StepFunctions& sfn, const Caller& caller, const json& j, 
 void send_task_heartbeat(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
   Input in(j);
   auto token = in.required("taskToken");
+  in.length("taskToken", token, 1, std::string::npos);
   REQUIRE_OK(in);
   sfn.send_task_heartbeat(
       caller, token, reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
@@ -549,6 +592,7 @@ void create_state_machine_alias(StepFunctions& sfn, const Caller& caller, const 
                                 Done done) {
   Input in(j);
   auto name = in.required("name");
+  in.length("name", name, 1, kMaxName);
   auto description = in.str("description");
   auto routing = routing_of(j, &in.error);
   if (!routing && !in.error)
