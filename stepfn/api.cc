@@ -52,6 +52,12 @@ std::optional<Error> activity_arn_error(const std::string& arn) {
   return arn_error(arn, {"activity"}, 7);
 }
 
+// What TagResource and its kin accept: state machines and activities (Wyvern tags only the
+// former yet; an activity is ResourceNotFound).
+std::optional<Error> taggable_arn_error(const std::string& arn) {
+  return arn_error(arn, {"stateMachine", "activity"}, 7);
+}
+
 }  // namespace
 
 // --- state machines -----------------------------------------------------------------------
@@ -583,6 +589,7 @@ void Engine::answer(Run& r, Reply<Ok> reply) {
 // --- tags --------------------------------------------------------------------------------
 void Engine::tag_resource(const Caller&, const std::string& arn,
                           const std::map<std::string, std::string>& tags, Reply<Ok> reply) {
+  if (auto bad = taggable_arn_error(arn)) return reply(*bad);
   auto it = machines_.find(arn);
   if (it == machines_.end())
     return reply(Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + arn + "'"});
@@ -594,6 +601,7 @@ void Engine::tag_resource(const Caller&, const std::string& arn,
 
 void Engine::untag_resource(const Caller&, const std::string& arn,
                             const std::vector<std::string>& keys, Reply<Ok> reply) {
+  if (auto bad = taggable_arn_error(arn)) return reply(*bad);
   auto it = machines_.find(arn);
   if (it == machines_.end())
     return reply(Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + arn + "'"});
@@ -605,6 +613,7 @@ void Engine::untag_resource(const Caller&, const std::string& arn,
 
 void Engine::list_tags_for_resource(const Caller&, const std::string& arn,
                                     Reply<std::map<std::string, std::string>> reply) {
+  if (auto bad = taggable_arn_error(arn)) return reply(*bad);
   auto it = machines_.find(arn);
   if (it == machines_.end())
     return reply(Error{ErrorCode::kSfnResourceNotFound, "Resource not found: '" + arn + "'"});

@@ -129,6 +129,10 @@ class BadInput(BrokerTestCase):
             ("GetActivityTask of no ARN", SDK, "GetActivityTask", {"activityArn": "nope"}, 400,
              "InvalidArn"),
             ("DeleteActivity of no ARN", SDK, "DeleteActivity", {"activityArn": "nope"}, 400, "InvalidArn"),
+            ("TagResource of no ARN", SDK, "TagResource", {"resourceArn": "nope", "tags": []}, 400,
+             "InvalidArn"),
+            ("ListTagsForResource of an execution", SDK, "ListTagsForResource", {"resourceArn": run}, 400,
+             "InvalidArn"),
             # Well-formed ARNs of nothing.
             ("a machine that does not exist", SDK, "DescribeStateMachine",
              {"stateMachineArn": ghost_machine}, 400, "StateMachineDoesNotExist"),
@@ -142,6 +146,8 @@ class BadInput(BrokerTestCase):
              400, "ActivityDoesNotExist"),
             ("polling an activity that does not exist", SDK, "GetActivityTask",
              {"activityArn": ghost_activity}, 400, "ActivityDoesNotExist"),
+            ("tagging a machine that does not exist", SDK, "TagResource",
+             {"resourceArn": ghost_machine, "tags": [{"key": "k", "value": "v"}]}, 400, "ResourceNotFound"),
             # Names: bad characters are InvalidName; a bad length is the model's ValidationException.
             ("a machine name with a space", SDK, "CreateStateMachine",
              {"name": "bad name", "definition": GOOD, "roleArn": ROLE}, 400, "InvalidName"),
