@@ -23,7 +23,9 @@ json task_record(const Run::PendingTask& t) {
               {"deadline", t.deadline},
               {"heartbeat_deadline", t.heartbeat_deadline},
               {"heartbeat_seconds", t.heartbeat_seconds},
-              {"started", t.started}};
+              {"started", t.started},
+              {"callback", t.callback},
+              {"submitted", t.submitted}};
   if (t.output) doc["output"] = *t.output;
   if (t.failure) doc["failure"] = {{"error", t.failure->error}, {"cause", t.failure->cause}};
   return doc;
@@ -39,6 +41,8 @@ Run::PendingTask task_from(const json& doc) {
   t.heartbeat_deadline = doc.value("heartbeat_deadline", TimeMs{0});
   t.heartbeat_seconds = doc.value("heartbeat_seconds", int64_t{0});
   t.started = doc.value("started", false);
+  t.callback = doc.value("callback", false);
+  t.submitted = doc.value("submitted", false);
   if (doc.contains("output") && doc["output"].is_string())
     t.output = doc["output"].get<std::string>();
   if (doc.contains("failure") && doc["failure"].is_object())

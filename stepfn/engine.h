@@ -110,6 +110,8 @@ struct Run {
     TimeMs scheduled_at = 0, deadline = 0, heartbeat_deadline = 0;  // 0: none
     int64_t heartbeat_seconds = 0;
     bool started = false;
+    bool callback = false;   // a .waitForTaskToken task: answered by token, not by the function
+    bool submitted = false;  // such a task's function has answered (TaskSubmitted)
     std::optional<std::string> output;  // SendTaskSuccess arrived
     std::optional<StateError> failure;  // SendTaskFailure arrived
   };

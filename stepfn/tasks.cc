@@ -13,6 +13,27 @@ namespace {
 
 constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
 
+// A Task's [TimeoutSeconds, HeartbeatSeconds] (0: no heartbeat), from the fields or their
+// *Path variants.
+Outcome task_limits(const json& st, const json& effective, const json& context) {
+  int64_t timeout = kDefaultTaskTimeoutSeconds, heartbeat = 0;
+  if (st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer())
+    timeout = st["TimeoutSeconds"].get<int64_t>();
+  if (st.contains("HeartbeatSeconds") && st["HeartbeatSeconds"].is_number_integer())
+    heartbeat = st["HeartbeatSeconds"].get<int64_t>();
+  for (const char* f : {"TimeoutSecondsPath", "HeartbeatSecondsPath"}) {
+    if (!st.contains(f)) continue;
+    Outcome v = apply_payload(json{{"v.$", st[f]}}, effective, context, f);
+    if (v.error) return v;
+    if (!v.value["v"].is_number_integer() || v.value["v"].get<int64_t>() <= 0)
+      return Outcome::fail(
+          "States.Runtime",
+          std::string("The ") + f + " parameter does not reference a positive integer");
+    (std::string(f) == "TimeoutSecondsPath" ? timeout : heartbeat) = v.value["v"].get<int64_t>();
+  }
+  return {json::array({timeout, heartbeat}), std::nullopt};
+}
+
 // The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
 const json* mocked_response(const json& responses, int call) {
   for (const auto& [key, response] : responses.items()) {
@@ -65,23 +86,9 @@ Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective
                           ? apply_payload(st["Parameters"], effective, context, "Parameters")
                           : Outcome{effective, std::nullopt};
     if (payload.error) return {false, payload.error, {}};
-    int64_t timeout = kDefaultTaskTimeoutSeconds, heartbeat = 0;
-    if (st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer())
-      timeout = st["TimeoutSeconds"].get<int64_t>();
-    if (st.contains("HeartbeatSeconds") && st["HeartbeatSeconds"].is_number_integer())
-      heartbeat = st["HeartbeatSeconds"].get<int64_t>();
-    for (const char* f : {"TimeoutSecondsPath", "HeartbeatSecondsPath"}) {
-      if (!st.contains(f)) continue;
-      Outcome v = apply_payload(json{{"v.$", st[f]}}, effective, context, f);
-      if (v.error) return {false, v.error, {}};
-      if (!v.value["v"].is_number_integer() || v.value["v"].get<int64_t>() <= 0)
-        return {
-            false,
-            StateError{"States.Runtime", std::string("The ") + f +
-                                             " parameter does not reference a positive integer"},
-            {}};
-      (std::string(f) == "TimeoutSecondsPath" ? timeout : heartbeat) = v.value["v"].get<int64_t>();
-    }
+    Outcome limits = task_limits(st, effective, context);
+    if (limits.error) return {false, limits.error, {}};
+    int64_t timeout = limits.value[0], heartbeat = limits.value[1];
     Run::PendingTask t;
     t.token = base64_encode(random_hex(24) + ":" + r.info.arn);
     t.activity_arn = resource;
@@ -297,11 +304,22 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
                                      const json& context, TimeMs now) {
   const std::string resource = st["Resource"];
   bool integration = resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0;
+  // lambda:invoke.waitForTaskToken: the function gets $$.Task.Token and the state waits for
+  // SendTaskSuccess or SendTaskFailure with it, not for the function's answer.
+  const std::string kCallback = ".waitForTaskToken";
+  bool callback =
+      integration && resource.size() > kCallback.size() &&
+      resource.compare(resource.size() - kCallback.size(), kCallback.size(), kCallback) == 0;
+  const char* pattern = callback ? "invoke.waitForTaskToken" : "invoke";
   if (!r.task) {
     if (r.retry_at > now) return park(r, r.retry_at);
     r.retry_at = 0;
+    std::string token =
+        callback ? base64_encode(random_hex(24) + ":" + r.info.arn) : random_hex(16);
+    json task_context = context;
+    if (callback) task_context["Task"] = {{"Token", token}};
     Outcome payload = st.contains("Parameters")
-                          ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                          ? apply_payload(st["Parameters"], effective, task_context, "Parameters")
                           : Outcome{effective, std::nullopt};
     if (payload.error) return {false, payload.error, {}};
     std::string function = resource;
@@ -313,62 +331,78 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
       function = payload.value["FunctionName"];
       event = payload.value.contains("Payload") ? payload.value["Payload"] : json::object();
     }
-    int64_t timeout = st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer()
-                          ? st["TimeoutSeconds"].get<int64_t>()
-                          : kDefaultTaskTimeoutSeconds;
+    Outcome limits = task_limits(st, effective, task_context);
+    if (limits.error) return {false, limits.error, {}};
+    int64_t timeout = limits.value[0], heartbeat = limits.value[1];
     Run::PendingTask t;
-    t.token = random_hex(16);
+    t.token = token;
     t.activity_arn = "lambda:" + function;
     t.input = text_of(event);
     t.scheduled_at = now;
     t.deadline = now + timeout * 1000;
     t.started = true;
+    t.callback = callback;
+    if (callback && heartbeat > 0) {
+      t.heartbeat_seconds = heartbeat;
+      t.heartbeat_deadline = now + heartbeat * 1000;
+    }
     if (integration) {
-      add_event(r, "TaskScheduled", "taskScheduledEventDetails",
-                {{"resourceType", "lambda"},
-                 {"resource", "invoke"},
-                 {"region", "us-east-1"},
-                 {"parameters", text_of(payload.value)}});
+      json scheduled = {{"resourceType", "lambda"},
+                        {"resource", pattern},
+                        {"region", "us-east-1"},
+                        {"parameters", text_of(payload.value)}};
+      if (st.contains("TimeoutSeconds") || st.contains("TimeoutSecondsPath"))
+        scheduled["timeoutInSeconds"] = timeout;
+      if (heartbeat > 0) scheduled["heartbeatInSeconds"] = heartbeat;
+      add_event(r, "TaskScheduled", "taskScheduledEventDetails", std::move(scheduled));
       add_event(r, "TaskStarted", "taskStartedEventDetails",
-                {{"resourceType", "lambda"}, {"resource", "invoke"}});
+                {{"resourceType", "lambda"}, {"resource", pattern}});
     } else {
       add_event(
           r, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails",
           {{"resource", function}, {"input", t.input}, {"inputDetails", {{"truncated", false}}}});
       add_event(r, "LambdaFunctionStarted", "", json::object());
     }
+    if (callback) tokens_[t.token] = r.info.arn;
     r.task = std::move(t);
   }
   Run::PendingTask& t = *r.task;
-  // A run resumed after a restart starts its function again: at least once, as Lambda.
-  if (!t.output && !t.failure && !functions_in_flight_.count(t.token)) start_function(r);
+  // A run resumed after a restart starts its function again: at least once, as Lambda. A
+  // callback whose function has answered waits for its token only.
+  if (!t.output && !t.failure && !t.submitted && !functions_in_flight_.count(t.token))
+    start_function(r);
   if (t.output) {
     json payload = json::parse(*t.output, nullptr, false);
-    json result = integration ? json{{"ExecutedVersion", "$LATEST"},
-                                     {"Payload", payload},
-                                     {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
-                                     {"StatusCode", 200}}
-                              : payload;
+    json result = callback      ? payload
+                  : integration ? json{{"ExecutedVersion", "$LATEST"},
+                                       {"Payload", payload},
+                                       {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
+                                       {"StatusCode", 200}}
+                                : payload;
     if (integration)
       add_event(r, "TaskSucceeded", "taskSucceededEventDetails",
                 {{"resourceType", "lambda"},
-                 {"resource", "invoke"},
+                 {"resource", pattern},
                  {"output", text_of(result)},
                  {"outputDetails", {{"truncated", false}}}});
     else
       add_event(r, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
                 {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
+    functions_in_flight_.erase(t.token);
     drop_task(r);
     return result_step(r, st, result, context);
   }
-  bool timed_out = !t.failure && now >= t.deadline;
-  if (t.failure || timed_out) {
-    StateError e = timed_out ? StateError{"States.Timeout", ""} : *t.failure;
-    std::string kind = timed_out ? "TimedOut" : "Failed";
+  bool heartbeat_lost = !t.failure && t.heartbeat_deadline > 0 && now >= t.heartbeat_deadline;
+  bool timed_out = !t.failure && !heartbeat_lost && now >= t.deadline;
+  if (t.failure || timed_out || heartbeat_lost) {
+    StateError e = heartbeat_lost ? StateError{"States.HeartbeatTimeout", ""}
+                   : timed_out    ? StateError{"States.Timeout", ""}
+                                  : *t.failure;
+    std::string kind = timed_out || heartbeat_lost ? "TimedOut" : "Failed";
     if (integration)
       add_event(r, "Task" + kind, "task" + kind + "EventDetails",
                 {{"resourceType", "lambda"},
-                 {"resource", "invoke"},
+                 {"resource", pattern},
                  {"error", e.error},
                  {"cause", e.cause}});
     else
@@ -378,7 +412,7 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
     drop_task(r);
     return {false, e, {}};
   }
-  return park(r, t.deadline);
+  return park(r, next_deadline(t));
 }
 
 // Starts the local command or URL bound to the run's function; an unbound function fails as
@@ -441,10 +475,24 @@ void Engine::function_done(const std::string& arn, const std::string& token, Inv
   }
   Run& r = it->second;
   if (!r.task || r.task->token != token || r.info.status != "RUNNING") return;
-  if (result.ok)
+  if (r.task->callback && result.ok) {
+    // The function took the token; the state now waits for someone to send it back.
+    if (r.task->output || r.task->failure) return;  // answered already
+    r.task->submitted = true;
+    json response = {{"ExecutedVersion", "$LATEST"},
+                     {"Payload", result.payload},
+                     {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
+                     {"StatusCode", 200}};
+    add_event(r, "TaskSubmitted", "taskSubmittedEventDetails",
+              {{"resourceType", "lambda"},
+               {"resource", "invoke.waitForTaskToken"},
+               {"output", text_of(response)},
+               {"outputDetails", {{"truncated", false}}}});
+  } else if (result.ok) {
     r.task->output = text_of(result.payload);
-  else
+  } else if (!r.task->output) {
     r.task->failure = StateError{result.error_type, result.error_message};
+  }
   env_.timers->cancel(r.timer);
   r.timer = 0;
   advance(r);

@@ -24,9 +24,11 @@ else:
 
 class FunctionUrl(http.server.BaseHTTPRequestHandler):
     """A function served over HTTP, as a developer's local Lambda handler would be."""
+    events = []  # every event it was sent, in order
 
     def do_POST(self):
         event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FunctionUrl.events.append(event)
         if event.get("dragon") == "mirage":
             status, body = 200, {"errorType": "NoSuchDragon", "errorMessage": "seen only over HTTP"}
         elif event.get("dragon") == "crash":
@@ -145,6 +147,45 @@ class LocalFunctions(unittest.TestCase):
         out = self.sfn.test_state(definition=json.dumps({"Type": "Task", "Resource": fn("validate-dragon"), "End": True}),
                                   roleArn="arn:aws:iam::%s:role/x" % ACCOUNT, input=json.dumps({"dragon": "mirage"}))
         self.assertEqual((out["status"], out["error"], out["cause"]), ("FAILED", "NoSuchDragon", "nobody saw it twice"))
+
+    def test_invoke_wait_for_task_token_waits_for_the_token_the_function_got(self):
+        m = self.machine("callback", {
+            "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "HeartbeatSeconds": 30,
+                    "Parameters": {"FunctionName": fn("served-dragon"),
+                                   "Payload": {"dragon.$": "$.dragon", "token.$": "$$.Task.Token"}},
+                    "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.lost", "Next": "Lost"}],
+                    "ResultPath": "$.answer", "End": True},
+            "Lost": {"Type": "Pass", "End": True}}, "Ask")
+
+        def started(dragon):
+            FunctionUrl.events.clear()
+            run = self.sfn.start_execution(stateMachineArn=m, input=json.dumps({"dragon": dragon}))["executionArn"]
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:  # the function runs on a thread of its own
+                if "TaskSubmitted" in self.types(run):
+                    return run, FunctionUrl.events[-1]["token"]
+                time.sleep(0.05)
+            self.fail("the function never got the token")
+
+        run, token = started("Drogon")
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["status"], "RUNNING")
+        self.sfn.send_task_heartbeat(taskToken=token)
+        self.sfn.send_task_success(taskToken=token, output=json.dumps({"verdict": "real"}))
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(json.loads(described["output"])["answer"], {"verdict": "real"})
+        self.assertEqual(self.types(run)[1:7], ["TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted",
+                                                "TaskSucceeded", "TaskStateExited"])
+        code = None
+        try:
+            self.sfn.send_task_success(taskToken=token, output="{}")
+        except self.sfn.exceptions.ClientError as e:
+            code = e.response["Error"]["Code"]
+        self.assertEqual(code, "TaskTimedOut")
+        run, token = started("Rhaegal")
+        self.broker.advance(31)  # no heartbeat
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual(json.loads(described["output"])["lost"]["Error"], "States.HeartbeatTimeout")
 
     def test_an_unbound_function_fails_as_a_missing_function(self):
         m = self.machine("unbound", {"Call": {"Type": "Task", "Resource": fn("nobody-home"), "End": True}}, "Call")
