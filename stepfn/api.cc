@@ -373,6 +373,7 @@ void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<Time
 }
 
 void Engine::describe_execution(const Caller&, const std::string& arn, Reply<Execution> reply) {
+  reply = once_durable(std::move(reply));
   auto found = execution(arn);
   if (!found) return reply(found.error());
   auto it = runs_.find(arn);
@@ -392,6 +393,7 @@ void Engine::list_executions(const Caller&, const std::string& machine_arn,
                              std::optional<std::string> status_filter,
                              std::optional<std::string> redrive_filter, const ListRequest& r,
                              Reply<Page<Execution>> reply) {
+  reply = once_durable(std::move(reply));
   if (redrive_filter && *redrive_filter != "REDRIVEN" && *redrive_filter != "NOT_REDRIVEN")
     return reply(Error{ErrorCode::kSfnValidation,
                        "1 validation error detected: Value '" + *redrive_filter +
@@ -445,6 +447,7 @@ void Engine::list_executions(const Caller&, const std::string& machine_arn,
 void Engine::get_execution_history(const Caller&, const std::string& arn, bool reverse_order,
                                    bool include_execution_data, const ListRequest& r,
                                    Reply<Page<HistoryEvent>> reply) {
+  reply = once_durable(std::move(reply));
   auto found = execution(arn);
   if (!found) return reply(found.error());
   auto it = runs_.find(arn);

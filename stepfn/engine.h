@@ -285,6 +285,16 @@ class Engine final : public StepFunctions {
     wyvern::commit_then_reply(*env_.store, std::move(batch), std::move(reply), std::move(value));
   }
 
+  // A reply held back until every write already queued is durable: a read answered from
+  // memory then never shows a step that a crash could still take back.
+  template <typename T>
+  Reply<T> once_durable(Reply<T> reply) {
+    return [store = env_.store, reply = std::move(reply)](Result<T> r) mutable {
+      if (!r.ok()) return reply(std::move(r));
+      wyvern::commit_then_reply(*store, WriteBatch{}, std::move(reply), std::move(r.value()));
+    };
+  }
+
   // api.cc
   Result<StateMachine*> machine(const std::string& arn);
   void start(const Caller& caller, const std::string& requested_arn,
