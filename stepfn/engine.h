@@ -51,6 +51,7 @@ inline constexpr char kAliasesTable[] = "sfn.aliases";
 inline constexpr char kClosedTokensTable[] = "sfn.closed_tokens";
 
 inline constexpr size_t kMaxHistoryEvents = 25000;   // AWS's quota per execution
+inline constexpr size_t kMaxPayloadBytes = 262144;   // a state's output, at most (UTF-8 bytes)
 inline constexpr size_t kMaxClosedTokens = 100'000;  // closed task tokens remembered
 
 // The random part that identifies an activity task token ("<hex>:<execution ARN>", base64),

@@ -189,10 +189,15 @@ void Engine::advance(Run& r) {
                                                       " states yet (state '" + r.state + "')."});
     }
     if (output.error) return fail(r, *output.error);
-    add_event(r, type + "StateExited", "stateExitedEventDetails",
-              {{"name", r.state},
-               {"output", text_of(output.value)},
-               {"outputDetails", {{"truncated", false}}}});
+    std::string output_text = text_of(output.value);
+    if (output_text.size() > kMaxPayloadBytes)
+      return fail(r, StateError{"States.DataLimitExceeded",
+                                "The state/task '" + r.state +
+                                    "' returned a result with a size exceeding the maximum "
+                                    "number of bytes service limit."});
+    add_event(
+        r, type + "StateExited", "stateExitedEventDetails",
+        {{"name", r.state}, {"output", output_text}, {"outputDetails", {{"truncated", false}}}});
     if (type == "Succeed" || (!next && st.value("End", false))) {
       r.info.output = text_of(output.value);
       return finish(r, "SUCCEEDED", now, "ExecutionSucceeded", "executionSucceededEventDetails",

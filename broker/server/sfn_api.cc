@@ -82,6 +82,17 @@ class Input {
   }
   stepfn::ListRequest paging() { return {integer("maxResults"), str("nextToken")}; }
 
+  // Execution data members: at most 262,144 bytes, as AWS's model constrains them.
+  std::optional<std::string> payload(const char* name) {
+    auto v = str(name);
+    if (v && v->size() > 262144 && !error)
+      error = Error{ErrorCode::kSfnValidation,
+                    std::string("1 validation error detected: Value at '") + name +
+                        "' failed to satisfy constraint: Member must have length less than or "
+                        "equal to 262144"};
+    return v;
+  }
+
   // The model's length constraint on a string member, in characters, checked as AWS checks
   // it: before the service looks at the request.
   void length(const char* name, const std::optional<std::string>& v, size_t min, size_t max) {
@@ -294,7 +305,7 @@ void start_execution(StepFunctions& sfn, const Caller& caller, const json& j, Do
   auto arn = in.required("stateMachineArn");
   auto name = in.str("name");
   in.length("name", name, 1, kMaxName);
-  auto input = in.str("input");
+  auto input = in.payload("input");
   REQUIRE_OK(in);
   sfn.start_execution(caller, arn, name, input,
                       reply_with<Execution>(std::move(done), [](const Execution& e) {
@@ -307,7 +318,7 @@ void start_sync_execution(StepFunctions& sfn, const Caller& caller, const json& 
   auto arn = in.required("stateMachineArn");
   auto name = in.str("name");
   in.length("name", name, 1, kMaxName);
-  auto input = in.str("input");
+  auto input = in.payload("input");
   REQUIRE_OK(in);
   sfn.start_sync_execution(
       caller, arn, name, input, reply_with<Execution>(std::move(done), [](const Execution& e) {
@@ -488,6 +499,7 @@ void send_task_success(StepFunctions& sfn, const Caller& caller, const json& j, 
   auto token = in.required("taskToken");
   in.length("taskToken", token, 1, std::string::npos);
   auto output = in.required("output");
+  in.payload("output");
   REQUIRE_OK(in);
   sfn.send_task_success(caller, token, output,
                         reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));

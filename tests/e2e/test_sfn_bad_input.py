@@ -57,6 +57,16 @@ class BadInput(BrokerTestCase):
         self.assertEqual(names, ["m", "waits"])
         self.assertEqual(self.sfn.describe_execution(executionArn=self.run)["status"], "RUNNING")
 
+    def test_a_state_whose_output_outgrows_the_limit_fails_with_data_limit_exceeded(self):
+        doubler = self.sfn.create_state_machine(name="doubler", roleArn=ROLE, definition=json.dumps({
+            "StartAt": "Double", "States": {"Double": {
+                "Type": "Pass", "Parameters": {"twice.$": "States.Format('{}{}', $.half, $.half)"},
+                "End": True}}}))["stateMachineArn"]
+        run = self.sfn.start_execution(stateMachineArn=doubler,
+                                       input=json.dumps({"half": "x" * 200000}))["executionArn"]
+        described = self.sfn.describe_execution(executionArn=run)
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "States.DataLimitExceeded"))
+
     def test_each_bad_request_gets_aws_error_shape_and_status(self):
         m, run, activity = self.machine, self.run, self.activity
         ghost_machine = PREFIX + "stateMachine:ghost"
@@ -95,6 +105,12 @@ class BadInput(BrokerTestCase):
              400, "SerializationException"),
             ("a string for the tags", RAW, "TagResource", {"resourceArn": m, "tags": "team=dragons"},
              400, "SerializationException"),
+            # Execution data beyond AWS's 262,144-byte limit.
+            ("an input over 256 KiB", RAW, "StartExecution",
+             {"stateMachineArn": m, "input": json.dumps({"egg": "x" * 262144})}, 400, "ValidationException"),
+            ("a task output over 256 KiB", RAW, "SendTaskSuccess",
+             {"taskToken": self.token, "output": json.dumps({"egg": "x" * 262144})}, 400,
+             "ValidationException"),
             # Values outside an enumeration.
             ("an unknown machine type", SDK, "CreateStateMachine",
              {"name": "x", "definition": GOOD, "roleArn": ROLE, "type": "SLOW"}, 400,
