@@ -62,6 +62,30 @@ class CliMixin:
         self.assertIn("StateMachineDoesNotExist", proc.stderr)
 
 
+    def test_an_activity_worker_driven_by_the_cli(self):
+        name = "cli-worker-" + self.cli.replace(".", "")
+        activity = self.ok("create-activity", "--name", name)["activityArn"]
+        arn = self.ok("create-state-machine", "--name", name, "--role-arn", "arn:aws:iam::000000000000:role/x",
+                      "--definition", json.dumps({"StartAt": "Work", "States": {"Work": {
+                          "Type": "Task", "Resource": activity, "HeartbeatSeconds": 60, "End": True}}}))[
+            "stateMachineArn"]
+        run = self.ok("start-execution", "--state-machine-arn", arn, "--input", '{"egg": 1}')["executionArn"]
+        task = self.ok("get-activity-task", "--activity-arn", activity, "--worker-name", "cli")
+        self.assertEqual(json.loads(task["input"]), {"egg": 1})
+        self.ok("send-task-heartbeat", "--task-token", task["taskToken"])
+        self.ok("send-task-success", "--task-token", task["taskToken"], "--task-output", '{"hatched": true}')
+        described = self.ok("describe-execution", "--execution-arn", run)
+        self.assertEqual((described["status"], json.loads(described["output"])), ("SUCCEEDED", {"hatched": True}))
+        proc = self.run_cli("send-task-success", "--task-token", task["taskToken"], "--task-output", "{}")
+        self.assertIn("TaskTimedOut", proc.stderr)
+        # A second execution, stopped while its task is out.
+        run = self.ok("start-execution", "--state-machine-arn", arn)["executionArn"]
+        self.ok("stop-execution", "--execution-arn", run, "--error", "Operator", "--cause", "enough")
+        described = self.ok("describe-execution", "--execution-arn", run)
+        self.assertEqual((described["status"], described["error"]), ("ABORTED", "Operator"))
+        self.ok("delete-activity", "--activity-arn", activity)
+
+
 class AwsCli29(CliMixin, unittest.TestCase):
     cli = "2.9"
 

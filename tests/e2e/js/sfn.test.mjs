@@ -10,6 +10,8 @@ import {
   DeleteStateMachineCommand, StateMachineDoesNotExist, InvalidDefinition,
   UpdateStateMachineCommand, CreateStateMachineAliasCommand, DescribeStateMachineAliasCommand,
   TestStateCommand, RedriveExecutionCommand, ExecutionNotRedrivable,
+  CreateActivityCommand, GetActivityTaskCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand,
+  SendTaskFailureCommand, TaskTimedOut,
 } from "@aws-sdk/client-sfn";
 import { startBroker, credentials } from "./broker.mjs";
 
@@ -111,4 +113,27 @@ test("RedriveExecution refuses an execution that is still running", async () => 
   const redriven = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   assert.equal(redriven.status, "RUNNING");
   assert.equal(redriven.redriveCount, 1);
+});
+
+test("an activity worker takes tasks, beats, and answers them", async () => {
+  const { activityArn } = await sfn.send(new CreateActivityCommand({ name: "js-worker" }));
+  const definition = JSON.stringify({ StartAt: "Work", States: {
+    Work: { Type: "Task", Resource: activityArn, HeartbeatSeconds: 60, End: true,
+      Catch: [{ ErrorEquals: ["Cracked"], ResultPath: "$.error", Next: "Mend" }] },
+    Mend: { Type: "Pass", End: true } } });
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: "js-worker", definition, roleArn: role }));
+  const ok = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ egg: 1 }) }));
+  let task = await sfn.send(new GetActivityTaskCommand({ activityArn, workerName: "js" }));
+  assert.deepEqual(JSON.parse(task.input), { egg: 1 });
+  await sfn.send(new SendTaskHeartbeatCommand({ taskToken: task.taskToken }));
+  await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: JSON.stringify({ hatched: true }) }));
+  assert.deepEqual(JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: ok.executionArn }))).output),
+    { hatched: true });
+  await assert.rejects(sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: "{}" })), TaskTimedOut);
+  const bad = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ egg: 2 }) }));
+  task = await sfn.send(new GetActivityTaskCommand({ activityArn }));
+  await sfn.send(new SendTaskFailureCommand({ taskToken: task.taskToken, error: "Cracked", cause: "shell" }));
+  const caught = await sfn.send(new DescribeExecutionCommand({ executionArn: bad.executionArn }));
+  assert.equal(caught.status, "SUCCEEDED");
+  assert.deepEqual(JSON.parse(caught.output).error, { Error: "Cracked", Cause: "shell" });
 });
