@@ -598,7 +598,8 @@ void Engine::start_child(Run& r, const json& machine, const json& input, int ind
   advance(slot);
 }
 
-// Stops a child whose sibling failed: no events in the parent's history, as AWS records none.
+// Stops a child whose sibling failed, or whose execution stopped: an inline Map's iteration
+// records MapIterationAborted; a Parallel's branch records nothing, as AWS records nothing.
 void Engine::abort_quietly(Run& c) {
   env_.timers->cancel(c.timer);
   drop_task(c);
@@ -608,6 +609,9 @@ void Engine::abort_quietly(Run& c) {
   c.info.stopped_at = env_.clock->now_ms();
   if (c.own_history)  // a Map Run's child is an execution: its history says how it ended
     add_event(c, "ExecutionAborted", "executionAbortedEventDetails", json::object());
+  else if (c.map_iteration)  // an inline Map's iteration: the Map's history says so
+    add_event(c, "MapIterationAborted", "mapIterationAbortedEventDetails",
+              {{"name", c.parent_state}, {"index", c.index}});
   child_ended(c);
   if (!c.express) changed_children_.push_back(c.info.arn);
 }

@@ -115,6 +115,21 @@ class ParallelAndMap(BrokerTestCase):
         self.assertEqual(result["status"], "SUCCEEDED")
         self.assertEqual(json.loads(result["output"]), [{"v": 2}, {"v": 4}, {"v": 6}])
 
+    def test_a_failed_iteration_aborts_the_ones_still_running(self):
+        arn = machine(self.sfn, "abort", {"Each": {"Type": "Map", "End": True, "ItemProcessor": {
+            "StartAt": "Look", "States": {
+                "Look": {"Type": "Choice", "Choices": [{"Variable": "$", "StringEquals": "bad", "Next": "Bad"}],
+                         "Default": "Slow"},
+                "Slow": {"Type": "Wait", "Seconds": 10, "End": True},
+                "Bad": {"Type": "Fail", "Error": "Rotten"}}}}}, "Each")
+        run = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(["good", "bad"]))["executionArn"]
+        self.assertEqual(self.sfn.describe_execution(executionArn=run)["error"], "Rotten")
+        events = self.sfn.get_execution_history(executionArn=run)["events"]
+        aborted = [e["mapIterationAbortedEventDetails"] for e in events if e["type"] == "MapIterationAborted"]
+        self.assertEqual(aborted, [{"name": "Each", "index": 0}])
+        self.assertEqual([e["type"] for e in events][-3:], ["MapIterationAborted", "MapStateFailed",
+                                                            "ExecutionFailed"])
+
 
 class ParallelAndMapDurability(unittest.TestCase):
     def test_iterations_parked_in_waits_survive_kill_9(self):
@@ -173,8 +188,6 @@ class ParallelAndMapDurability(unittest.TestCase):
             cleanup()
 
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 DISTRIBUTED = {
@@ -290,3 +303,7 @@ class DistributedMap(BrokerTestCase):
             self.assertEqual(types.count("MapRunStarted"), 1)
         finally:
             broker.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
