@@ -3,25 +3,35 @@
 Each case's expectations come from AWS's documentation (the developer guide, the API reference
 and the States Language specification; each case names its source), not from Wyvern's output.
 Every case runs as a Standard execution on one broker; the runner compares the final status,
-the output (JSON-equal), the error and cause, and the history's event types. Cases that Wyvern
-does not pass yet live in tests/conformance/pending/, which is not loaded unless
-WYVERN_CONFORMANCE_PENDING=1. The case format is described in tests/conformance/README.md.
+the output (JSON-equal), the error and cause, and the history's event types. Task states get
+their results from Step Functions Local's MockConfigFile (the broker is started with one built
+from the cases' "mock" entries, and such a case runs on "<stateMachineArn>#Conformance") or from
+an activity the runner works as the worker. Cases that Wyvern does not pass yet live in
+tests/conformance/pending/, which is not loaded unless WYVERN_CONFORMANCE_PENDING=1. The case
+format is described in tests/conformance/README.md.
 """
 import copy
 import glob
 import json
 import os
 import re
+import tempfile
 import time
 import unittest
 from collections import Counter
 
-from harness import ACCOUNT, REGION, BrokerTestCase, ROOT, sfn_client
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from harness import ACCOUNT, REGION, Broker, BrokerTestCase, ROOT, sfn_client
 
 CASES_DIR = os.path.join(ROOT, "tests", "conformance")
 ROLE = "arn:aws:iam::%s:role/wyvern-conformance" % ACCOUNT
 SETTLE_SECONDS = 0.1  # before asserting that an execution is still RUNNING
 FINISH_SECONDS = 5.0  # how long an execution may take to end once nothing waits on the clock
+POLL_SECONDS = 5  # how long the runner, as the activity worker, waits for a task to take
+TEST_CASE = "Conformance"  # the MockConfigFile test case each mocked case runs
 
 
 def load_areas():
@@ -35,6 +45,27 @@ def load_areas():
         label = os.path.splitext(os.path.relpath(path, CASES_DIR))[0].replace(os.sep, "_")
         areas.append((label, doc["cases"]))
     return areas
+
+
+def machine_name(label, index):
+    return "%s-%03d" % (label.replace("_", "-")[:60], index)
+
+
+def mock_config(areas):
+    """Step Functions Local's MockConfigFile for every case with a "mock": the case's machine
+    gets one test case, TEST_CASE, whose states answer with the case's mocked responses."""
+    machines, responses = {}, {}
+    for label, cases in areas:
+        for index, case in enumerate(cases):
+            if "mock" not in case:
+                continue
+            name = machine_name(label, index)
+            states = {}
+            for state, mocked in case["mock"].items():
+                states[state] = "%s.%s" % (name, state)
+                responses[states[state]] = mocked
+            machines[name] = {"TestCases": {TEST_CASE: states}}
+    return {"StateMachines": machines, "MockedResponses": responses}
 
 
 # --- placeholders -------------------------------------------------------------------------------
@@ -166,8 +197,24 @@ class ConformanceCases(BrokerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        # One broker for every area, given the MockConfigFile of all the cases that mock.
+        handle, cls.mock_path = tempfile.mkstemp(prefix="wyvern-conformance-mocks-", suffix=".json")
+        with os.fdopen(handle, "w") as f:
+            json.dump(mock_config(load_areas()), f)
+        cls.broker = Broker(extra_args=["--mock-config", cls.mock_path]).start()
+        cls.sqs = cls.broker.sqs()
         cls.sfn = sfn_client(cls.broker)
+        # The worker's GetActivityTask: a task is queued before it polls, so a long poll is a
+        # failure, and a short read timeout keeps it from stalling the module.
+        cls.worker = boto3.client(
+            "stepfunctions", endpoint_url=cls.broker.endpoint, region_name=REGION,
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=botocore.config.Config(retries={"total_max_attempts": 1}, read_timeout=POLL_SECONDS))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        os.unlink(cls.mock_path)
 
     def virtual_now_ms(self):
         return int(self.broker.admin("clock")["now_ms"])
@@ -194,36 +241,64 @@ class ConformanceCases(BrokerTestCase):
 
     def run_case(self, label, index, case):
         """Runs one case; returns a list of problems (empty when it conforms)."""
-        machine_name = "%s-%03d" % (label.replace("_", "-")[:60], index)
+        name = machine_name(label, index)
         execution_name = "run-%03d" % index
-        machine_arn = "arn:aws:states:%s:%s:stateMachine:%s" % (REGION, ACCOUNT, machine_name)
-        names = {"STATE_MACHINE_NAME": machine_name, "STATE_MACHINE_ARN": machine_arn,
+        machine_arn = "arn:aws:states:%s:%s:stateMachine:%s" % (REGION, ACCOUNT, name)
+        names = {"STATE_MACHINE_NAME": name, "STATE_MACHINE_ARN": machine_arn,
                  "EXECUTION_NAME": execution_name,
-                 "EXECUTION_ARN": "arn:aws:states:%s:%s:execution:%s:%s" % (REGION, ACCOUNT, machine_name,
+                 "EXECUTION_ARN": "arn:aws:states:%s:%s:execution:%s:%s" % (REGION, ACCOUNT, name,
                                                                           execution_name),
                  "ROLE_ARN": ROLE}
+        if case.get("activity"):
+            # CreateActivity is idempotent; the activity is named after the case's machine.
+            names["ACTIVITY_ARN"] = self.sfn.create_activity(name=name)["activityArn"]
         replace = replacer(self.virtual_now_ms(), names)
         definition = fill(case["definition"], replace)
         try:
-            created = self.sfn.create_state_machine(name=machine_name, roleArn=ROLE,
+            created = self.sfn.create_state_machine(name=name, roleArn=ROLE,
                                                     definition=json.dumps(definition))
         except self.sfn.exceptions.ClientError as e:
             error = e.response["Error"]
             return ["CreateStateMachine refused the definition: %s: %s" % (error.get("Code"), error.get("Message"))]
         self.assertEqual(created["stateMachineArn"], machine_arn)
-        run = self.sfn.start_execution(stateMachineArn=machine_arn, name=execution_name,
+        # A mocked case runs its MockConfigFile test case, as Step Functions Local does.
+        target = machine_arn + "#" + TEST_CASE if "mock" in case else machine_arn
+        run = self.sfn.start_execution(stateMachineArn=target, name=execution_name,
                                        input=json.dumps(fill(case.get("input", {}), replace)))
         arn = run["executionArn"]
         self.assertEqual(arn, names["EXECUTION_ARN"])
         problems = []
-        for step in case.get("clock", []):
-            self.broker.advance(step["advance"])
-            if "status" in step:
+        token = None
+        for number, step in enumerate(case.get("clock", []), 1):
+            where = "at clock step %d (%s)" % (number, ", ".join(
+                "%s %s" % (k, step[k]) for k in ("advance", "worker") if k in step))
+            if "advance" in step:
+                self.broker.advance(step["advance"])
+            if step.get("worker") == "poll":
+                try:
+                    task = self.worker.get_activity_task(activityArn=names["ACTIVITY_ARN"],
+                                                         workerName="conformance")
+                except botocore.exceptions.ReadTimeoutError:
+                    task = {}
+                token = task.get("taskToken")
+                if not token:
+                    problems.append("%s: the worker found no activity task to take" % where)
+            elif step.get("worker") == "heartbeat":
+                if token:
+                    self.sfn.send_task_heartbeat(taskToken=token)
+                else:
+                    problems.append("%s: no task token to send a heartbeat with" % where)
+            if "status" in step or "counts" in step:
                 time.sleep(SETTLE_SECONDS)
+            if "status" in step:
                 status = self.sfn.describe_execution(executionArn=arn)["status"]
                 if status != step["status"]:
-                    problems.append("after advancing the clock %ss: status %s, expected %s"
-                                    % (step["advance"], status, step["status"]))
+                    problems.append("%s: status %s, expected %s" % (where, status, step["status"]))
+            if "counts" in step:
+                counted = Counter(self.history_types(arn))
+                for event, n in step["counts"].items():
+                    if counted[event] != n:
+                        problems.append("%s: %d %s events, expected %d" % (where, counted[event], event, n))
         described = self.wait_until_done(arn)
         expect = fill(case["expect"], replace)
         if described["status"] != expect["status"]:
