@@ -185,6 +185,45 @@ class StepFunctionsApi(BrokerTestCase):
         code, _ = self.error_of(self.sfn.start_sync_execution, stateMachineArn=standard, input="{}")
         self.assertEqual(code, "StateMachineTypeNotSupported")
 
+    def test_a_standard_start_with_the_same_name_and_input_while_running_is_the_same_execution(self):
+        # API_StartExecution: "StartExecution is idempotent for STANDARD workflows. For a STANDARD
+        # workflow, if you call StartExecution with the same name and input as a running execution,
+        # the call succeeds and return the same response as the original request. If the execution
+        # is closed or if the input is different, it returns a 400 ExecutionAlreadyExists error."
+        arn = self.create()
+        payload = json.dumps({"dragon": "Smaug", "place": "Erebor", "size": 3, "wait": 60})
+        first = self.sfn.start_execution(stateMachineArn=arn, name="twice", input=payload)
+        again = self.sfn.start_execution(stateMachineArn=arn, name="twice", input=payload)
+        self.assertEqual((again["executionArn"], again["startDate"]), (first["executionArn"], first["startDate"]))
+        self.assertEqual([e["name"] for e in self.sfn.list_executions(stateMachineArn=arn)["executions"]],
+                         ["twice"])
+        self.assertEqual([e["type"] for e in self.history(first["executionArn"])].count("ExecutionStarted"), 1)
+        other = json.dumps({"dragon": "Smaug", "place": "Erebor", "size": 3, "wait": 61})
+        code, _ = self.error_of(self.sfn.start_execution, stateMachineArn=arn, name="twice", input=other)
+        self.assertEqual(code, "ExecutionAlreadyExists")
+        described = self.sfn.describe_execution(executionArn=first["executionArn"])
+        self.assertEqual((described["status"], described["input"]), ("RUNNING", payload))
+        self.broker.advance(60)
+        self.assertEqual(self.sfn.describe_execution(executionArn=first["executionArn"])["status"], "SUCCEEDED")
+        # Closed: the same name and input is refused too.
+        code, _ = self.error_of(self.sfn.start_execution, stateMachineArn=arn, name="twice", input=payload)
+        self.assertEqual(code, "ExecutionAlreadyExists")
+
+    def test_an_express_execution_name_can_be_used_again(self):
+        # API_StartExecution: "StartExecution isn't idempotent for EXPRESS workflows." Each call is
+        # its own execution: an Express execution's ARN ends in an id of its own
+        # (arn:...:express:<stateMachineName>:<executionName>:<id>).
+        arn = self.create("quick", type_="EXPRESS")
+        payload = json.dumps({"dragon": "Toothless", "place": "Berk", "size": 1, "wait": 0})
+        runs = [self.sfn.start_sync_execution(stateMachineArn=arn, name="again", input=payload)
+                for _ in range(2)]
+        self.assertEqual([(r["status"], r["name"]) for r in runs], [("SUCCEEDED", "again")] * 2)
+        self.assertEqual([json.loads(r["output"])["summary"] for r in runs], ["Toothless seen near Berk"] * 2)
+        self.assertNotEqual(runs[0]["executionArn"], runs[1]["executionArn"])
+        started = [self.sfn.start_execution(stateMachineArn=arn, name="again", input=payload)["executionArn"]
+                   for _ in range(2)]
+        self.assertNotEqual(started[0], started[1])
+
     def review_machine(self, activity, **task):
         state = {"Type": "Task", "Resource": activity, "Parameters": {"egg.$": "$.egg"},
                  "ResultPath": "$.verdict", "Next": "Hatch"}
