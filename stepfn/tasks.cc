@@ -48,8 +48,8 @@ const json* mocked_response(const json& responses, int call) {
 }  // namespace
 
 // Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules:
-// States.ALL covers every error but States.Runtime; States.TaskFailed covers every error but
-// States.Timeout (and States.Runtime).
+// States.ALL covers every error but States.Runtime; States.TaskFailed every error but the
+// timeouts (and States.Runtime); States.Timeout also covers States.HeartbeatTimeout.
 bool covers(const json& error_equals, const std::string& error) {
   if (!error_equals.is_array()) return false;
   for (const auto& e : error_equals) {
@@ -58,7 +58,10 @@ bool covers(const json& error_equals, const std::string& error) {
     if (name == error) return true;
     if (error == "States.Runtime") continue;
     if (name == "States.ALL") return true;
-    if (name == "States.TaskFailed" && error != "States.Timeout") return true;
+    // AWS's error-handling guide defines States.Timeout to include a lapsed heartbeat.
+    bool timeout = error == "States.Timeout" || error == "States.HeartbeatTimeout";
+    if (name == "States.Timeout" && error == "States.HeartbeatTimeout") return true;
+    if (name == "States.TaskFailed" && !timeout) return true;
   }
   return false;
 }
