@@ -23,6 +23,7 @@ json task_record(const Run::PendingTask& t) {
               {"deadline", t.deadline},
               {"heartbeat_deadline", t.heartbeat_deadline},
               {"heartbeat_seconds", t.heartbeat_seconds},
+              {"timeout_seconds", t.timeout_seconds},
               {"started", t.started},
               {"callback", t.callback},
               {"submitted", t.submitted}};
@@ -40,6 +41,7 @@ Run::PendingTask task_from(const json& doc) {
   t.deadline = doc.value("deadline", TimeMs{0});
   t.heartbeat_deadline = doc.value("heartbeat_deadline", TimeMs{0});
   t.heartbeat_seconds = doc.value("heartbeat_seconds", int64_t{0});
+  t.timeout_seconds = doc.value("timeout_seconds", int64_t{0});
   t.started = doc.value("started", false);
   t.callback = doc.value("callback", false);
   t.submitted = doc.value("submitted", false);

@@ -110,6 +110,7 @@ struct Run {
     std::string token, activity_arn, input;
     TimeMs scheduled_at = 0, deadline = 0, heartbeat_deadline = 0;  // 0: none
     int64_t heartbeat_seconds = 0;
+    int64_t timeout_seconds = 0;  // an activity's TimeoutSeconds, counted from its start
     bool started = false;
     bool callback = false;   // a .waitForTaskToken task: answered by token, not by the function
     bool submitted = false;  // such a task's function has answered (TaskSubmitted)

@@ -97,7 +97,10 @@ Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective
     t.activity_arn = resource;
     t.input = text_of(payload.value);
     t.scheduled_at = now;
-    t.deadline = now + timeout * 1000;
+    // TimeoutSeconds counts from ActivityStarted (the Task state's guide): until a worker
+    // takes the task, only the execution's own timeout bounds the wait.
+    t.timeout_seconds = timeout;
+    t.deadline = now + kDefaultTaskTimeoutSeconds * 1000;
     t.heartbeat_seconds = heartbeat;
     json details = {{"resource", resource},
                     {"input", t.input},
@@ -163,6 +166,7 @@ void Engine::start_task(const std::string& token, const std::string& worker,
   Run& r = run->second;
   TimeMs now = env_.clock->now_ms();
   r.task->started = true;
+  if (r.task->timeout_seconds > 0) r.task->deadline = now + r.task->timeout_seconds * 1000;
   if (r.task->heartbeat_seconds > 0)
     r.task->heartbeat_deadline = now + r.task->heartbeat_seconds * 1000;
   add_event(r, "ActivityStarted", "activityStartedEventDetails", {{"workerName", worker}});
