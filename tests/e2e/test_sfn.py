@@ -454,10 +454,6 @@ class StepFunctionsDurability(unittest.TestCase):
             cleanup()
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class StepFunctionsRobustness(BrokerTestCase):
     """Regressions: inputs that once could crash or stall the broker."""
 
@@ -526,3 +522,7 @@ class StepFunctionsRobustness(BrokerTestCase):
         status, body = self.raw("ListStateMachines", {"x": json.loads("[" * 300 + "]" * 300)})
         self.assertEqual(status, 400)
         self.assertEqual(self.broker.admin("health")["status"], "ok")
+
+
+if __name__ == "__main__":
+    unittest.main()
