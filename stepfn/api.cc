@@ -93,16 +93,16 @@ void Engine::create_state_machine(const Caller& caller, CreateStateMachineReques
   m.tags = std::move(r.tags);
   WriteBatch batch;
   StateMachine& stored = machines_[arn] = m;
+  StateMachine created = stored;
   if (r.publish) {
     auto version = publish(stored, r.version_description, batch);
     if (!version) {
       machines_.erase(arn);
       return reply(version.error());
     }
+    created.published_version_arn = version->arn;
   }
   persist_machine(stored, batch);
-  StateMachine created = stored;
-  stored.published_version_arn.reset();
   commit_then_reply(std::move(batch), std::move(reply), std::move(created));
 }
 
@@ -130,7 +130,6 @@ void Engine::update_state_machine(const Caller&, UpdateStateMachineRequest r,
   WriteBatch batch;
   if (r.publish) {
     auto version = publish(sm, r.version_description, batch);
-    sm.published_version_arn.reset();
     if (!version) return reply(version.error());
     out.version_arn = version->arn;
   }
@@ -166,13 +165,12 @@ void Engine::describe_state_machine_for_execution(const Caller&, const std::stri
                                                   Reply<StateMachine> reply) {
   auto found = execution(arn);
   if (!found) return reply(found.error());
-  auto it = runs_.find(arn);
+  Run& run = **found;
   StateMachine m;
-  m.arn = it->second.info.state_machine_arn;
-  m.name = it->second.state_machine_name;
-  m.definition = it->second.definition_text.empty() ? it->second.definition.dump()
-                                                    : it->second.definition_text;
-  m.role_arn = it->second.role_arn;
+  m.arn = run.info.state_machine_arn;
+  m.name = run.state_machine_name;
+  m.definition = run.definition_text.empty() ? run.definition.dump() : run.definition_text;
+  m.role_arn = run.role_arn;
   reply(std::move(m));
 }
 
@@ -295,8 +293,7 @@ void Engine::stop_execution(const Caller&, const std::string& arn, std::optional
                             std::optional<std::string> cause, Reply<TimeMs> reply) {
   auto found = execution(arn);
   if (!found) return reply(found.error());
-  auto it = runs_.find(arn);
-  Run& r = it->second;
+  Run& r = **found;
   TimeMs now = env_.clock->now_ms();
   if (r.info.status == "RUNNING") {
     env_.timers->cancel(r.timer);
@@ -343,8 +340,7 @@ Execution Engine::described(const Run& r) const {
 void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<TimeMs> reply) {
   auto found = execution(arn);
   if (!found) return reply(found.error());
-  auto it = runs_.find(arn);
-  Run& r = it->second;
+  Run& r = **found;
   if (auto reason = not_redrivable(r))
     return reply(Error{ErrorCode::kExecutionNotRedrivable, *reason + ": '" + arn + "'"});
   TimeMs now = env_.clock->now_ms();
@@ -376,8 +372,8 @@ void Engine::describe_execution(const Caller&, const std::string& arn, Reply<Exe
   reply = once_durable(std::move(reply));
   auto found = execution(arn);
   if (!found) return reply(found.error());
-  auto it = runs_.find(arn);
-  reply(described(it->second));
+  Run& run = **found;
+  reply(described(run));
 }
 
 Result<Run*> Engine::execution(const std::string& arn) {
@@ -450,8 +446,8 @@ void Engine::get_execution_history(const Caller&, const std::string& arn, bool r
   reply = once_durable(std::move(reply));
   auto found = execution(arn);
   if (!found) return reply(found.error());
-  auto it = runs_.find(arn);
-  std::vector<HistoryEvent> events = it->second.history;
+  Run& run = **found;
+  std::vector<HistoryEvent> events = run.history;
   if (reverse_order) std::reverse(events.begin(), events.end());
   if (!include_execution_data)
     for (auto& e : events)

@@ -312,7 +312,7 @@ class Engine final : public StepFunctions {
 
   // versions.cc
   Result<Target> target(const std::string& arn);
-  // Publishes the machine's current revision (or finds its version); fills `m`'s reply field.
+  // Publishes the machine's current revision, or finds the version already published from it.
   Result<VersionRef> publish(StateMachine& m, const std::optional<std::string>& description,
                              WriteBatch& batch);
   Result<StateMachineAlias*> alias(const std::string& arn);

@@ -123,7 +123,6 @@ Result<VersionRef> Engine::publish(StateMachine& m, const std::optional<std::str
   v.created_at = env_.clock->now_ms();
   v.description = description.value_or("");
   v.tags.clear();
-  v.published_version_arn.reset();
   batch.put(kVersionsTable, v.arn,
             json{{"definition", v.definition},
                  {"role_arn", v.role_arn},
@@ -134,7 +133,6 @@ Result<VersionRef> Engine::publish(StateMachine& m, const std::optional<std::str
   persist_machine(m, batch);  // it carries last_version
   VersionRef ref{v.arn, v.created_at};
   versions_[v.arn] = std::move(v);
-  m.published_version_arn = ref.arn;
   return ref;
 }
 
@@ -161,7 +159,6 @@ void Engine::publish_state_machine_version(const Caller&, const std::string& mac
   }
   WriteBatch batch;
   auto ref = publish(sm, description, batch);
-  sm.published_version_arn.reset();
   if (!ref) return reply(ref.error());
   commit_then_reply(std::move(batch), std::move(reply), *ref);
 }

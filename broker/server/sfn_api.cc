@@ -142,6 +142,11 @@ stepfn::Reply<T> reply_with(Done done, F f) {
   };
 }
 
+// Actions whose answer is an empty object.
+stepfn::Reply<Ok> empty_reply(Done done) {
+  return reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); });
+}
+
 json execution_json(const Execution& e, bool full) {
   json out = {{"executionArn", e.arn},
               {"stateMachineArn", e.state_machine_arn},
@@ -220,8 +225,7 @@ void delete_state_machine(StepFunctions& sfn, const Caller& caller, const json& 
   Input in(j);
   auto arn = in.required("stateMachineArn");
   REQUIRE_OK(in);
-  sfn.delete_state_machine(
-      caller, arn, reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.delete_state_machine(caller, arn, empty_reply(std::move(done)));
 }
 
 json machine_json(const stepfn::StateMachine& m) {
@@ -413,8 +417,7 @@ void tag_resource(StepFunctions& sfn, const Caller& caller, const json& j, Done 
   auto arn = in.required("resourceArn");
   auto tags = in.tags("tags");
   REQUIRE_OK(in);
-  sfn.tag_resource(caller, arn, tags,
-                   reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.tag_resource(caller, arn, tags, empty_reply(std::move(done)));
 }
 
 void untag_resource(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
@@ -422,8 +425,7 @@ void untag_resource(StepFunctions& sfn, const Caller& caller, const json& j, Don
   auto arn = in.required("resourceArn");
   auto keys = in.strings("tagKeys");
   REQUIRE_OK(in);
-  sfn.untag_resource(caller, arn, keys,
-                     reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.untag_resource(caller, arn, keys, empty_reply(std::move(done)));
 }
 
 void list_tags_for_resource(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
@@ -458,8 +460,7 @@ void delete_activity(StepFunctions& sfn, const Caller& caller, const json& j, Do
   Input in(j);
   auto arn = in.required("activityArn");
   REQUIRE_OK(in);
-  sfn.delete_activity(caller, arn,
-                      reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.delete_activity(caller, arn, empty_reply(std::move(done)));
 }
 
 void describe_activity(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
@@ -501,8 +502,7 @@ void send_task_success(StepFunctions& sfn, const Caller& caller, const json& j, 
   auto output = in.required("output");
   in.payload("output");
   REQUIRE_OK(in);
-  sfn.send_task_success(caller, token, output,
-                        reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.send_task_success(caller, token, output, empty_reply(std::move(done)));
 }
 
 void send_task_failure(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
@@ -512,8 +512,7 @@ void send_task_failure(StepFunctions& sfn, const Caller& caller, const json& j, 
   auto error = in.str("error");
   auto cause = in.str("cause");
   REQUIRE_OK(in);
-  sfn.send_task_failure(caller, token, error, cause,
-                        reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.send_task_failure(caller, token, error, cause, empty_reply(std::move(done)));
 }
 
 void send_task_heartbeat(StepFunctions& sfn, const Caller& caller, const json& j, Done done) {
@@ -521,8 +520,7 @@ void send_task_heartbeat(StepFunctions& sfn, const Caller& caller, const json& j
   auto token = in.required("taskToken");
   in.length("taskToken", token, 1, std::string::npos);
   REQUIRE_OK(in);
-  sfn.send_task_heartbeat(
-      caller, token, reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.send_task_heartbeat(caller, token, empty_reply(std::move(done)));
 }
 
 void publish_state_machine_version(StepFunctions& sfn, const Caller& caller, const json& j,
@@ -559,8 +557,7 @@ void delete_state_machine_version(StepFunctions& sfn, const Caller& caller, cons
   Input in(j);
   auto arn = in.required("stateMachineVersionArn");
   REQUIRE_OK(in);
-  sfn.delete_state_machine_version(
-      caller, arn, reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.delete_state_machine_version(caller, arn, empty_reply(std::move(done)));
 }
 
 // routingConfiguration: [{stateMachineVersionArn, weight}]; nullopt when absent.
@@ -637,8 +634,7 @@ void delete_state_machine_alias(StepFunctions& sfn, const Caller& caller, const 
   Input in(j);
   auto arn = in.required("stateMachineAliasArn");
   REQUIRE_OK(in);
-  sfn.delete_state_machine_alias(
-      caller, arn, reply_with<Ok>(std::move(done), [](const Ok&) { return json::object(); }));
+  sfn.delete_state_machine_alias(caller, arn, empty_reply(std::move(done)));
 }
 
 void describe_state_machine_alias(StepFunctions& sfn, const Caller& caller, const json& j,

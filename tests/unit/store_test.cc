@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -122,6 +123,35 @@ TEST_CASE("LMDB store keeps the store contract", "[store]") {
   auto store = open_lmdb_store(dir.path);
   REQUIRE(store.ok());
   contract(**store);
+  (*store)->close();
+}
+
+TEST_CASE("LMDB store acknowledges an empty batch only after the writes queued before it",
+          "[store]") {
+  TempDir dir;
+  auto store = open_lmdb_store(dir.path);
+  REQUIRE(store.ok());
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::promise<void> both;
+  auto record = [&](const char* what) {
+    return [&, what](bool durable) {
+      CHECK(durable);
+      std::lock_guard lock(mu);
+      order.push_back(what);
+      if (order.size() == 2) both.set_value();
+    };
+  };
+  for (int round = 0; round < 20; ++round) {
+    order.clear();
+    both = std::promise<void>();
+    WriteBatch write;
+    write.put("t", "k" + std::to_string(round), "v");
+    (*store)->commit(std::move(write), record("write"));
+    (*store)->commit(WriteBatch{}, record("read"));
+    both.get_future().wait();
+    CHECK(order == std::vector<std::string>{"write", "read"});
+  }
   (*store)->close();
 }
 
