@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "foundation/codec.h"
-#include "functions.h"
+#include "foundation/local_functions.h"
 #include "processing.h"
 #include "stepfn.h"
 

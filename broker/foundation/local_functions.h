@@ -5,8 +5,10 @@
 // exit or a non-2xx status is a failed invocation.
 //
 // Lifecycle: invoke_*() start the work on a thread of its own and return at once; the
-// completion runs on that thread, after the process ended or the response came. The caller
-// posts it onward.
+// completion runs on that thread, exactly once, after the process ended or the response came.
+// The caller posts it onward.
+//
+// Thread-safety: every function here may be called from any thread.
 #pragma once
 
 #include <functional>
@@ -14,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace wyvern::stepfn {
+namespace wyvern {
 
 using json = nlohmann::json;
 
@@ -28,11 +30,12 @@ struct InvokeResult {
 void invoke_command(std::vector<std::string> command, std::string event,
                     std::function<void(InvokeResult)> done);
 
-// POSTs `event` to `url` (http://host[:port][/path]; https is not served).
+// POSTs `event` to `url` (http[s]://host[:port][/path]; https without certificate checks, as
+// http_client.h says). The function has Lambda's 15-minute ceiling to answer.
 void invoke_url(std::string url, std::string event, std::function<void(InvokeResult)> done);
 
 // The function name of a Lambda ARN ("arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]")
 // or of a bare name; empty when `arn` is neither.
 std::string function_name(const std::string& arn);
 
-}  // namespace wyvern::stepfn
+}  // namespace wyvern

@@ -1,4 +1,4 @@
-#include "functions.h"
+#include "local_functions.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -6,15 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <thread>
+
+#include "http_client.h"
 
 extern char** environ;
 
-namespace wyvern::stepfn {
+namespace wyvern {
 namespace {
 
 constexpr char kNotJson[] = "The function's output is not JSON.";
@@ -49,53 +47,19 @@ InvokeResult failure(const std::string& type, const std::string& message) {
   return out;
 }
 
-InvokeResult post(const std::string& url, const std::string& event) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  using boost::asio::ip::tcp;
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0)
-    return failure("Lambda.ServiceException",
-                   "Only http:// function URLs are served locally: " + url);
-  std::string rest = url.substr(scheme.size());
-  std::string authority = rest.substr(0, rest.find('/'));
-  std::string target = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
-  std::string host = authority, port = "80";
-  if (auto colon = authority.rfind(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
+// What an HTTP exchange with a function URL means for the invocation.
+InvokeResult answer_of_exchange(const HttpResponse& response) {
+  if (!response.error.empty())
+    return failure("Lambda.ServiceException", response.error);  // it names the URL
+  if (response.status / 100 != 2) {
+    InvokeResult answered = answer_of(response.body);
+    bool lambda_error = !answered.ok && answered.error_message != kNotJson;
+    if (lambda_error) return answered;  // a Lambda-style error body says what failed
+    return failure("Lambda.Unknown", "The function's URL answered HTTP " +
+                                         std::to_string(response.status) + ": " +
+                                         response.body.substr(0, 4096));
   }
-  try {
-    boost::asio::io_context io;
-    tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
-    // Lambda's own ceiling; the Task's TimeoutSeconds usually ends the wait sooner.
-    stream.expires_after(std::chrono::minutes(15));
-    stream.connect(resolver.resolve(host, port));
-    http::request<http::string_body> req{http::verb::post, target, 11};
-    req.set(http::field::host, authority);
-    req.set(http::field::content_type, "application/json");
-    req.body() = event;
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    if (res.result_int() / 100 != 2) {
-      InvokeResult answered = answer_of(res.body());
-      bool lambda_error = !answered.ok && answered.error_message != kNotJson;
-      if (lambda_error) return answered;  // a Lambda-style error body says what failed
-      return failure("Lambda.Unknown", "The function's URL answered HTTP " +
-                                           std::to_string(res.result_int()) + ": " +
-                                           res.body().substr(0, 4096));
-    }
-    return answer_of(res.body());
-  } catch (const std::exception& e) {
-    return failure("Lambda.ServiceException",
-                   "Cannot reach the function at " + url + ": " + e.what());
-  }
+  return answer_of(response.body);
 }
 
 InvokeResult run(const std::vector<std::string>& command, const std::string& event) {
@@ -188,9 +152,14 @@ void invoke_command(std::vector<std::string> command, std::string event,
 }
 
 void invoke_url(std::string url, std::string event, std::function<void(InvokeResult)> done) {
-  std::thread([url = std::move(url), event = std::move(event), done = std::move(done)] {
-    done(post(url, event));
-  }).detach();
+  HttpRequest request;
+  request.url = std::move(url);
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = std::move(event);
+  // Lambda's own ceiling; the Task's TimeoutSeconds usually ends the wait sooner.
+  request.timeout_ms = 15 * 60 * 1000;
+  http_send(std::move(request),
+            [done = std::move(done)](HttpResponse r) { done(answer_of_exchange(r)); });
 }
 
 std::string function_name(const std::string& arn) {
@@ -201,4 +170,4 @@ std::string function_name(const std::string& arn) {
   return rest.substr(0, rest.find(':'));
 }
 
-}  // namespace wyvern::stepfn
+}  // namespace wyvern
