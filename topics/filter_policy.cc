@@ -30,11 +30,32 @@ Result<FilterPolicy> FilterPolicy::compile(std::string_view policy_json, FilterS
 
 bool FilterPolicy::accepts(std::string_view body, const MessageAttributes& attributes) const {
   if (!pattern_) return true;
-  if (scope_ == FilterScope::kMessageAttributes)
+  if (scope_ == FilterScope::kMessageAttributes) {
+    // Key matching: "exists": false "only matches if at least one attribute is present. An
+    // empty set of attributes results in the filter not matching." Nothing else could match one.
+    if (attributes.empty()) return false;
     return matches(*pattern_, attributes_as_event(attributes));
+  }
   json event = json::parse(body, nullptr, false);
   return event.is_object() && matches(*pattern_, event);
 }
+
+namespace {
+
+// A String attribute as SNS compares it: with '"' and '\\' escaped, which is why the filter
+// policy constraints page says attribute-based policies must double-escape those two characters
+// ({"title": ["say \\\"hi\\\""]} matches the String attribute say "hi").
+std::string as_compared(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
 
 json attributes_as_event(const MessageAttributes& attributes) {
   json event = json::object();
@@ -52,7 +73,7 @@ json attributes_as_event(const MessageAttributes& attributes) {
       json number = json::parse(value, nullptr, false);
       if (number.is_number()) event[name] = std::move(number);
     } else if (type == "String") {
-      event[name] = value;
+      event[name] = as_compared(value);
     }
   }
   return event;
