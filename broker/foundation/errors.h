@@ -72,6 +72,18 @@ enum class ErrorCode {
   kConflict,
   kSfnResourceNotFound,
   kServiceQuotaExceeded,
+  // SNS (its codes carry no AWS.SimpleQueueService prefix, and NotFound is a 404)
+  kSnsInvalidParameter,
+  kSnsParameterValueInvalid,
+  kSnsNotFound,
+  kSnsResourceNotFound,
+  kSnsAuthorizationError,
+  kSnsTagLimitExceeded,
+  kSnsEmptyBatchRequest,
+  kSnsTooManyEntriesInBatchRequest,
+  kSnsBatchEntryIdsNotDistinct,
+  kSnsBatchRequestTooLong,
+  kSnsInvalidBatchEntryId,
 };
 
 struct ErrorInfo {

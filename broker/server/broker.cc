@@ -14,14 +14,17 @@
 
 #include "foundation/clock.h"
 #include "foundation/codec.h"
+#include "foundation/local_functions.h"
 #include "foundation/store.h"
 #include "foundation/timers.h"
 #include "http_server.h"
 #include "protocol.h"
 #include "queue/queue.h"
 #include "sfn_api.h"
+#include "sns_api.h"
 #include "sqs_api.h"
 #include "stepfn/stepfn.h"
+#include "topics/topics.h"
 
 namespace wyvern::server {
 namespace {
@@ -106,6 +109,18 @@ class BrokerImpl final : public Broker {
     sfn_ = stepfn::make_step_functions(
         {&clock_, store_.get(), &timers_, mocks, functions,
          [this](std::function<void()> fn) { net::post(core_, std::move(fn)); }});
+    functions_ = functions;
+    topics::Outlets outlets;
+    outlets.send_to_queue = [this](topics::QueueDelivery d, topics::Delivered done) {
+      send_to_queue(std::move(d), std::move(done));
+    };
+    outlets.invoke_function = [this](std::string arn, std::string event,
+                                     topics::Delivered done) {
+      invoke_function(arn, std::move(event), std::move(done));
+    };
+    sns_ = topics::make_topic_service(
+        {&clock_, store_.get(), &timers_, std::move(outlets),
+         [this](std::function<void()> fn) { net::post(core_, std::move(fn)); }});
     // Recovery runs before any request can arrive; the core strand is idle. Virtual time
     // resumes where it was, so nothing that was due before the restart becomes due later.
     store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {
@@ -113,6 +128,7 @@ class BrokerImpl final : public Broker {
     });
     sqs_->recover();
     sfn_->recover();
+    sns_->recover();
     return Ok{};
   }
 
@@ -121,6 +137,7 @@ class BrokerImpl final : public Broker {
     io_.stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
+    sns_.reset();
     sfn_.reset();
     sqs_.reset();
     if (store_) store_->close();
@@ -282,6 +299,8 @@ class BrokerImpl final : public Broker {
       else if (k != "Version")
         members.emplace_back(std::move(k), std::move(v));
     }
+    if (wants_sns(req, action_name))
+      return handle_sns(req, std::move(respond), request_id, action_name, std::move(members));
     if (action_name.empty()) {
       Response res{http::status::not_found, version};
       res.set(http::field::content_type, "text/xml");
@@ -319,6 +338,102 @@ class BrokerImpl final : public Broker {
     });
   }
 
+  // SNS and SQS share the Query protocol and even action names (AddPermission): the SigV4
+  // scope says which service a signed request is for. An unsigned one (a SubscribeURL or
+  // UnsubscribeURL followed from a notification) goes by its action.
+  bool wants_sns(const Request& req, const std::string& action_name) const {
+    if (auto scope = credential_scope(req); scope && !scope->service.empty())
+      return scope->service == "sns";
+    return sns::find_action(action_name) && !sqs::find_action(action_name);
+  }
+
+  void handle_sns(const Request& req, Respond respond, const std::string& request_id,
+                  const std::string& action_name, sns::Params params) {
+    unsigned version = req.version();
+    const sns::Action* action = sns::find_action(action_name);
+    if (!action)
+      return respond(query_error(Error{ErrorCode::kInvalidAction,
+                                       "The action " + action_name +
+                                           " is not valid for this endpoint."},
+                                 sns::kXmlNamespace, request_id, version));
+    if (!action->run)
+      return respond(query_error(
+          Error{ErrorCode::kNotImplemented,
+                "Wyvern does not implement the SNS action " + action_name + "."},
+          sns::kXmlNamespace, request_id, version));
+    auto done = [respond, request_id, version,
+                 name = std::string(action->name)](Result<std::optional<std::string>> r) {
+      if (!r.ok()) return respond(query_error(r.error(), sns::kXmlNamespace, request_id, version));
+      std::string body = "<?xml version=\"1.0\"?><" + name + "Response xmlns=\"" +
+                         std::string(sns::kXmlNamespace) + "\">";
+      if (const auto& inner = r.value())
+        body += inner->empty() ? "<" + name + "Result/>"
+                               : "<" + name + "Result>" + *inner + "</" + name + "Result>";
+      body += "<ResponseMetadata><RequestId>" + request_id + "</RequestId></ResponseMetadata></" +
+              name + "Response>";
+      respond(ok_response(std::move(body), "text/xml", request_id, version));
+    };
+    net::post(core_, [this, action, caller = caller_for(req), params = std::move(params),
+                      done = std::move(done)]() mutable {
+      action->run(*sns_, caller, params, std::move(done));
+    });
+  }
+
+  // --- What SNS reaches through the broker -------------------------------------------------
+  // Runs on the core strand. A queue is named by its ARN; the SQS engine is asked for it with
+  // that ARN's region and account.
+  void send_to_queue(topics::QueueDelivery d, topics::Delivered done) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (int i = 0; i < 5; ++i) {
+      size_t colon = d.queue_arn.find(':', start);
+      if (colon == std::string::npos) break;
+      parts.push_back(d.queue_arn.substr(start, colon - start));
+      start = colon + 1;
+    }
+    if (parts.size() != 5 || parts[2] != "sqs")
+      return done({false, false, "Invalid queue ARN: " + d.queue_arn});
+    queue::Caller caller;
+    caller.region = parts[3];
+    caller.account = parts[4];
+    std::string url = caller.endpoint + "/" + caller.account + "/" + d.queue_arn.substr(start);
+    queue::SendMessageRequest r;
+    r.body = std::move(d.body);
+    for (auto& [name, a] : d.attributes)
+      r.attributes[name] = {a.data_type, std::move(a.string_value), std::move(a.binary_value)};
+    r.group_id = std::move(d.group_id);
+    r.deduplication_id = std::move(d.deduplication_id);
+    sqs_->send_message(caller, url, std::move(r),
+                       [done = std::move(done)](Result<queue::SendMessageResult> sent) {
+                         // Every SQS refusal (no such queue, a message it cannot take) is a
+                         // client-side error: SNS would not retry it either.
+                         done({sent.ok(), false, sent.ok() ? "" : sent.error().message});
+                       });
+  }
+
+  // Lambda is invoked asynchronously by SNS: an invocation that starts counts as delivered
+  // (the function's own failures are Lambda's to retry), one bound to nothing is a client error.
+  void invoke_function(const std::string& arn, std::string event, topics::Delivered done) {
+    std::string name = function_name(arn);
+    const json* binding = functions_ && functions_->is_object() && functions_->contains(name)
+                              ? &(*functions_)[name]
+                              : nullptr;
+    if (binding && binding->is_object() && binding->contains("command") &&
+        (*binding)["command"].is_array()) {
+      std::vector<std::string> command;
+      for (const auto& a : (*binding)["command"])
+        if (a.is_string()) command.push_back(a);
+      invoke_command(std::move(command), std::move(event), [](InvokeResult) {});
+      return done({true, false, ""});
+    }
+    if (binding && binding->is_object() && binding->contains("url") &&
+        (*binding)["url"].is_string()) {
+      invoke_url((*binding)["url"], std::move(event), [](InvokeResult) {});
+      return done({true, false, ""});
+    }
+    done({false, false, "Function not found: " + arn});
+  }
+
   void run_sqs(const sqs::Action* action, sqs::Call call, sqs::Done done) {
     net::post(core_, [this, action, call = std::move(call), done = std::move(done)]() mutable {
       action->run(*sqs_, call, std::move(done));
@@ -344,6 +459,32 @@ class BrokerImpl final : public Broker {
                                       {"version", kVersion},
                                       {"uptime_seconds", uptime},
                                       {"store", config_.in_memory ? "memory" : "lmdb"}});
+    }
+    if (path == "/_wyvern/sns/outbox" && req.method() == http::verb::get) {
+      net::post(core_, [this, respond, request_id, version] {
+        Response res{http::status::ok, version};
+        res.set(http::field::content_type, "application/json");
+        res.set("x-amzn-RequestId", request_id);
+        res.body() = json{{"messages", sns_->outbox()}}.dump(-1, ' ', false,
+                                                             json::error_handler_t::replace);
+        respond(std::move(res));
+      });
+      return;
+    }
+    if (path.rfind("/_wyvern/sns/", 0) == 0 && path.ends_with(".pem")) {
+      net::post(core_, [this, path, respond, request_id, version] {
+        if (path != sns_->signing_certificate_path()) {
+          Response res{http::status::not_found, version};
+          res.body() = "no such certificate";
+          return respond(std::move(res));
+        }
+        Response res{http::status::ok, version};
+        res.set(http::field::content_type, "application/x-pem-file");
+        res.set("x-amzn-RequestId", request_id);
+        res.body() = sns_->signing_certificate();
+        respond(std::move(res));
+      });
+      return;
     }
     if (path == "/_wyvern/clock" && req.method() == http::verb::get)
       return reply(http::status::ok, clock_json());
@@ -382,6 +523,7 @@ class BrokerImpl final : public Broker {
       net::post(core_, [this, respond, request_id, version] {
         sqs_->reset();
         sfn_->reset();
+        sns_->reset();
         // Empty every table in order with earlier writes; virtual time only moves forward,
         // reset or not, so its offset is written back.
         WriteBatch batch;
@@ -415,6 +557,8 @@ class BrokerImpl final : public Broker {
   std::unique_ptr<Store> store_;
   std::unique_ptr<queue::QueueService> sqs_;
   std::unique_ptr<stepfn::StepFunctions> sfn_;
+  std::unique_ptr<topics::TopicService> sns_;
+  std::shared_ptr<const json> functions_;  // Lambda function names bound to local commands/URLs
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::chrono::steady_clock::time_point started_;

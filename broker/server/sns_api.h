@@ -1,0 +1,34 @@
+// The SNS API surface (Query protocol only, as SNS speaks it): one table of every SNS action,
+// each reading its form parameters, calling the topics engine, and rendering the inner XML of
+// its <ActionResult> element.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "foundation/caller.h"
+#include "foundation/errors.h"
+#include "topics/topics.h"
+
+namespace wyvern::server::sns {
+
+inline constexpr std::string_view kXmlNamespace = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+// The inner XML of <ActionResult>, or nullopt when the action's response has no result element.
+using Done = std::function<void(Result<std::optional<std::string>>)>;
+
+struct Action {
+  std::string_view name;
+  // REQUIRES: runs on the core strand (it calls the topics engine). `done` may run anywhere.
+  // Null for an SNS action Wyvern does not serve: it is answered with NotImplemented.
+  void (*run)(topics::TopicService& sns, const Caller& caller, const Params& params, Done done);
+};
+
+// nullptr for a name that is no SNS action.
+const Action* find_action(std::string_view name);
+
+}  // namespace wyvern::server::sns
