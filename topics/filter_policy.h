@@ -41,8 +41,10 @@ class FilterPolicy {
   FilterScope scope_ = FilterScope::kMessageAttributes;
 };
 
-// The event a MessageAttributes-scope policy sees: String -> string, Number -> number,
-// String.Array -> the array it holds; Binary (and anything unreadable) is left out.
+// The event a MessageAttributes-scope policy sees: String -> the string with '"' and '\'
+// escaped (why SNS asks policies to double-escape them), Number -> number, String.Array -> the
+// array it holds; Binary (and anything unreadable) is left out. A message with no attributes at
+// all matches no attributes-scope policy, not even {"exists": false}.
 nlohmann::json attributes_as_event(const MessageAttributes& attributes);
 
 }  // namespace wyvern::topics

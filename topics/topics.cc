@@ -18,6 +18,8 @@ Error topic_not_found() {
 
 constexpr size_t kPageSize = 100;
 constexpr size_t kMaxTags = 50;
+// Subscriptions of one topic that may carry a filter policy (AWS's default quota).
+constexpr size_t kMaxFilterPoliciesPerTopic = 200;
 
 // Attributes a caller may set on a topic, and those only a FIFO topic takes.
 const std::set<std::string> kTopicAttributes = {"DeliveryPolicy",
@@ -493,6 +495,18 @@ std::optional<Error> Engine::check_subscription_attribute(const Subscription& su
     return invalid(prefix +
                    "FilterPolicyScope: Invalid filter policy scope, please use either "
                    "MessageBody or MessageAttributes");
+  if (name == "FilterPolicy" && !value.empty() && !sub.attributes.count("FilterPolicy")) {
+    size_t filtered = 0;  // other subscriptions of the topic that filter
+    if (auto topic = topics_.find(sub.topic_arn); topic != topics_.end())
+      for (const auto& arn : topic->second.subscriptions)
+        if (auto it = subscriptions_.find(arn); it != subscriptions_.end() && arn != sub.arn &&
+                                                it->second.attributes.count("FilterPolicy"))
+          ++filtered;
+    if (filtered >= kMaxFilterPoliciesPerTopic)
+      return Error{ErrorCode::kSnsFilterPolicyLimitExceeded,
+                   "Filter policy limit exceeded: a topic can have at most " +
+                       std::to_string(kMaxFilterPoliciesPerTopic) + " filter policies"};
+  }
   if (name == "FilterPolicy" && !value.empty()) {
     if (value.size() > kSnsFilterPolicyMaxBytes)
       return invalid(prefix + "FilterPolicy: Filter policy is too long");

@@ -129,6 +129,9 @@ constexpr std::array kCatalogue = {
               "BatchRequestTooLong", 400, true},
     ErrorInfo{ErrorCode::kSnsInvalidBatchEntryId, "com.amazonaws.sns#InvalidBatchEntryIdException",
               "InvalidBatchEntryId", 400, true},
+    ErrorInfo{ErrorCode::kSnsFilterPolicyLimitExceeded,
+              "com.amazonaws.sns#FilterPolicyLimitExceededException", "FilterPolicyLimitExceeded",
+              403, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

@@ -84,6 +84,7 @@ enum class ErrorCode {
   kSnsBatchEntryIdsNotDistinct,
   kSnsBatchRequestTooLong,
   kSnsInvalidBatchEntryId,
+  kSnsFilterPolicyLimitExceeded,
 };
 
 struct ErrorInfo {
