@@ -95,6 +95,12 @@ class Broker:
                                  % (boto3.__version__, actual, expected))
         return client
 
+    def sns(self, **config):
+        """An SNS client: the Query protocol under every boto3 version."""
+        cfg = botocore.config.Config(retries={"max_attempts": 1}, read_timeout=40, **config)
+        return boto3.client("sns", endpoint_url=self.endpoint, region_name=REGION,
+                            aws_access_key_id="test", aws_secret_access_key="test", config=cfg)
+
 
 def sfn_client(broker):
     # StartSyncExecution carries AWS's "sync-" host prefix; against a local endpoint the
