@@ -25,6 +25,12 @@ inline constexpr char kSubscriptionsTable[] = "sns.subscriptions";
 inline constexpr char kPendingTable[] = "sns.pending";
 inline constexpr char kOutboxTable[] = "sns.outbox";
 inline constexpr char kSettingsTable[] = "sns.settings";
+inline constexpr char kDedupTable[] = "sns.dedup";
+
+// A FIFO topic's deduplication id as a key of kDedupTable.
+inline std::string dedup_key(const std::string& topic_arn, const std::string& id) {
+  return topic_arn + "\n" + id;
+}
 
 inline constexpr size_t kMaxMessageBytes = 262144;
 inline constexpr TimeMs kDeduplicationWindowMs = 5 * 60 * 1000;
@@ -141,8 +147,9 @@ class Engine final : public TopicService {
 
  private:
   // --- topics.cc ---
-  Result<Topic*> find_topic(const std::string& arn);
-  Result<Subscription*> find_subscription(const std::string& arn);
+  // Topics and subscriptions are reached only from their own region, as in AWS.
+  Result<Topic*> find_topic(const Caller& caller, const std::string& arn);
+  Result<Subscription*> find_subscription(const Caller& caller, const std::string& arn);
   StringMap topic_attributes(const Topic& topic) const;
   StringMap subscription_attributes(const Subscription& sub) const;
   void persist(const Topic& topic, WriteBatch& batch) const;
@@ -159,6 +166,7 @@ class Engine final : public TopicService {
 
   // --- publish.cc ---
   std::optional<Error> validate_publish(const PublishRequest& r, const Topic* topic) const;
+  std::optional<Error> validate_publish_shape(const PublishRequest& r, const Topic* topic) const;
   Result<PublishResult> accept(const Caller& caller, Topic& topic, PublishRequest r,
                                WriteBatch& batch, std::vector<std::string>& started);
   void deliver(const std::string& message_id);
@@ -168,6 +176,7 @@ class Engine final : public TopicService {
   void finish(const std::string& message_id, const std::string& subscription_arn);
   void record_outbox(json entry, WriteBatch& batch);
   RetryPolicy retry_policy(const Subscription& sub) const;
+  std::string request_content_type(const Subscription& sub) const;
 
   // --- envelope.cc ---
   std::string message_for(const Publication& p, const std::string& protocol) const;
@@ -201,6 +210,8 @@ class Engine final : public TopicService {
   std::map<std::string, Topic> topics_;                        // by ARN
   std::map<std::string, Subscription> subscriptions_;          // by ARN
   std::unordered_map<std::string, Publication> publications_;  // in flight, by message id
+  // Unsubscribed HTTP/S subscriptions, by token, that their UnsubscribeConfirmation can restore.
+  std::unordered_map<std::string, Subscription> unsubscribed_;
   std::set<Timers::TimerId> retry_timers_;
   json outbox_ = json::array();
   uint64_t outbox_sequence_ = 0;

@@ -44,8 +44,23 @@ size_t message_size(const PublishRequest& r) {
 
 std::optional<Error> check_attributes(const MessageAttributes& attributes) {
   for (const auto& [name, a] : attributes) {
-    if (name.empty() || name.size() > 256)
-      return invalid_value("The message attribute name '" + name + "' is invalid.");
+    if (name.size() > 256)
+      return invalid_value("Length of message attribute name must be less than 256 bytes.");
+    if (name.empty() || name[0] == '.')
+      return invalid_value("Invalid message attribute name starting with character '" +
+                           name.substr(0, 1) + "' was found.");
+    if (name.back() == '.')
+      return invalid_value("Invalid message attribute name ending with character '.' was found.");
+    if (name.find("..") != std::string::npos)
+      return invalid_value("Message attribute name can not have successive '.' character.");
+    for (char c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+        char code[8];
+        std::snprintf(code, sizeof code, "#x%X", static_cast<unsigned char>(c));
+        return invalid_value(std::string("Invalid non-alphanumeric character '") + code +
+                             "' was found in the message attribute name. Can only include "
+                             "alphanumeric characters, hyphens, underscores, or dots.");
+      }
     std::string_view type = a.data_type;
     std::string_view base = type.substr(0, type.find('.'));
     if (type.empty())
@@ -56,6 +71,10 @@ std::optional<Error> check_attributes(const MessageAttributes& attributes) {
                            "' has an invalid message attribute type, the set of supported type "
                            "prefixes is Binary, Number, and String.");
     bool binary = base == "Binary";
+    // String and Number values travel in StringValue, Binary ones in BinaryValue.
+    if (binary ? !a.binary_value && a.string_value : !a.string_value && a.binary_value)
+      return invalid_value("The message attribute '" + name + "' with type '" + std::string(base) +
+                           "' must use field '" + (binary ? "Binary" : "String") + "'.");
     if (binary ? !a.binary_value || a.binary_value->empty()
                : !a.string_value || a.string_value->empty())
       return invalid_value("The message attribute '" + name +
@@ -112,6 +131,28 @@ int RetryPolicy::delay_before(int retry) const {
   return static_cast<int>(std::lround(min_delay * std::pow(double(max_delay) / min_delay, f)));
 }
 
+// The subscription's requestPolicy, else the topic's defaultRequestPolicy, else text/plain.
+std::string Engine::request_content_type(const Subscription& sub) const {
+  auto content_type = [](const json& policy) -> std::optional<std::string> {
+    if (policy.is_object() && policy.contains("headerContentType") &&
+        policy["headerContentType"].is_string())
+      return policy["headerContentType"].get<std::string>();
+    return std::nullopt;
+  };
+  if (auto it = sub.attributes.find("DeliveryPolicy"); it != sub.attributes.end())
+    if (auto type =
+            content_type(json::parse(it->second, nullptr, false).value("requestPolicy", json())))
+      return *type;
+  if (auto t = topics_.find(sub.topic_arn); t != topics_.end())
+    if (auto it = t->second.attributes.find("DeliveryPolicy"); it != t->second.attributes.end()) {
+      json policy = json::parse(it->second, nullptr, false);
+      if (policy.is_object() && policy.contains("http") && policy["http"].is_object())
+        if (auto type = content_type(policy["http"].value("defaultRequestPolicy", json())))
+          return *type;
+    }
+  return "text/plain; charset=UTF-8";
+}
+
 RetryPolicy Engine::retry_policy(const Subscription& sub) const {
   RetryPolicy policy;
   json doc;
@@ -143,19 +184,30 @@ RetryPolicy Engine::retry_policy(const Subscription& sub) const {
 std::optional<Error> Engine::validate_publish(const PublishRequest& r, const Topic* topic) const {
   if (!r.message || r.message->empty()) return invalid("Empty message");
   if (r.subject) {
-    bool printable = std::all_of(r.subject->begin(), r.subject->end(),
-                                 [](char c) { return c >= ' ' && c <= '~'; });
-    if (r.subject->empty() || r.subject->size() > 100 || !printable) return invalid("Subject");
+    // UTF-8 text of at most 100 characters, without line breaks or control characters.
+    size_t characters = 0;
+    bool text = true;
+    for (unsigned char c : *r.subject) {
+      if ((c & 0xC0) != 0x80) ++characters;  // count lead bytes, not continuation bytes
+      if (c < 0x20 || c == 0x7F) text = false;
+    }
+    if (r.subject->empty() || characters > 100 || !text) return invalid("Subject");
   }
   if (message_size(r) > kMaxMessageBytes) return invalid("Message too long");
-  if (r.message_structure) {
+  if (auto err = check_attributes(r.attributes)) return err;
+  return validate_publish_shape(r, topic);
+}
+
+// What PublishBatch refuses for the whole request when any entry has it wrong.
+std::optional<Error> Engine::validate_publish_shape(const PublishRequest& r,
+                                                    const Topic* topic) const {
+  if (r.message_structure && r.message) {
     if (*r.message_structure != "json") return invalid("MessageStructure");
     json doc = json::parse(*r.message, nullptr, false);
     if (!doc.is_object()) return invalid("Message Structure - JSON message body failed to parse");
     if (!doc.contains("default") || !doc["default"].is_string())
       return invalid("Message Structure - No default entry in JSON message body");
   }
-  if (auto err = check_attributes(r.attributes)) return err;
   if (r.group_id && !valid_token(*r.group_id))
     return invalid(
         "MessageGroupId Reason: MessageGroupId can only include alphanumeric and "
@@ -200,11 +252,21 @@ Result<PublishResult> Engine::accept(const Caller& caller, Topic& topic, Publish
     // SNS's sequence numbers are 20 digits and only grow.
     p.sequence_number = std::to_string(10000000000000000000ull + ++topic.sequence);
     p.deduplication_id = dedup;
-    topic.deduplication[dedup] = {now + kDeduplicationWindowMs, p.message_id, *p.sequence_number};
+    Topic::Seen first{now + kDeduplicationWindowMs, p.message_id, *p.sequence_number};
+    topic.deduplication[dedup] = first;
+    // Kept durably too: a restart inside the window must not let the id through again.
+    batch.put(kDedupTable, dedup_key(topic.arn, dedup),
+              json{{"expires_at", first.expires_at},
+                   {"message_id", first.message_id},
+                   {"sequence", first.sequence_number}}
+                  .dump());
     batch.put(kSettingsTable, "sequence/" + topic.arn, std::to_string(topic.sequence));
     if (topic.deduplication.size() > 10000)
-      std::erase_if(topic.deduplication,
-                    [now](const auto& kv) { return kv.second.expires_at <= now; });
+      std::erase_if(topic.deduplication, [&](const auto& kv) {
+        if (kv.second.expires_at > now) return false;
+        batch.erase(kDedupTable, dedup_key(topic.arn, kv.first));
+        return true;
+      });
   }
   PublishResult result{p.message_id, p.sequence_number};
   for (const auto& arn : topic.subscriptions) {
@@ -267,7 +329,7 @@ void Engine::publish(const Caller& caller, PublishRequest r, Reply<PublishResult
   if (r.target_arn && arn.find(":endpoint/") != std::string::npos)
     return reply(
         Error{ErrorCode::kNotImplemented, "Wyvern does not deliver to mobile platform endpoints."});
-  auto topic = find_topic(arn);
+  auto topic = find_topic(caller, arn);
   if (!topic) return reply(topic.error());
   if (auto err = validate_publish(r, *topic)) return reply(*err);
   WriteBatch batch;
@@ -283,7 +345,7 @@ void Engine::publish(const Caller& caller, PublishRequest r, Reply<PublishResult
 void Engine::publish_batch(const Caller& caller, const std::string& topic_arn,
                            std::vector<PublishBatchEntry> entries,
                            Reply<PublishBatchResult> reply) {
-  auto topic = find_topic(topic_arn);
+  auto topic = find_topic(caller, topic_arn);
   if (!topic) return reply(topic.error());
   if (entries.empty())
     return reply(
@@ -309,6 +371,10 @@ void Engine::publish_batch(const Caller& caller, const std::string& topic_arn,
   PublishBatchResult out;
   WriteBatch batch;
   std::vector<std::string> started;
+  // An entry with a malformed structure or FIFO ids fails the whole request, as Publish would;
+  // one with bad content (attributes, subject, size) fails alone.
+  for (const auto& e : entries)
+    if (auto err = validate_publish_shape(e.request, *topic)) return reply(*err);
   for (auto& e : entries) {
     if (auto err = validate_publish(e.request, *topic)) {
       out.failed.push_back({e.id, std::string(err->info().query_code), err->message, true});
@@ -361,22 +427,19 @@ void Engine::deliver_to(const std::string& message_id, const std::string& subscr
     } else {
       d.body = notification(p, sub);
     }
-    if (fifo || sub.endpoint.ends_with(".fifo")) d.group_id = p.group_id;
-    if (fifo) d.deduplication_id = p.deduplication_id;
+    // Only a FIFO queue takes the ordering and deduplication ids; a standard queue
+    // subscribed to a FIFO topic gets the message without them.
+    if (sub.endpoint.ends_with(".fifo")) {
+      d.group_id = p.group_id;
+      d.deduplication_id = p.deduplication_id;
+    }
     return env_.outlets.send_to_queue(std::move(d), done);
   }
   if (sub.protocol == "http" || sub.protocol == "https") {
     HttpRequest request;
     request.url = sub.endpoint;
     request.body = sub.raw() ? message_for(p, sub.protocol) : notification(p, sub);
-    std::string content_type = "text/plain; charset=UTF-8";
-    if (auto it = sub.attributes.find("DeliveryPolicy"); it != sub.attributes.end()) {
-      json doc = json::parse(it->second, nullptr, false);
-      if (doc.is_object() && doc.contains("requestPolicy") && doc["requestPolicy"].is_object() &&
-          doc["requestPolicy"].contains("headerContentType") &&
-          doc["requestPolicy"]["headerContentType"].is_string())
-        content_type = doc["requestPolicy"]["headerContentType"].get<std::string>();
-    }
+    std::string content_type = request_content_type(sub);
     request.headers = {{"Content-Type", content_type},
                        {"User-Agent", "Amazon Simple Notification Service Agent"},
                        {"x-amz-sns-message-type", "Notification"},
@@ -449,11 +512,18 @@ void Engine::delivery_done(const std::string& message_id, const std::string& sub
   } else {
     d.body = notification(p, sub);
   }
-  d.attributes["ErrorCode"] = {"String", outcome.retryable ? "ServerError" : "ClientError",
-                               std::nullopt};
-  d.attributes["ErrorMessage"] = {
-      "String", outcome.error.empty() ? "Delivery failed" : outcome.error, std::nullopt};
-  d.attributes["TopicArn"] = {"String", p.topic_arn, std::nullopt};
+  // Why it failed rides along as message attributes, where SQS's limit of 10 leaves room; a
+  // message with more attributes than SQS takes (the likely cause of its failure) goes
+  // without them: the dead-letter queue must hold it.
+  constexpr size_t kSqsMaxAttributes = 10;
+  if (d.attributes.size() > kSqsMaxAttributes) d.attributes.clear();
+  if (d.attributes.size() + 3 <= kSqsMaxAttributes) {
+    d.attributes["ErrorCode"] = {"String", outcome.retryable ? "ServerError" : "ClientError",
+                                 std::nullopt};
+    d.attributes["ErrorMessage"] = {
+        "String", outcome.error.empty() ? "Delivery failed" : outcome.error, std::nullopt};
+    d.attributes["TopicArn"] = {"String", p.topic_arn, std::nullopt};
+  }
   if (dlq->ends_with(".fifo")) {
     d.group_id = p.group_id;
     d.deduplication_id = p.deduplication_id;
@@ -504,6 +574,7 @@ void Engine::send_confirmation(const Caller& caller, const Subscription& sub, bo
                         unsubscribing ? "UnsubscribeConfirmation" : "SubscriptionConfirmation"},
                        {"x-amz-sns-message-id", message_id},
                        {"x-amz-sns-topic-arn", topic->second.arn}};
+    if (unsubscribing) request.headers.push_back({"x-amz-sns-subscription-arn", sub.arn});
     http_send(std::move(request), [](HttpResponse) {});
     return;
   }

@@ -74,12 +74,25 @@ std::optional<ArnParts> parse_arn(const std::string& arn) {
   return out;
 }
 
+// AWS's first check of an ARN parameter: its number of colon-separated elements.
+std::optional<Error> check_arn_shape(const std::string& arn, const std::string& parameter) {
+  size_t elements = std::count(arn.begin(), arn.end(), ':') + 1;
+  if (elements >= 6) return std::nullopt;
+  return invalid(parameter + " Reason: An ARN must have at least 6 elements, not " +
+                 std::to_string(elements));
+}
+
 bool valid_topic_name(const std::string& name) {
   std::string base = name;
   if (base.size() > 5 && base.ends_with(".fifo")) base.resize(base.size() - 5);
   return !name.empty() && name.size() <= 256 && std::all_of(base.begin(), base.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 bool is_json_object(const std::string& text) {
@@ -246,6 +259,19 @@ void Engine::recover() {
         it->second.sequence = std::max<uint64_t>(
             it->second.sequence, std::strtoull(std::string(value).c_str(), nullptr, 10));
   });
+  TimeMs now = env_.clock->now_ms();
+  WriteBatch expired;
+  env_.store->scan(kDedupTable, [&](std::string_view key, std::string_view value) {
+    std::string k(key);
+    size_t newline = k.find('\n');
+    json doc = json::parse(value, nullptr, false);
+    auto topic = newline == std::string::npos ? topics_.end() : topics_.find(k.substr(0, newline));
+    if (topic == topics_.end() || !doc.is_object() || doc.value("expires_at", TimeMs{0}) <= now)
+      return expired.erase(kDedupTable, k);
+    topic->second.deduplication[k.substr(newline + 1)] = {
+        doc.value("expires_at", TimeMs{0}), doc.value("message_id", ""), doc.value("sequence", "")};
+  });
+  env_.store->commit(std::move(expired), [](bool) {});
   env_.store->scan(kOutboxTable, [&](std::string_view key, std::string_view value) {
     json doc = json::parse(value, nullptr, false);
     if (doc.is_object()) outbox_.push_back(std::move(doc));
@@ -289,6 +315,7 @@ void Engine::reset() {
   topics_.clear();
   subscriptions_.clear();
   publications_.clear();
+  unsubscribed_.clear();
   outbox_ = json::array();
   sms_attributes_.clear();
   // The signing key survives a reset (certificates fetched earlier stay valid); write it back
@@ -301,18 +328,22 @@ void Engine::reset() {
   });
 }
 
-Result<Topic*> Engine::find_topic(const std::string& arn) {
+Result<Topic*> Engine::find_topic(const Caller& caller, const std::string& arn) {
+  if (auto err = check_arn_shape(arn, "TopicArn")) return *err;
   auto parts = parse_arn(arn);
-  if (!parts || parts->service != "sns") return invalid("TopicArn");
+  if (!parts || parts->service != "sns" || parts->region != caller.region)
+    return invalid("TopicArn");
   auto it = topics_.find(arn);
   if (it == topics_.end()) return topic_not_found();
   return &it->second;
 }
 
-Result<Subscription*> Engine::find_subscription(const std::string& arn) {
+Result<Subscription*> Engine::find_subscription(const Caller& caller, const std::string& arn) {
+  if (auto err = check_arn_shape(arn, "SubscriptionArn")) return *err;
   auto parts = parse_arn(arn);
-  if (!parts || parts->service != "sns" || parts->resource.find(':') == std::string::npos)
+  if (!parts || parts->service != "sns" || parts->region != caller.region)
     return invalid("SubscriptionArn");
+  if (parts->resource.find(':') == std::string::npos) return invalid("SubscriptionId");
   auto it = subscriptions_.find(arn);
   if (it == subscriptions_.end())
     return Error{ErrorCode::kSnsNotFound, "Subscription does not exist"};
@@ -338,7 +369,8 @@ void Engine::create_topic(const Caller& caller, const std::string& name,
                       : invalid("Topic Name"));
   for (const auto& [key, value] : attributes) {
     if (key == "FifoTopic") continue;
-    if (!kTopicAttributes.count(key)) return reply(invalid("Attributes Reason: " + key));
+    if (!kTopicAttributes.count(key))
+      return reply(invalid("Attributes Reason: Unknown attribute " + key));
     if (kFifoOnlyAttributes.count(key) && !fifo)
       return reply(invalid("Attributes Reason: " + key + " is only valid for FIFO topics"));
   }
@@ -385,8 +417,8 @@ void Engine::create_topic(const Caller& caller, const std::string& name,
   commit(std::move(batch), [reply, arn] { reply(arn); });
 }
 
-void Engine::delete_topic(const Caller&, const std::string& topic_arn, Reply<Ok> reply) {
-  auto topic = find_topic(topic_arn);
+void Engine::delete_topic(const Caller& caller, const std::string& topic_arn, Reply<Ok> reply) {
+  auto topic = find_topic(caller, topic_arn);
   if (!topic) {
     // Deleting a topic that is already gone succeeds, as in AWS.
     if (topic.error().code == ErrorCode::kSnsNotFound) return reply(Ok{});
@@ -397,6 +429,8 @@ void Engine::delete_topic(const Caller&, const std::string& topic_arn, Reply<Ok>
     subscriptions_.erase(arn);
     batch.erase(kSubscriptionsTable, arn);
   }
+  for (const auto& [id, seen] : (*topic)->deduplication)
+    batch.erase(kDedupTable, dedup_key(topic_arn, id));
   batch.erase(kTopicsTable, topic_arn);
   batch.erase(kSettingsTable, "sequence/" + topic_arn);
   topics_.erase(topic_arn);
@@ -437,17 +471,17 @@ StringMap Engine::topic_attributes(const Topic& t) const {
   return out;
 }
 
-void Engine::get_topic_attributes(const Caller&, const std::string& topic_arn,
+void Engine::get_topic_attributes(const Caller& caller, const std::string& topic_arn,
                                   Reply<StringMap> reply) {
-  auto topic = find_topic(topic_arn);
+  auto topic = find_topic(caller, topic_arn);
   if (!topic) return reply(topic.error());
   reply(topic_attributes(**topic));
 }
 
-void Engine::set_topic_attributes(const Caller&, const std::string& topic_arn,
+void Engine::set_topic_attributes(const Caller& caller, const std::string& topic_arn,
                                   const std::string& name, const std::string& value,
                                   Reply<Ok> reply) {
-  auto topic = find_topic(topic_arn);
+  auto topic = find_topic(caller, topic_arn);
   if (!topic) return reply(topic.error());
   Topic& t = **topic;
   if (!kTopicAttributes.count(name)) return reply(invalid("AttributeName"));
@@ -482,7 +516,7 @@ std::optional<Error> Engine::check_subscription_attribute(const Subscription& su
     return subscribing ? invalid("Attributes Reason: Unknown attribute " + name)
                        : invalid("AttributeName");
   if (name == "RawMessageDelivery") {
-    if (value != "true" && value != "false" && value != "True" && value != "False")
+    if (lower(value) != "true" && lower(value) != "false")
       return invalid(prefix + "RawMessageDelivery: Invalid value [" + value +
                      "]. Must be true or false.");
     bool supports_raw = sub.protocol == "sqs" || sub.protocol == "http" ||
@@ -546,7 +580,7 @@ void Engine::apply_subscription_attribute(Subscription& sub, const std::string& 
                                           const std::string& value) {
   std::string stored = value;
   if (name == "RawMessageDelivery")
-    stored = (value == "true" || value == "True") ? "true" : "false";
+    stored = lower(value) == "true" ? "true" : "false";  // AWS reads it in any case
   if (value.empty() && name != "RawMessageDelivery")
     sub.attributes.erase(name);
   else
@@ -593,7 +627,7 @@ StringMap Engine::subscription_attributes(const Subscription& s) const {
 }
 
 void Engine::subscribe(const Caller& caller, SubscribeRequest r, Reply<std::string> reply) {
-  auto topic = find_topic(r.topic_arn);
+  auto topic = find_topic(caller, r.topic_arn);
   if (!topic) return reply(topic.error());
   Topic& t = **topic;
   if (!kProtocols.count(r.protocol)) {
@@ -610,7 +644,8 @@ void Engine::subscribe(const Caller& caller, SubscribeRequest r, Reply<std::stri
       return reply(invalid(r.protocol == "sqs" ? "SQS endpoint ARN" : "Lambda endpoint ARN"));
     if (r.protocol == "sqs" && !t.fifo && parts->resource.ends_with(".fifo"))
       return reply(
-          invalid("Endpoint Reason: FIFO SQS Queues can not be "
+          // AWS says "Invalid parameter" twice here.
+          invalid("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
                   "subscribed to standard SNS topics"));
   }
   if ((r.protocol == "http" || r.protocol == "https") && endpoint.rfind(r.protocol + "://", 0) != 0)
@@ -619,7 +654,7 @@ void Engine::subscribe(const Caller& caller, SubscribeRequest r, Reply<std::stri
       endpoint.find('@') == std::string::npos)
     return reply(invalid("Email address"));
   if (r.protocol == "sms" && !valid_phone_number(endpoint))
-    return reply(invalid("Invalid SMS endpoint: " + endpoint));
+    return reply(Error{ErrorCode::kSnsInvalidParameter, "Invalid SMS endpoint: " + endpoint});
   if (t.fifo && r.protocol != "sqs") return reply(invalid("Invalid protocol type: " + r.protocol));
 
   Subscription sub;
@@ -670,17 +705,38 @@ void Engine::subscribe(const Caller& caller, SubscribeRequest r, Reply<std::stri
   });
 }
 
-void Engine::confirm_subscription(const Caller&, const std::string& topic_arn,
+void Engine::confirm_subscription(const Caller& caller, const std::string& topic_arn,
                                   const std::string& token, Reply<std::string> reply) {
-  auto topic = find_topic(topic_arn);
-  if (!topic) return reply(topic.error());
+  auto topic = find_topic(caller, topic_arn);
+  if (!topic) {
+    if (topic.error().code == ErrorCode::kSnsNotFound) return reply(invalid("Token"));
+    return reply(topic.error());
+  }
   for (const auto& arn : (*topic)->subscriptions) {
     auto it = subscriptions_.find(arn);
     if (it == subscriptions_.end() || it->second.token.empty() || it->second.token != token)
       continue;
     return confirmed(it->second, std::move(reply));
   }
-  reply(invalid("Token"));
+  // The SubscribeURL of an UnsubscribeConfirmation restores the subscription.
+  if (auto gone = unsubscribed_.find(token);
+      gone != unsubscribed_.end() && gone->second.topic_arn == topic_arn) {
+    Subscription sub = std::move(gone->second);
+    unsubscribed_.erase(gone);
+    sub.confirmed = true;
+    (*topic)->subscriptions.push_back(sub.arn);
+    WriteBatch batch;
+    persist(sub, batch);
+    persist(**topic, batch);
+    std::string arn = sub.arn;
+    subscriptions_[arn] = std::move(sub);
+    return commit(std::move(batch), [reply, arn] { reply(arn); });
+  }
+  // A token of the shape SNS hands out that matches nothing, versus something no token looks like.
+  bool token_shaped = token.size() >= 64 && std::all_of(token.begin(), token.end(), [](char c) {
+                        return std::isxdigit(static_cast<unsigned char>(c));
+                      });
+  reply(token_shaped ? invalid("Token") : Error{ErrorCode::kSnsInvalidParameter, "Invalid token"});
 }
 
 void Engine::confirmed(Subscription& sub, Reply<std::string> reply) {
@@ -694,8 +750,12 @@ void Engine::confirmed(Subscription& sub, Reply<std::string> reply) {
 
 void Engine::unsubscribe(const Caller& caller, const std::string& subscription_arn,
                          Reply<Ok> reply) {
-  auto sub = find_subscription(subscription_arn);
-  if (!sub) return reply(sub.error());
+  auto sub = find_subscription(caller, subscription_arn);
+  if (!sub) {
+    // Unsubscribing what is already gone succeeds, as in AWS.
+    if (sub.error().code == ErrorCode::kSnsNotFound) return reply(Ok{});
+    return reply(sub.error());
+  }
   Subscription& s = **sub;
   WriteBatch batch;
   if (auto topic = topics_.find(s.topic_arn); topic != topics_.end()) {
@@ -703,8 +763,11 @@ void Engine::unsubscribe(const Caller& caller, const std::string& subscription_a
     list.erase(std::remove(list.begin(), list.end(), s.arn), list.end());
     topic->second.subscriptions_deleted++;
     persist(topic->second, batch);
-    if (s.confirmed && (s.protocol == "http" || s.protocol == "https"))
+    if (s.confirmed && (s.protocol == "http" || s.protocol == "https")) {
       send_confirmation(caller, s, true);
+      // Kept in memory only: the confirmation's link can restore it until a restart.
+      unsubscribed_[s.token] = s;
+    }
   }
   batch.erase(kSubscriptionsTable, s.arn);
   subscriptions_.erase(subscription_arn);
@@ -720,7 +783,7 @@ void Engine::list_subscriptions(const Caller& caller, const std::optional<std::s
                                s.endpoint, s.topic_arn};
   };
   if (topic_arn) {
-    auto topic = find_topic(*topic_arn);
+    auto topic = find_topic(caller, *topic_arn);
     if (!topic) return reply(topic.error());
     for (const auto& arn : (*topic)->subscriptions)
       if (auto it = subscriptions_.find(arn); it != subscriptions_.end())
@@ -736,17 +799,17 @@ void Engine::list_subscriptions(const Caller& caller, const std::optional<std::s
   reply(page_of(std::move(items), next_token));
 }
 
-void Engine::get_subscription_attributes(const Caller&, const std::string& subscription_arn,
+void Engine::get_subscription_attributes(const Caller& caller, const std::string& subscription_arn,
                                          Reply<StringMap> reply) {
-  auto sub = find_subscription(subscription_arn);
+  auto sub = find_subscription(caller, subscription_arn);
   if (!sub) return reply(sub.error());
   reply(subscription_attributes(**sub));
 }
 
-void Engine::set_subscription_attributes(const Caller&, const std::string& subscription_arn,
+void Engine::set_subscription_attributes(const Caller& caller, const std::string& subscription_arn,
                                          const std::string& name, const std::string& value,
                                          Reply<Ok> reply) {
-  auto sub = find_subscription(subscription_arn);
+  auto sub = find_subscription(caller, subscription_arn);
   if (!sub) return reply(sub.error());
   if (auto err = check_subscription_attribute(**sub, name, value, false)) return reply(*err);
   apply_subscription_attribute(**sub, name, value);
@@ -757,7 +820,7 @@ void Engine::set_subscription_attributes(const Caller&, const std::string& subsc
 
 // --- Tags and permissions ---------------------------------------------------------------
 
-void Engine::tag_resource(const Caller&, const std::string& arn, const StringMap& tags,
+void Engine::tag_resource(const Caller& caller, const std::string& arn, const StringMap& tags,
                           Reply<Ok> reply) {
   auto it = topics_.find(arn);
   if (it == topics_.end())
@@ -776,7 +839,7 @@ void Engine::tag_resource(const Caller&, const std::string& arn, const StringMap
   commit(std::move(batch), [reply] { reply(Ok{}); });
 }
 
-void Engine::untag_resource(const Caller&, const std::string& arn,
+void Engine::untag_resource(const Caller& caller, const std::string& arn,
                             const std::vector<std::string>& keys, Reply<Ok> reply) {
   auto it = topics_.find(arn);
   if (it == topics_.end())
@@ -787,15 +850,16 @@ void Engine::untag_resource(const Caller&, const std::string& arn,
   commit(std::move(batch), [reply] { reply(Ok{}); });
 }
 
-void Engine::list_tags_for_resource(const Caller&, const std::string& arn, Reply<StringMap> reply) {
+void Engine::list_tags_for_resource(const Caller& caller, const std::string& arn,
+                                    Reply<StringMap> reply) {
   auto it = topics_.find(arn);
   if (it == topics_.end())
     return reply(Error{ErrorCode::kSnsResourceNotFound, "Resource does not exist"});
   reply(it->second.tags);
 }
 
-void Engine::add_permission(const Caller&, Permission p, Reply<Ok> reply) {
-  auto topic = find_topic(p.topic_arn);
+void Engine::add_permission(const Caller& caller, Permission p, Reply<Ok> reply) {
+  auto topic = find_topic(caller, p.topic_arn);
   if (!topic) return reply(topic.error());
   Topic& t = **topic;
   if (p.label.empty()) return reply(invalid("Label"));
@@ -825,9 +889,9 @@ void Engine::add_permission(const Caller&, Permission p, Reply<Ok> reply) {
   commit(std::move(batch), [reply] { reply(Ok{}); });
 }
 
-void Engine::remove_permission(const Caller&, const std::string& topic_arn,
+void Engine::remove_permission(const Caller& caller, const std::string& topic_arn,
                                const std::string& label, Reply<Ok> reply) {
-  auto topic = find_topic(topic_arn);
+  auto topic = find_topic(caller, topic_arn);
   if (!topic) return reply(topic.error());
   Topic& t = **topic;
   auto policy_it = t.attributes.find("Policy");
@@ -849,7 +913,7 @@ void Engine::remove_permission(const Caller&, const std::string& topic_arn,
 
 // --- SMS settings -------------------------------------------------------------------------
 
-void Engine::get_sms_attributes(const Caller&, const std::vector<std::string>& names,
+void Engine::get_sms_attributes(const Caller& caller, const std::vector<std::string>& names,
                                 Reply<StringMap> reply) {
   if (names.empty()) return reply(sms_attributes_);
   StringMap out;
@@ -858,7 +922,8 @@ void Engine::get_sms_attributes(const Caller&, const std::vector<std::string>& n
   reply(out);
 }
 
-void Engine::set_sms_attributes(const Caller&, const StringMap& attributes, Reply<Ok> reply) {
+void Engine::set_sms_attributes(const Caller& caller, const StringMap& attributes,
+                                Reply<Ok> reply) {
   static const std::set<std::string> known = {
       "MonthlySpendLimit", "DeliveryStatusIAMRole", "DeliveryStatusSuccessSamplingRate",
       "DefaultSenderID",   "DefaultSMSType",        "UsageReportS3Bucket"};
@@ -873,7 +938,8 @@ void Engine::set_sms_attributes(const Caller&, const StringMap& attributes, Repl
   commit(std::move(batch), [reply] { reply(Ok{}); });
 }
 
-void Engine::check_if_phone_number_is_opted_out(const Caller&, const std::string& phone_number,
+void Engine::check_if_phone_number_is_opted_out(const Caller& caller,
+                                                const std::string& phone_number,
                                                 Reply<bool> reply) {
   if (!valid_phone_number(phone_number))
     return reply(invalid("PhoneNumber Reason: input incorrectly formatted"));

@@ -132,6 +132,8 @@ constexpr std::array kCatalogue = {
     ErrorInfo{ErrorCode::kSnsFilterPolicyLimitExceeded,
               "com.amazonaws.sns#FilterPolicyLimitExceededException", "FilterPolicyLimitExceeded",
               403, true},
+    ErrorInfo{ErrorCode::kSnsValidationError, "com.amazonaws.sns#ValidationException",
+              "ValidationError", 400, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

@@ -85,6 +85,7 @@ enum class ErrorCode {
   kSnsBatchRequestTooLong,
   kSnsInvalidBatchEntryId,
   kSnsFilterPolicyLimitExceeded,
+  kSnsValidationError,  // a required member absent, found by AWS's request validation
 };
 
 struct ErrorInfo {

@@ -19,6 +19,13 @@ using topics::MessageAttributes;
 using topics::TopicService;
 using StringMap = topics::StringMap;
 
+// SNS's request validation for an absent required member.
+Error missing(std::string_view member) {
+  return Error{ErrorCode::kSnsValidationError,
+               "1 validation error detected: Value null at '" + std::string(member) +
+                   "' failed to satisfy constraint: Member must not be null"};
+}
+
 // The form parameters of one request, looked up by name and by collection prefix.
 class Form {
  public:
@@ -65,12 +72,16 @@ class Form {
     return out;
   }
 
-  // "<prefix>.member.N.Key" -> "<prefix>.member.N.Value".
-  StringMap tags(const std::string& prefix) const {
+  // "<prefix>.member.N.Key" -> "<prefix>.member.N.Value"; a key given twice is refused.
+  Result<StringMap> tags(const std::string& prefix) const {
     StringMap out;
     for (long n : indices(prefix + ".member")) {
       std::string item = prefix + ".member." + std::to_string(n);
-      if (auto key = get(item + ".Key")) out[*key] = get(item + ".Value").value_or("");
+      auto key = get(item + ".Key");
+      if (!key) continue;
+      if (!out.emplace(*key, get(item + ".Value").value_or("")).second)
+        return Error{ErrorCode::kSnsInvalidParameter,
+                     "Invalid parameter: Duplicated keys are not allowed."};
     }
     return out;
   }
@@ -82,7 +93,9 @@ class Form {
       auto name = get(item + ".Name");
       if (!name) continue;
       MessageAttribute a;
-      a.data_type = get(item + ".Value.DataType").value_or("");
+      auto type = get(item + ".Value.DataType");
+      if (!type) return missing("messageAttributes." + *name + ".member.dataType");
+      a.data_type = *type;
       a.string_value = get(item + ".Value.StringValue");
       if (auto b64 = get(item + ".Value.BinaryValue")) {
         auto bytes = base64_decode(*b64);
@@ -99,13 +112,6 @@ class Form {
  private:
   std::map<std::string, std::string> params_;
 };
-
-// SNS's request validation for an absent required member.
-Error missing(std::string_view member) {
-  return Error{ErrorCode::kSnsInvalidParameter,
-               "1 validation error detected: Value null at '" + std::string(member) +
-                   "' failed to satisfy constraint: Member must not be null"};
-}
 
 std::string element(std::string_view name, const std::string& value) {
   return "<" + std::string(name) + ">" + xml_escape(value) + "</" + std::string(name) + ">";
@@ -146,7 +152,9 @@ void create_topic(TopicService& sns, const Caller& c, const Params& p, Done done
   Form f(p);
   auto name = f.get("Name");
   if (!name) return done(missing("name"));
-  sns.create_topic(c, *name, f.map("Attributes"), f.tags("Tags"),
+  auto tags = f.tags("Tags");
+  if (!tags) return done(tags.error());
+  sns.create_topic(c, *name, f.map("Attributes"), tags.value(),
                    reply_with<std::string>(std::move(done), [](const std::string& arn) {
                      return element("TopicArn", arn);
                    }));
@@ -345,7 +353,9 @@ void tag_resource(TopicService& sns, const Caller& c, const Params& p, Done done
   Form f(p);
   auto arn = f.get("ResourceArn");
   if (!arn) return done(missing("resourceArn"));
-  sns.tag_resource(c, *arn, f.tags("Tags"), empty_result(std::move(done)));
+  auto tags = f.tags("Tags");
+  if (!tags) return done(tags.error());
+  sns.tag_resource(c, *arn, tags.value(), empty_result(std::move(done)));
 }
 
 void untag_resource(TopicService& sns, const Caller& c, const Params& p, Done done) {
