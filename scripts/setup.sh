@@ -14,8 +14,8 @@ packages=(
   awscli python3-boto3
   # benchmarks
   wrk
-  # used by scripts and tests
-  curl procps
+  # used by scripts and tests (openssl and python3-cryptography check SNS signatures)
+  curl procps openssl python3-cryptography
 )
 
 missing=()
