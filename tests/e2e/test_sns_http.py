@@ -485,12 +485,10 @@ class HttpSubscriptions(BrokerTestCase):
         self.assertEqual(delivery.headers["content-type"], "text/csv")
         self.assertEqual(delivery.body, "a,b,c")
 
-    @unittest.expectedFailure
     def test_a_topic_delivery_policy_sets_the_content_type(self):
-        # broker bug: a topic's http.defaultRequestPolicy.headerContentType is not applied; the
-        # notification is sent as text/plain. AWS ("Creating an HTTP/S delivery policy"; the
-        # exchange recorded in test_subscribe_external_http_endpoint_content_type[False]) sends
-        # the topic's content type to subscriptions that set none.
+        # AWS ("Creating an HTTP/S delivery policy"; the exchange recorded in
+        # test_subscribe_external_http_endpoint_content_type[False]) sends a topic's
+        # http.defaultRequestPolicy.headerContentType to subscriptions that set none.
         topic = self.sns.create_topic(Name="orders", Attributes={"DeliveryPolicy": json.dumps(
             {"http": {"defaultRequestPolicy": {"headerContentType": "application/json"}}})})["TopicArn"]
         self.subscribe_confirmed(topic)
@@ -645,22 +643,19 @@ class HttpSubscriptions(BrokerTestCase):
         self.receive(witness)
         self.endpoint.assert_quiet(2)
 
-    @unittest.expectedFailure
     def test_the_unsubscribe_confirmation_names_the_subscription_in_a_header(self):
-        # broker bug: the UnsubscribeConfirmation POST has no x-amz-sns-subscription-arn header.
         # AWS's recorded exchange (test_subscribe_external_http_endpoint_lambda_url_sig_validation,
-        # "unsubscribe-event") carries it, as notifications do.
+        # "unsubscribe-event"): the UnsubscribeConfirmation POST carries
+        # x-amz-sns-subscription-arn, as notifications do.
         topic = self.sns.create_topic(Name="orders")["TopicArn"]
         arn = self.subscribe_confirmed(topic)
         self.sns.unsubscribe(SubscriptionArn=arn)
         self.assertEqual(self.endpoint.wait_for(2)[1].headers.get("x-amz-sns-subscription-arn"), arn)
 
-    @unittest.expectedFailure
     def test_visiting_the_unsubscribe_confirmations_subscribe_url_restores_the_subscription(self):
-        # broker bug: the URL answers 400 "Invalid parameter: Token" and the subscription stays
-        # gone. AWS ("HTTP/HTTPS unsubscribe confirmation JSON format"): "SubscribeURL - The URL
-        # that you must visit in order to re-confirm the subscription", and the message itself says
-        # "To cancel this operation and restore the subscription, visit the SubscribeURL".
+        # AWS ("HTTP/HTTPS unsubscribe confirmation JSON format"): "SubscribeURL - The URL that you
+        # must visit in order to re-confirm the subscription", and the message itself says "To
+        # cancel this operation and restore the subscription, visit the SubscribeURL".
         topic = self.sns.create_topic(Name="orders")["TopicArn"]
         arn = self.subscribe_confirmed(topic)
         self.sns.unsubscribe(SubscriptionArn=arn)
