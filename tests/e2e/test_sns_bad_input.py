@@ -10,8 +10,8 @@ The expected messages are AWS's own where AWS's text is on record: the AWS docum
 responses recorded against AWS (LocalStack's AWS-validated snapshots in
 tests/aws/services/sns/*.snapshot.json, and error output quoted in public issues). Where no
 record of AWS's text was found, a row asserts the code and status and that there is a message.
-Where the broker answers differently from AWS, the table keeps to what agrees, and each
-difference has its own test below, marked as an expected failure with what AWS does."""
+Cases that need more than one call, or a check beyond one error, have their own tests below,
+each citing the evidence for what AWS answers."""
 import re
 import time
 import unittest
@@ -434,7 +434,7 @@ class BadInput(BrokerTestCase):
         self.assertEqual(status, 400)
         self.assert_still_serving()
 
-    # --- Where the broker differs from AWS ----------------------------------------------------
+    # --- Cases of their own, each with AWS's evidence -----------------------------------------
 
     def test_a_missing_required_member_is_a_validation_error(self):
         # AWS's request validation answers ValidationError for a null required member: LocalStack's
