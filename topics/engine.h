@@ -86,6 +86,9 @@ struct Publication {
   TimeMs timestamp = 0;
   std::string endpoint;           // the broker's URL as the publisher reached it
   std::set<std::string> pending;  // subscription ARNs not yet done
+  // Signatures made so far, by protocol: what is signed is the same for every subscriber of
+  // one protocol, and an RSA signature is the dearest part of a delivery.
+  mutable std::map<std::string, std::string> signatures;
 };
 
 // HTTP/S retry policy (healthyRetryPolicy) in seconds.

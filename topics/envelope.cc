@@ -59,7 +59,8 @@ std::string Engine::notification(const Publication& p, const Subscription& sub) 
   if (!fifo) {
     // FIFO topics' notifications carry no signature.
     std::string version = topic != topics_.end() ? topic->second.signature_version() : "1";
-    std::string signature = signer_->sign(string_to_sign(signable(fields)), version);
+    std::string& signature = p.signatures[sub.protocol + "/" + version];
+    if (signature.empty()) signature = signer_->sign(string_to_sign(signable(fields)), version);
     fields.push_back({"SignatureVersion", version});
     fields.push_back({"Signature", signature});
     fields.push_back({"SigningCertURL", signing_certificate_url(p.endpoint)});

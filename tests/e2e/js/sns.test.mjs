@@ -436,14 +436,10 @@ test("errors surface as the SDK's typed exceptions", async () => {
   await sns.send(new DeleteTopicCommand({ TopicArn: missing }));
 });
 
-// broker bug: a FIFO topic's deliveries to a standard queue are lost. AWS lets FIFO topics fan
+// A FIFO topic delivers to standard queues too. AWS lets FIFO topics fan
 // out to standard queues ("Amazon SNS code examples for FIFO topics": a FIFO topic feeding two
-// FIFO queues and a standard analytics queue). Wyvern accepts the subscription, but
-// topics/publish.cc deliver_to() passes the topic's MessageDeduplicationId to every queue, and
-// SQS refuses a deduplication id on a standard queue, so the delivery fails as a client error
-// and is dropped. Repro: CreateTopic t.fifo (FifoTopic=true), CreateQueue std, Subscribe sqs
-// std, Publish with MessageGroupId g and MessageDeduplicationId d: std stays empty.
-test("FIFO topic to a standard queue", { todo: "broker bug: deliveries from a FIFO topic to a standard queue are dropped" }, async () => {
+// FIFO queues and a standard analytics queue); the standard queue gets no FIFO ids.
+test("FIFO topic to a standard queue", async () => {
   const arn = await topic("mixed.fifo", { FifoTopic: "true" });
   const standard = await queue("analytics");
   await subscribe(arn, standard, { RawMessageDelivery: "true" });
