@@ -10,7 +10,7 @@ the npm SQS peer that bench/run.sh uses has no SNS, so the table has Wyvern's fi
 
 For each subscriber count N, a fresh topic gets N queues, each subscribed by SQS subscription.
 Two deliveries are measured: raw (RawMessageDelivery=true, the message as published) and
-enveloped (the default: SNS's JSON envelope, signed per delivery with SHA1withRSA).
+enveloped (the default: SNS's JSON envelope, signed with SHA1withRSA once per message and protocol).
   throughput   wrk publishes 100-byte messages on 16 connections (2 threads) for BENCH_SECONDS.
                publishes/s is what wrk saw acknowledged. Deliveries follow the acknowledgement,
                so the script then polls the queues' ApproximateNumberOfMessages until every
