@@ -288,7 +288,8 @@ void Engine::recover() {
     p.message = doc.value("message", "");
     if (doc.contains("subject")) p.subject = doc["subject"].get<std::string>();
     p.structured = doc.value("structured", false);
-    for (auto& [name, a] : doc.value("attributes", json::object()).items()) {
+    json attributes = doc.value("attributes", json::object());
+    for (auto& [name, a] : attributes.items()) {
       MessageAttribute attribute{a.value("type", "String"), std::nullopt, std::nullopt};
       if (a.contains("string")) attribute.string_value = a["string"].get<std::string>();
       if (a.contains("binary"))
