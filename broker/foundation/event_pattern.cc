@@ -621,6 +621,10 @@ PatternDialect CompiledPattern::dialect() const {
   return rules_->dialect;
 }
 
+const PatternRules& pattern_rules(const CompiledPattern& pattern) {
+  return *pattern.rules_;
+}
+
 Result<CompiledPattern> compile_pattern(std::string_view json_text, PatternDialect dialect) {
   const bool sns = dialect != PatternDialect::kEventBridge;
   if (sns) {

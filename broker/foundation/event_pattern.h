@@ -76,6 +76,7 @@ class CompiledPattern {
   explicit CompiledPattern(std::shared_ptr<const PatternRules> rules) : rules_(std::move(rules)) {}
   friend Result<CompiledPattern> compile_pattern(std::string_view, PatternDialect);
   friend bool matches(const CompiledPattern&, const nlohmann::json&);
+  friend const PatternRules& pattern_rules(const CompiledPattern&);  // for the foundation's indexes
 
   std::shared_ptr<const PatternRules> rules_;
 };

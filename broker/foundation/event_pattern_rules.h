@@ -97,4 +97,8 @@ struct PatternRules {
   std::set<std::string, std::less<>> prefixes;  // every dotted prefix of a name ("a" of "a.b")
 };
 
+// The compiled form of `pattern`, for matchers that index many patterns (event_ruleset.cc). It
+// lives as long as `pattern` does.
+const PatternRules& pattern_rules(const CompiledPattern& pattern);
+
 }  // namespace wyvern
