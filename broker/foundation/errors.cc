@@ -134,6 +134,22 @@ constexpr std::array kCatalogue = {
               403, true},
     ErrorInfo{ErrorCode::kSnsValidationError, "com.amazonaws.sns#ValidationException",
               "ValidationError", 400, true},
+    // EventBridge speaks only JSON; its shape names are namespaced so they stay unique.
+    ErrorInfo{ErrorCode::kEventsValidation, "com.amazonaws.events#ValidationException",
+              "ValidationException", 400, true},
+    ErrorInfo{ErrorCode::kEventsResourceNotFound, "com.amazonaws.events#ResourceNotFoundException",
+              "ResourceNotFoundException", 400, true},
+    ErrorInfo{ErrorCode::kEventsResourceAlreadyExists,
+              "com.amazonaws.events#ResourceAlreadyExistsException",
+              "ResourceAlreadyExistsException", 400, true},
+    ErrorInfo{ErrorCode::kEventsLimitExceeded, "com.amazonaws.events#LimitExceededException",
+              "LimitExceededException", 400, true},
+    ErrorInfo{ErrorCode::kEventsInvalidEventPattern,
+              "com.amazonaws.events#InvalidEventPatternException", "InvalidEventPatternException",
+              400, true},
+    ErrorInfo{ErrorCode::kEventsConcurrentModification,
+              "com.amazonaws.events#ConcurrentModificationException",
+              "ConcurrentModificationException", 400, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

@@ -86,6 +86,13 @@ enum class ErrorCode {
   kSnsInvalidBatchEntryId,
   kSnsFilterPolicyLimitExceeded,
   kSnsValidationError,  // a required member absent, found by AWS's request validation
+  // EventBridge (all 400, as its service model says)
+  kEventsValidation,
+  kEventsResourceNotFound,
+  kEventsResourceAlreadyExists,
+  kEventsLimitExceeded,
+  kEventsInvalidEventPattern,
+  kEventsConcurrentModification,
 };
 
 struct ErrorInfo {

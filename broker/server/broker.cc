@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "bus/bus.h"
+#include "events_api.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/local_functions.h"
@@ -121,6 +123,46 @@ class BrokerImpl final : public Broker {
     sns_ = topics::make_topic_service(
         {&clock_, store_.get(), &timers_, std::move(outlets),
          [this](std::function<void()> fn) { net::post(core_, std::move(fn)); }});
+    bus::Outlets bus_outlets;
+    bus_outlets.send_to_queue = [this](bus::QueueMessage m, bus::Delivered done) {
+      topics::QueueDelivery d;
+      d.queue_arn = std::move(m.queue_arn);
+      d.body = std::move(m.body);
+      d.group_id = std::move(m.group_id);
+      d.deduplication_id = std::move(m.deduplication_id);
+      for (auto& [name, value] : m.attributes)
+        d.attributes[name] = {"String", std::move(value), std::nullopt};
+      send_to_queue(std::move(d), [done](topics::DeliveryOutcome o) {
+        done({o.ok, o.retryable, o.ok ? "" : "SQS.SendMessage", o.error});
+      });
+    };
+    bus_outlets.publish_to_topic = [this](const Caller& caller, std::string topic_arn,
+                                          std::string message, bus::Delivered done) {
+      topics::PublishRequest r;
+      r.topic_arn = std::move(topic_arn);
+      r.message = std::move(message);
+      sns_->publish(caller, std::move(r), [done](Result<topics::PublishResult> published) {
+        done({published.ok(), false, published.ok() ? "" : "SNS.Publish",
+              published.ok() ? "" : published.error().message});
+      });
+    };
+    bus_outlets.start_execution = [this](const Caller& caller, std::string machine_arn,
+                                         std::string input, bus::Delivered done) {
+      sfn_->start_execution(caller, machine_arn, std::nullopt, std::move(input),
+                            [done](Result<stepfn::Execution> started) {
+                              done({started.ok(), false, started.ok() ? "" : "States.StartExecution",
+                                    started.ok() ? "" : started.error().message});
+                            });
+    };
+    bus_outlets.invoke_function = [this](std::string arn, std::string event,
+                                         bus::Delivered done) {
+      invoke_function(arn, std::move(event), [done](topics::DeliveryOutcome o) {
+        done({o.ok, o.retryable, o.ok ? "" : "Lambda.Invoke", o.error});
+      });
+    };
+    events_ = bus::make_event_bridge(
+        {&clock_, store_.get(), &timers_, std::move(bus_outlets),
+         [this](std::function<void()> fn) { net::post(core_, std::move(fn)); }});
     // Recovery runs before any request can arrive; the core strand is idle. Virtual time
     // resumes where it was, so nothing that was due before the restart becomes due later.
     store_->scan(kClockTable, [&](std::string_view key, std::string_view value) {
@@ -129,6 +171,7 @@ class BrokerImpl final : public Broker {
     sqs_->recover();
     sfn_->recover();
     sns_->recover();
+    events_->recover();
     return Ok{};
   }
 
@@ -137,6 +180,7 @@ class BrokerImpl final : public Broker {
     io_.stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
+    events_.reset();
     sns_.reset();
     sfn_.reset();
     sqs_.reset();
@@ -221,6 +265,9 @@ class BrokerImpl final : public Broker {
   void handle_json(Request&& req, Respond respond, const std::string& request_id) {
     unsigned version = req.version();
     std::string target = header(req, "X-Amz-Target");
+    if (target.rfind(events::kTargetPrefix, 0) == 0)
+      return handle_events(std::move(req), std::move(respond), request_id,
+                           target.substr(events::kTargetPrefix.size()));
     if (target.rfind(sfn::kTargetPrefix, 0) == 0)
       return handle_sfn(std::move(req), std::move(respond), request_id,
                         target.substr(sfn::kTargetPrefix.size()));
@@ -270,6 +317,38 @@ class BrokerImpl final : public Broker {
     net::post(core_, [this, action, caller = caller_for(req), input = std::move(input),
                       done = std::move(done)]() mutable {
       action->run(*sfn_, caller, input, std::move(done));
+    });
+  }
+
+  // --- EventBridge (AWS JSON 1.1) -----------------------------------------------------------
+  void handle_events(Request&& req, Respond respond, const std::string& request_id,
+                     const std::string& action_name) {
+    unsigned version = req.version();
+    auto reply_error = [respond, request_id, version](const Error& e) {
+      Response res = json_error(e, events::kJsonNamespace, request_id, version, false);
+      res.set(http::field::content_type, "application/x-amz-json-1.1");
+      respond(std::move(res));
+    };
+    const events::Action* action = events::find_action(action_name);
+    if (!action) return reply_error(Error{ErrorCode::kInvalidAction, ""});
+    if (!action->run)
+      return reply_error(Error{ErrorCode::kNotImplemented,
+                               "Wyvern does not implement the EventBridge action " + action_name +
+                                   " yet."});
+    if (!json_nesting_within(req.body(), kMaxJsonNesting))
+      return reply_error(Error{ErrorCode::kSerialization, "The request body nests too deeply."});
+    json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+    if (input.is_discarded() || !input.is_object())
+      return reply_error(
+          Error{ErrorCode::kSerialization, "Unable to parse the request body as a JSON object."});
+    auto done = [reply_error, respond, request_id, version](Result<json> r) {
+      if (!r.ok()) return reply_error(r.error());
+      respond(ok_response(r.value().dump(-1, ' ', false, json::error_handler_t::replace),
+                          "application/x-amz-json-1.1", request_id, version));
+    };
+    net::post(core_, [this, action, caller = caller_for(req), input = std::move(input),
+                      done = std::move(done)]() mutable {
+      action->run(*events_, caller, input, std::move(done));
     });
   }
 
@@ -524,6 +603,7 @@ class BrokerImpl final : public Broker {
         sqs_->reset();
         sfn_->reset();
         sns_->reset();
+        events_->reset();
         // Empty every table in order with earlier writes; virtual time only moves forward,
         // reset or not, so its offset is written back.
         WriteBatch batch;
@@ -558,6 +638,7 @@ class BrokerImpl final : public Broker {
   std::unique_ptr<queue::QueueService> sqs_;
   std::unique_ptr<stepfn::StepFunctions> sfn_;
   std::unique_ptr<topics::TopicService> sns_;
+  std::unique_ptr<bus::EventBridge> events_;
   std::shared_ptr<const json> functions_;  // Lambda function names bound to local commands/URLs
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;

@@ -1,0 +1,176 @@
+// The EventBridge engine's private state: buses with their rules and targets, deliveries in
+// flight, and the timers of scheduled rules. rules.cc holds buses, rules, targets, tags and
+// permissions; events.cc holds PutEvents, matching, delivery, retries and schedules.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/bus.h"
+#include "bus/schedule.h"
+#include "bus/transform.h"
+#include "foundation/event_pattern.h"
+#include "foundation/event_ruleset.h"
+
+namespace wyvern::bus {
+
+inline constexpr char kBusesTable[] = "events.buses";
+inline constexpr char kRulesTable[] = "events.rules";
+inline constexpr char kDeliveriesTable[] = "events.deliveries";
+
+inline constexpr size_t kMaxTargetsPerRule = 5;
+inline constexpr size_t kMaxEntriesPerPutEvents = 10;
+inline constexpr size_t kMaxPutEventsBytes = 256 * 1024;
+
+struct Rule {
+  std::string name, arn, bus_key;
+  std::optional<std::string> event_pattern, schedule_expression, description, role_arn;
+  std::optional<Schedule> schedule;
+  bool enabled = true;
+  std::string created_by;
+  StringMap tags;
+  std::vector<Target> targets;  // in the order they were put
+  RuleSet::RuleId id = 0;
+  TimeMs created_at = 0;
+  TimeMs next_fire = 0;  // scheduled rules: when they fire next (0: not scheduled)
+  Timers::TimerId timer = 0;
+};
+
+struct Bus {
+  std::string key, name, arn, region, account;
+  std::optional<std::string> description;
+  json policy;  // null, or the resource policy PutPermission built
+  StringMap tags;
+  TimeMs created_at = 0, modified_at = 0;
+  std::map<std::string, Rule> rules;  // by name
+  RuleSet matcher;                    // enabled pattern rules, by Rule::id
+  std::unordered_map<RuleSet::RuleId, std::string> rule_names;
+};
+
+// One event on its way to one target of one rule.
+struct Delivery {
+  std::string id;          // the key of its durable record
+  std::string event_text;  // the event as AWS lays it out
+  std::string bus_key, rule_name, rule_arn;
+  Target target;
+  int attempts = 0;
+  TimeMs first_at = 0;
+};
+
+class Engine final : public EventBridge {
+ public:
+  explicit Engine(Env env);
+  ~Engine() override;
+
+  void recover() override;
+  void reset() override;
+
+  void create_event_bus(const Caller&, const std::string& name,
+                        const std::optional<std::string>& description, const StringMap& tags,
+                        Reply<std::string>) override;
+  void update_event_bus(const Caller&, const std::string& name,
+                        const std::optional<std::string>& description,
+                        Reply<EventBusInfo>) override;
+  void delete_event_bus(const Caller&, const std::string& name, Reply<Ok>) override;
+  void describe_event_bus(const Caller&, const std::optional<std::string>& name,
+                          Reply<EventBusInfo>) override;
+  void list_event_buses(const Caller&, const std::optional<std::string>& prefix,
+                        std::optional<int> limit, const std::optional<std::string>& token,
+                        Reply<Page<EventBusInfo>>) override;
+  void put_rule(const Caller&, PutRuleRequest, Reply<std::string>) override;
+  void describe_rule(const Caller&, const std::string& name, const std::optional<std::string>& bus,
+                     Reply<RuleInfo>) override;
+  void list_rules(const Caller&, const std::optional<std::string>& prefix,
+                  const std::optional<std::string>& bus, std::optional<int> limit,
+                  const std::optional<std::string>& token, Reply<Page<RuleInfo>>) override;
+  void delete_rule(const Caller&, const std::string& name, const std::optional<std::string>& bus,
+                   bool force, Reply<Ok>) override;
+  void set_rule_state(const Caller&, const std::string& name, const std::optional<std::string>& bus,
+                      bool enabled, Reply<Ok>) override;
+  void put_targets(const Caller&, const std::string& rule, const std::optional<std::string>& bus,
+                   std::vector<Target> targets, Reply<std::vector<TargetFailure>>) override;
+  void remove_targets(const Caller&, const std::string& rule, const std::optional<std::string>& bus,
+                      const std::vector<std::string>& ids,
+                      Reply<std::vector<TargetFailure>>) override;
+  void list_targets_by_rule(const Caller&, const std::string& rule,
+                            const std::optional<std::string>& bus, std::optional<int> limit,
+                            const std::optional<std::string>& token, Reply<Page<Target>>) override;
+  void list_rule_names_by_target(const Caller&, const std::string& target_arn,
+                                 const std::optional<std::string>& bus, std::optional<int> limit,
+                                 const std::optional<std::string>& token,
+                                 Reply<Page<std::string>>) override;
+  void put_events(const Caller&, std::vector<PutEventsEntry>, Reply<PutEventsResult>) override;
+  void test_event_pattern(const Caller&, const std::string& pattern, const std::string& event,
+                          Reply<bool>) override;
+  void put_permission(const Caller&, const std::optional<std::string>& bus, const json& request,
+                      Reply<Ok>) override;
+  void remove_permission(const Caller&, const std::optional<std::string>& bus,
+                         const std::optional<std::string>& statement_id, bool remove_all,
+                         Reply<Ok>) override;
+  void tag_resource(const Caller&, const std::string& arn, const StringMap& tags,
+                    Reply<Ok>) override;
+  void untag_resource(const Caller&, const std::string& arn, const std::vector<std::string>& keys,
+                      Reply<Ok>) override;
+  void list_tags_for_resource(const Caller&, const std::string& arn, Reply<StringMap>) override;
+
+ private:
+  // --- rules.cc ---
+  Bus& default_bus(const Caller& caller);
+  Result<Bus*> find_bus(const Caller& caller, const std::optional<std::string>& name_or_arn);
+  Result<Rule*> find_rule(Bus& bus, const std::string& name);
+  void persist(const Bus& bus, WriteBatch& batch) const;
+  void persist(const Bus& bus, const Rule& rule, WriteBatch& batch) const;
+  void index(Bus& bus, Rule& rule);    // (re)enters the rule into matching and scheduling
+  void unindex(Bus& bus, Rule& rule);  // takes it out of both
+  RuleInfo info(const Bus& bus, const Rule& rule) const;
+  void commit(WriteBatch batch, std::function<void()> then);
+
+  // --- events.cc ---
+  void route(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch,
+             std::vector<std::string>& started, const std::string* only_rule = nullptr);
+  void add_delivery(Delivery d, WriteBatch& batch, std::vector<std::string>& started);
+  void attempt(const std::string& delivery_id);
+  void attempt_done(const std::string& delivery_id, DeliveryOutcome outcome);
+  void dead_letter(const Delivery& d, const DeliveryOutcome& outcome, const std::string& condition);
+  void finish(const std::string& delivery_id);
+  void arm_schedule(Bus& bus, Rule& rule);
+  void fire_schedule(const std::string& bus_key, const std::string& rule_name);
+
+  // Completions from other threads reach the engine through this, and only while it lives.
+  struct Sink {
+    std::mutex mu;
+    bool open = true;
+    std::function<void(std::function<void()>)> post;
+  };
+  template <typename Arg>
+  std::function<void(Arg)> on_strand(std::function<void(Arg)> fn) const {
+    return [sink = sink_, fn = std::move(fn)](Arg arg) {
+      std::lock_guard lock(sink->mu);
+      if (!sink->open) return;
+      sink->post([fn, arg = std::move(arg)] { fn(arg); });
+    };
+  }
+
+  Env env_;
+  std::shared_ptr<Sink> sink_ = std::make_shared<Sink>();
+  std::map<std::string, Bus> buses_;                      // by "region/account/name"
+  std::unordered_map<std::string, Delivery> deliveries_;  // in flight, by id
+  std::set<Timers::TimerId> retry_timers_;
+  RuleSet::RuleId next_rule_id_ = 1;
+};
+
+// A target's Input, InputPath and InputTransformer as the input processing reads them.
+TargetInput target_input_of(const Target& target);
+
+// "region/account/name": a bus's key in buses_ and in the store.
+inline std::string bus_key(const std::string& region, const std::string& account,
+                           const std::string& name) {
+  return region + "/" + account + "/" + name;
+}
+
+}  // namespace wyvern::bus

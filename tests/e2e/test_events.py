@@ -1,0 +1,303 @@
+"""EventBridge through boto3: buses, rules and targets; PutEvents routed to SQS (standard and
+FIFO), to SNS and through it to queues, to another bus and to a state machine; input
+processing; a failing target dead-lettered; a schedule fired by the virtual clock; restarts."""
+import json
+import unittest
+
+import boto3
+import botocore.config
+
+from harness import ACCOUNT, REGION, Broker, BrokerTestCase, sfn_client, temp_dir
+
+
+def events_client(broker):
+    return boto3.client("events", endpoint_url=broker.endpoint, region_name=REGION,
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=botocore.config.Config(retries={"max_attempts": 1}))
+
+
+def queue_arn(name):
+    return "arn:aws:sqs:%s:%s:%s" % (REGION, ACCOUNT, name)
+
+
+class EventsTestCase(BrokerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.events = events_client(cls.broker)
+        cls.sns = boto3.client("sns", endpoint_url=cls.broker.endpoint, region_name=REGION,
+                               aws_access_key_id="test", aws_secret_access_key="test")
+
+    def queue(self, name, **attributes):
+        return self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+    def receive(self, url, count=1, wait=10):
+        got = []
+        while len(got) < count:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait,
+                                             AttributeNames=["All"],
+                                             MessageAttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                break
+            got += batch
+        return got
+
+    def events_error(self, call, **kwargs):
+        try:
+            call(**kwargs)
+        except self.events.exceptions.ClientError as e:
+            return (e.response["Error"]["Code"], e.response["Error"]["Message"],
+                    e.response["ResponseMetadata"]["HTTPStatusCode"])
+        self.fail("the call succeeded")
+
+
+class RulesAndTargets(EventsTestCase):
+
+    def test_a_matching_event_reaches_an_sqs_target_in_awss_envelope(self):
+        url = self.queue("sightings")
+        arn = self.events.put_rule(Name="dragons", EventPattern=json.dumps(
+            {"source": ["app.sightings"], "detail": {"colour": ["red", "green"]}}))["RuleArn"]
+        self.assertEqual(arn, "arn:aws:events:%s:%s:rule/dragons" % (REGION, ACCOUNT))
+        self.events.put_targets(Rule="dragons", Targets=[{"Id": "q", "Arn": queue_arn("sightings")}])
+        result = self.events.put_events(Entries=[
+            {"Source": "app.sightings", "DetailType": "Sighting", "Detail": json.dumps({"colour": "red", "wings": 2}),
+             "Resources": ["arn:aws:xyz:::cave/1"]},
+            {"Source": "app.sightings", "DetailType": "Sighting", "Detail": json.dumps({"colour": "blue"})},
+        ])
+        self.assertEqual(result["FailedEntryCount"], 0)
+        got = self.receive(url)
+        self.assertEqual(len(got), 1)
+        body = got[0]["Body"]
+        event = json.loads(body)
+        # The envelope's fields, in AWS's order.
+        self.assertEqual(list(event), ["version", "id", "detail-type", "source", "account", "time",
+                                       "region", "resources", "detail"])
+        self.assertEqual(event["id"], result["Entries"][0]["EventId"])
+        self.assertEqual(event["detail"], {"colour": "red", "wings": 2})
+        self.assertEqual(event["resources"], ["arn:aws:xyz:::cave/1"])
+        self.assertRegex(event["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(self.receive(url, wait=0), [], "the blue dragon matched nothing")
+
+    def test_fifo_queue_targets_take_the_message_group_id(self):
+        url = self.queue("orders.fifo", FifoQueue="true")
+        self.events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+        self.events.put_targets(Rule="orders", Targets=[{
+            "Id": "fifo", "Arn": queue_arn("orders.fifo"), "SqsParameters": {"MessageGroupId": "orders"}}])
+        self.events.put_events(Entries=[
+            {"Source": "shop", "DetailType": "Order", "Detail": json.dumps({"n": i})} for i in range(5)])
+        got = self.receive(url, count=5)
+        self.assertEqual([json.loads(m["Body"])["detail"]["n"] for m in got], list(range(5)))
+        self.assertEqual({m["Attributes"]["MessageGroupId"] for m in got}, {"orders"})
+
+    def test_an_sns_target_fans_out_to_its_queues(self):
+        topic = self.sns.create_topic(Name="alerts")["TopicArn"]
+        urls = [self.queue("alerts-%d" % i) for i in range(2)]
+        for i in range(2):
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("alerts-%d" % i),
+                               Attributes={"RawMessageDelivery": "true"})
+        self.events.put_rule(Name="alerts", EventPattern=json.dumps({"detail-type": ["Alert"]}))
+        self.events.put_targets(Rule="alerts", Targets=[{"Id": "topic", "Arn": topic}])
+        self.events.put_events(Entries=[{"Source": "ops", "DetailType": "Alert", "Detail": "{\"level\": 3}"}])
+        for url in urls:
+            got = self.receive(url)
+            self.assertEqual(json.loads(got[0]["Body"])["detail"], {"level": 3})
+
+    def test_a_bus_target_hands_the_event_to_the_other_buss_rules(self):
+        self.events.create_event_bus(Name="audit")
+        url = self.queue("audit-log")
+        self.events.put_rule(Name="to-audit", EventPattern=json.dumps({"source": ["app"]}))
+        self.events.put_targets(Rule="to-audit", Targets=[{
+            "Id": "bus", "Arn": "arn:aws:events:%s:%s:event-bus/audit" % (REGION, ACCOUNT)}])
+        rule = self.events.put_rule(Name="log", EventBusName="audit",
+                                    EventPattern=json.dumps({"source": ["app"]}))["RuleArn"]
+        self.assertEqual(rule, "arn:aws:events:%s:%s:rule/audit/log" % (REGION, ACCOUNT))
+        self.events.put_targets(Rule="log", EventBusName="audit",
+                                Targets=[{"Id": "q", "Arn": queue_arn("audit-log")}])
+        sent = self.events.put_events(Entries=[{"Source": "app", "DetailType": "x", "Detail": "{}"}])
+        got = self.receive(url)
+        self.assertEqual(json.loads(got[0]["Body"])["id"], sent["Entries"][0]["EventId"])
+
+    def test_a_state_machine_target_starts_an_execution_with_the_event(self):
+        sfn = sfn_client(self.broker)
+        machine = sfn.create_state_machine(
+            name="greet", roleArn="arn:aws:iam::%s:role/r" % ACCOUNT,
+            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+        self.events.put_rule(Name="start", EventPattern=json.dumps({"source": ["app"]}))
+        self.events.put_targets(Rule="start", Targets=[{"Id": "sm", "Arn": machine, "InputPath": "$.detail"}])
+        self.events.put_events(Entries=[{"Source": "app", "DetailType": "x", "Detail": "{\"who\": \"Smaug\"}"}])
+        for _ in range(200):
+            executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+            if executions:
+                break
+            self.broker.admin("health")
+        described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
+        self.assertEqual(json.loads(described["input"]), {"who": "Smaug"})
+
+    def test_input_and_input_transformer_shape_what_the_target_gets(self):
+        url = self.queue("shaped")
+        self.events.put_rule(Name="shape", EventPattern=json.dumps({"source": ["app"]}))
+        self.events.put_targets(Rule="shape", Targets=[
+            {"Id": "constant", "Arn": queue_arn("shaped"), "Input": "{\"fixed\": true}"},
+            {"Id": "transformed", "Arn": queue_arn("shaped"), "InputTransformer": {
+                "InputPathsMap": {"who": "$.detail.who", "source": "$.source"},
+                "InputTemplate": "{\"greeting\": \"hello <who>\", \"from\": <source>}"}},
+        ])
+        self.events.put_events(Entries=[{"Source": "app", "DetailType": "x", "Detail": "{\"who\": \"Smaug\"}"}])
+        bodies = [json.loads(m["Body"]) for m in self.receive(url, count=2)]
+        self.assertIn({"fixed": True}, bodies)
+        self.assertIn({"greeting": "hello Smaug", "from": "app"}, bodies)
+
+    def test_a_failing_target_goes_to_its_dead_letter_queue(self):
+        dlq = self.queue("dead-letters")
+        self.events.put_rule(Name="lost", EventPattern=json.dumps({"source": ["app"]}))
+        self.events.put_targets(Rule="lost", Targets=[{
+            "Id": "gone", "Arn": queue_arn("never-created"),
+            "DeadLetterConfig": {"Arn": queue_arn("dead-letters")}}])
+        sent = self.events.put_events(Entries=[{"Source": "app", "DetailType": "x", "Detail": "{}"}])
+        got = self.receive(dlq)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(json.loads(got[0]["Body"])["id"], sent["Entries"][0]["EventId"])
+        attributes = {k: v["StringValue"] for k, v in got[0]["MessageAttributes"].items()}
+        self.assertEqual(attributes["TARGET_ARN"], queue_arn("never-created"))
+        self.assertTrue(attributes["RULE_ARN"].endswith(":rule/lost"))
+        self.assertIn("ERROR_CODE", attributes)
+
+    def test_a_disabled_rule_routes_nothing(self):
+        url = self.queue("quiet")
+        self.events.put_rule(Name="quiet", EventPattern=json.dumps({"source": ["app"]}), State="DISABLED")
+        self.events.put_targets(Rule="quiet", Targets=[{"Id": "q", "Arn": queue_arn("quiet")}])
+        self.events.put_events(Entries=[{"Source": "app", "DetailType": "x", "Detail": "{}"}])
+        self.events.enable_rule(Name="quiet")
+        self.events.put_events(Entries=[{"Source": "app", "DetailType": "second", "Detail": "{}"}])
+        got = self.receive(url)
+        self.assertEqual([json.loads(m["Body"])["detail-type"] for m in got], ["second"])
+
+    def test_a_schedule_fires_when_the_virtual_clock_reaches_it(self):
+        url = self.queue("ticks")
+        arn = self.events.put_rule(Name="tick", ScheduleExpression="rate(5 minutes)")["RuleArn"]
+        self.events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": queue_arn("ticks")}])
+        self.assertEqual(self.receive(url, wait=0), [])
+        self.broker.advance(5 * 60)
+        got = self.receive(url)
+        self.assertEqual(len(got), 1)
+        event = json.loads(got[0]["Body"])
+        self.assertEqual((event["source"], event["detail-type"], event["resources"], event["detail"]),
+                         ("aws.events", "Scheduled Event", [arn], {}))
+
+
+class Management(EventsTestCase):
+
+    def test_rules_buses_and_targets_read_back_as_written(self):
+        self.events.create_event_bus(Name="orders")
+        buses = [b["Name"] for b in self.events.list_event_buses()["EventBuses"]]
+        self.assertEqual(sorted(buses), ["default", "orders"])
+        pattern = json.dumps({"source": ["shop"]})
+        self.events.put_rule(Name="r1", EventBusName="orders", EventPattern=pattern, Description="first")
+        rule = self.events.describe_rule(Name="r1", EventBusName="orders")
+        self.assertEqual((rule["EventPattern"], rule["State"], rule["Description"], rule["EventBusName"]),
+                         (pattern, "ENABLED", "first", "orders"))
+        target = {"Id": "t", "Arn": queue_arn("q"), "InputPath": "$.detail"}
+        self.events.put_targets(Rule="r1", EventBusName="orders", Targets=[target])
+        self.assertEqual(self.events.list_targets_by_rule(Rule="r1", EventBusName="orders")["Targets"], [target])
+        self.assertEqual(self.events.list_rule_names_by_target(TargetArn=queue_arn("q"), EventBusName="orders")
+                         ["RuleNames"], ["r1"])
+        code, message, status = self.events_error(self.events.delete_rule, Name="r1", EventBusName="orders")
+        self.assertEqual((code, message, status), ("ValidationException", "Rule can't be deleted since it has targets.", 400))
+        self.events.remove_targets(Rule="r1", EventBusName="orders", Ids=["t"])
+        self.events.delete_rule(Name="r1", EventBusName="orders")
+        self.assertEqual(self.events.list_rules(EventBusName="orders")["Rules"], [])
+
+    def test_list_rules_pages_and_filters_by_prefix(self):
+        for i in range(12):
+            self.events.put_rule(Name="rule-%02d" % i, EventPattern=json.dumps({"source": ["s%d" % i]}))
+        self.events.put_rule(Name="other", EventPattern=json.dumps({"source": ["x"]}))
+        first = self.events.list_rules(NamePrefix="rule-", Limit=5)
+        self.assertEqual(len(first["Rules"]), 5)
+        names = [r["Name"] for r in first["Rules"]]
+        token = first["NextToken"]
+        while token:
+            page = self.events.list_rules(NamePrefix="rule-", Limit=5, NextToken=token)
+            names += [r["Name"] for r in page["Rules"]]
+            token = page.get("NextToken")
+        self.assertEqual(names, ["rule-%02d" % i for i in range(12)])
+
+    def test_test_event_pattern_answers_like_a_rule(self):
+        event = {"id": "1", "account": ACCOUNT, "source": "app", "time": "2026-01-01T00:00:00Z",
+                 "region": REGION, "detail-type": "x", "resources": [], "detail": {"n": 300}}
+        self.assertTrue(self.events.test_event_pattern(
+            EventPattern=json.dumps({"detail": {"n": [{"numeric": [">", 100]}]}}), Event=json.dumps(event))["Result"])
+        self.assertFalse(self.events.test_event_pattern(
+            EventPattern=json.dumps({"source": ["other"]}), Event=json.dumps(event))["Result"])
+        code, message, status = self.events_error(self.events.test_event_pattern,
+                                                  EventPattern=json.dumps({"source": "app"}), Event=json.dumps(event))
+        self.assertEqual((code, status), ("InvalidEventPatternException", 400))
+        self.assertTrue(message.startswith("Event pattern is not valid. Reason: "), message)
+
+    def test_errors_carry_eventbridges_codes(self):
+        self.assertEqual(self.events_error(self.events.describe_rule, Name="missing")[:3:2],
+                         ("ResourceNotFoundException", 400))
+        self.assertEqual(self.events_error(self.events.describe_rule, Name="missing")[1],
+                         "Rule missing does not exist on EventBus default.")
+        self.assertEqual(self.events_error(self.events.put_rule, Name="bad name", EventPattern="{}")[0],
+                         "ValidationException")
+        self.assertEqual(self.events_error(self.events.put_rule, Name="nothing")[1],
+                         "Parameter(s) EventPattern or ScheduleExpression must be specified.")
+        self.events.create_event_bus(Name="dup")
+        self.assertEqual(self.events_error(self.events.create_event_bus, Name="dup")[:2],
+                         ("ResourceAlreadyExistsException", "Event bus dup already exists."))
+        self.events.put_rule(Name="many", EventPattern=json.dumps({"source": ["x"]}))
+        code, _, status = self.events_error(self.events.put_targets, Rule="many", Targets=[
+            {"Id": str(i), "Arn": queue_arn("q%d" % i)} for i in range(6)])
+        self.assertEqual((code, status), ("LimitExceededException", 400))
+        code, _, _ = self.events_error(self.events.create_archive, ArchiveName="a",
+                                       EventSourceArn="arn:aws:events:%s:%s:event-bus/default" % (REGION, ACCOUNT))
+        self.assertEqual(code, "NotImplemented")
+
+    def test_put_events_reports_bad_entries_one_by_one(self):
+        result = self.events.put_events(Entries=[
+            {"Source": "app", "DetailType": "x", "Detail": "not json"},
+            {"Source": "app", "DetailType": "x", "Detail": "{}"},
+            {"Source": "app", "DetailType": "x", "Detail": "{}", "EventBusName": "nowhere"},
+        ])
+        self.assertEqual(result["FailedEntryCount"], 2)
+        self.assertEqual(result["Entries"][0], {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."})
+        self.assertIn("EventId", result["Entries"][1])
+        self.assertEqual(result["Entries"][2]["ErrorCode"], "ResourceNotFoundException")
+
+    def test_tags_on_rules_and_buses(self):
+        bus = self.events.create_event_bus(Name="tagged", Tags=[{"Key": "team", "Value": "dragons"}])["EventBusArn"]
+        rule = self.events.put_rule(Name="r", EventPattern=json.dumps({"source": ["x"]}))["RuleArn"]
+        self.events.tag_resource(ResourceARN=rule, Tags=[{"Key": "k", "Value": "v"}])
+        self.assertEqual(self.events.list_tags_for_resource(ResourceARN=rule)["Tags"], [{"Key": "k", "Value": "v"}])
+        self.assertEqual(self.events.list_tags_for_resource(ResourceARN=bus)["Tags"], [{"Key": "team", "Value": "dragons"}])
+        self.events.untag_resource(ResourceARN=rule, TagKeys=["k"])
+        self.assertEqual(self.events.list_tags_for_resource(ResourceARN=rule)["Tags"], [])
+
+
+class Durability(unittest.TestCase):
+    def test_rules_and_schedules_survive_a_restart_without_firing_twice(self):
+        data, cleanup = temp_dir()
+        self.addCleanup(cleanup)
+        broker = Broker(data_dir=data).start()
+        events, sqs = events_client(broker), broker.sqs()
+        url = sqs.create_queue(QueueName="ticks")["QueueUrl"]
+        events.put_rule(Name="tick", ScheduleExpression="rate(1 hour)")
+        events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": queue_arn("ticks")}])
+        broker.advance(3600)
+        first = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10).get("Messages", [])
+        self.assertEqual(len(first), 1)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
+        broker.stop()
+
+        broker = Broker(data_dir=data).start()
+        self.addCleanup(broker.stop)
+        events, sqs = events_client(broker), broker.sqs()
+        self.assertEqual(events.describe_rule(Name="tick")["ScheduleExpression"], "rate(1 hour)")
+        self.assertEqual(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []), [],
+                         "the restart did not fire the schedule again")
+        broker.advance(3600)
+        self.assertEqual(len(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10).get("Messages", [])), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
