@@ -169,6 +169,18 @@ class EventBridge {
   virtual void test_event_pattern(const Caller&, const std::string& pattern,
                                   const std::string& event, Reply<bool>) = 0;
 
+  // Archives and replays take and answer their requests in AWS's JSON shapes (the members of
+  // CreateArchive, StartReplay, ...), as targets are kept: what a client writes reads back.
+  virtual void create_archive(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void describe_archive(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void update_archive(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void delete_archive(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void list_archives(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void start_replay(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void describe_replay(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void list_replays(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void cancel_replay(const Caller&, const json& request, Reply<json>) = 0;
+
   virtual void put_permission(const Caller&, const std::optional<std::string>& bus,
                               const json& request, Reply<Ok>) = 0;
   virtual void remove_permission(const Caller&, const std::optional<std::string>& bus,

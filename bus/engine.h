@@ -22,6 +22,9 @@ namespace wyvern::bus {
 inline constexpr char kBusesTable[] = "events.buses";
 inline constexpr char kRulesTable[] = "events.rules";
 inline constexpr char kDeliveriesTable[] = "events.deliveries";
+inline constexpr char kArchivesTable[] = "events.archives";
+inline constexpr char kArchivedTable[] = "events.archived";
+inline constexpr char kReplaysTable[] = "events.replays";
 
 inline constexpr size_t kMaxTargetsPerRule = 5;
 inline constexpr size_t kMaxEntriesPerPutEvents = 10;
@@ -52,6 +55,31 @@ struct Bus {
   std::unordered_map<RuleSet::RuleId, std::string> rule_names;
 };
 
+// An archive: the events of its bus that its pattern matched, with when they arrived.
+struct Archive {
+  std::string name, arn, bus_key, bus_arn;
+  std::optional<std::string> description, event_pattern;
+  std::optional<CompiledPattern> pattern;  // empty: every event
+  int64_t retention_days = 0;              // 0: kept forever
+  TimeMs created_at = 0;
+  struct Event {
+    uint64_t seq;
+    TimeMs at;
+    std::string text;
+  };
+  std::vector<Event> events;  // in arrival order
+  uint64_t next_seq = 1;
+};
+
+struct Replay {
+  std::string name, arn, archive_arn;
+  std::optional<std::string> description;
+  json destination;  // {"Arn": bus ARN, "FilterArns": [rule ARNs]}
+  TimeMs event_start = 0, event_end = 0;
+  std::string state = "STARTING", state_reason;
+  TimeMs started_at = 0, ended_at = 0, last_replayed = 0;
+};
+
 // One event on its way to one target of one rule.
 struct Delivery {
   std::string id;          // the key of its durable record
@@ -60,6 +88,9 @@ struct Delivery {
   Target target;
   int attempts = 0;
   TimeMs first_at = 0;
+  // The event reached this bus from another bus: EventBridge sends an event to a bus target
+  // only once, so this delivery may not hand it to a further bus.
+  bool from_bus = false;
 };
 
 class Engine final : public EventBridge {
@@ -107,6 +138,15 @@ class Engine final : public EventBridge {
   void put_events(const Caller&, std::vector<PutEventsEntry>, Reply<PutEventsResult>) override;
   void test_event_pattern(const Caller&, const std::string& pattern, const std::string& event,
                           Reply<bool>) override;
+  void create_archive(const Caller&, const json& request, Reply<json>) override;
+  void describe_archive(const Caller&, const json& request, Reply<json>) override;
+  void update_archive(const Caller&, const json& request, Reply<json>) override;
+  void delete_archive(const Caller&, const json& request, Reply<json>) override;
+  void list_archives(const Caller&, const json& request, Reply<json>) override;
+  void start_replay(const Caller&, const json& request, Reply<json>) override;
+  void describe_replay(const Caller&, const json& request, Reply<json>) override;
+  void list_replays(const Caller&, const json& request, Reply<json>) override;
+  void cancel_replay(const Caller&, const json& request, Reply<json>) override;
   void put_permission(const Caller&, const std::optional<std::string>& bus, const json& request,
                       Reply<Ok>) override;
   void remove_permission(const Caller&, const std::optional<std::string>& bus,
@@ -130,9 +170,19 @@ class Engine final : public EventBridge {
   RuleInfo info(const Bus& bus, const Rule& rule) const;
   void commit(WriteBatch batch, std::function<void()> then);
 
+  // --- archives.cc ---
+  void archive(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch);
+  void persist(const Archive& archive, WriteBatch& batch) const;
+  void persist(const Replay& replay, WriteBatch& batch) const;
+  void run_replay(const std::string& replay_arn);
+  void recover_archives();
+  json archive_json(const Archive& archive, bool full) const;
+  json replay_json(const Replay& replay, bool full) const;
+
   // --- events.cc ---
   void route(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch,
-             std::vector<std::string>& started, const std::string* only_rule = nullptr);
+             std::vector<std::string>& started, const std::string* only_rule = nullptr,
+             bool from_bus = false, const std::set<std::string>* only_rule_arns = nullptr);
   void add_delivery(Delivery d, WriteBatch& batch, std::vector<std::string>& started);
   void attempt(const std::string& delivery_id);
   void attempt_done(const std::string& delivery_id, DeliveryOutcome outcome);
@@ -160,6 +210,8 @@ class Engine final : public EventBridge {
   std::shared_ptr<Sink> sink_ = std::make_shared<Sink>();
   std::map<std::string, Bus> buses_;                      // by "region/account/name"
   std::unordered_map<std::string, Delivery> deliveries_;  // in flight, by id
+  std::map<std::string, Archive> archives_;               // by ARN
+  std::map<std::string, Replay> replays_;                 // by ARN
   std::set<Timers::TimerId> retry_timers_;
   RuleSet::RuleId next_rule_id_ = 1;
 };

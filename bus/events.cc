@@ -161,7 +161,9 @@ void Engine::put_events(const Caller& caller, std::vector<PutEventsEntry> entrie
                           {"resources", e.resources},
                           {"detail", std::move(detail)}};
     std::string text = event.dump(-1, ' ', false, json::error_handler_t::replace);
-    route(**b, text, json::parse(text), batch, started);
+    json parsed = json::parse(text);
+    route(**b, text, parsed, batch, started);
+    archive(**b, text, parsed, batch);
     result.event_id = id;
     out.entries.push_back(result);
   }
@@ -190,7 +192,8 @@ void Engine::test_event_pattern(const Caller&, const std::string& pattern,
 
 void Engine::route(const Bus& b, const std::string& event_text, const json& event,
                    WriteBatch& batch, std::vector<std::string>& started,
-                   const std::string* only_rule) {
+                   const std::string* only_rule, bool from_bus,
+                   const std::set<std::string>* only_rule_arns) {
   std::vector<const Rule*> matched;
   if (only_rule) {
     if (auto it = b.rules.find(*only_rule); it != b.rules.end()) matched.push_back(&it->second);
@@ -203,6 +206,7 @@ void Engine::route(const Bus& b, const std::string& event_text, const json& even
   TimeMs now = env_.clock->now_ms();
   for (const Rule* r : matched) {
     if (!r->enabled) continue;
+    if (only_rule_arns && !only_rule_arns->empty() && !only_rule_arns->count(r->arn)) continue;
     for (const Target& t : r->targets) {
       Delivery d;
       d.id = uuid4();
@@ -212,6 +216,7 @@ void Engine::route(const Bus& b, const std::string& event_text, const json& even
       d.rule_arn = r->arn;
       d.target = t;
       d.first_at = now;
+      d.from_bus = from_bus;
       add_delivery(std::move(d), batch, started);
     }
   }
@@ -219,7 +224,8 @@ void Engine::route(const Bus& b, const std::string& event_text, const json& even
 
 void Engine::add_delivery(Delivery d, WriteBatch& batch, std::vector<std::string>& started) {
   json record = {{"event", d.event_text},  {"bus", d.bus_key},   {"rule", d.rule_name},
-                 {"rule_arn", d.rule_arn}, {"target", d.target}, {"first_at", d.first_at}};
+                 {"rule_arn", d.rule_arn}, {"target", d.target}, {"first_at", d.first_at},
+                 {"from_bus", d.from_bus}};
   batch.put(kDeliveriesTable, d.id, record.dump(-1, ' ', false, json::error_handler_t::replace));
   started.push_back(d.id);
   deliveries_[d.id] = std::move(d);
@@ -256,6 +262,9 @@ void Engine::attempt(const std::string& delivery_id) {
   if (service == "states") return env_.outlets.start_execution(caller_of(arn), arn, *payload, done);
   if (service == "lambda") return env_.outlets.invoke_function(arn, *payload, done);
   if (service == "events" && arn.find(":event-bus/") != std::string::npos) {
+    if (d.from_bus)
+      return done({false, false, "THIRD_ACCOUNT_HOP_DETECTED",
+                   "An event can be sent to an event bus target only once."});
     // Another bus receives the event itself, to match against its own rules.
     Caller target_caller = caller_of(arn);
     auto target_bus = find_bus(target_caller, arn);
@@ -263,7 +272,8 @@ void Engine::attempt(const std::string& delivery_id) {
       return done({false, false, "ResourceNotFoundException", target_bus.error().message});
     WriteBatch batch;
     std::vector<std::string> started;
-    route(**target_bus, d.event_text, event, batch, started);
+    route(**target_bus, d.event_text, event, batch, started, nullptr, true);
+    archive(**target_bus, d.event_text, event, batch);
     return commit(std::move(batch), [this, done, started] {
       done({true, false, "", ""});
       for (const auto& id : started) attempt(id);

@@ -246,10 +246,12 @@ void Engine::recover() {
     d.rule_arn = doc.value("rule_arn", "");
     d.target = doc.value("target", json::object());
     d.first_at = doc.value("first_at", TimeMs{0});
+    d.from_bus = doc.value("from_bus", false);
     unfinished.push_back(d.id);
     deliveries_[d.id] = std::move(d);
   });
   for (const auto& id : unfinished) env_.post([this, id] { attempt(id); });
+  recover_archives();
 }
 
 void Engine::reset() {
@@ -260,6 +262,8 @@ void Engine::reset() {
       if (r.timer) env_.timers->cancel(r.timer);
   buses_.clear();
   deliveries_.clear();
+  archives_.clear();
+  replays_.clear();
 }
 
 // --- Event buses --------------------------------------------------------------------------
@@ -469,6 +473,13 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
                               "correct format."));
     TargetInput input = target_input_of(t);
     if (auto err = validate_target_input(input, id, n + 1)) return reply(*err);
+    // A FIFO queue needs the group its messages go in; a state machine, a role to start it.
+    bool fifo_queue = arn.rfind("arn:aws:sqs:", 0) == 0 && arn.ends_with(".fifo");
+    if (fifo_queue && !(t.contains("SqsParameters") && t["SqsParameters"].is_object()))
+      return reply(
+          validation("Parameter(s) SqsParameters must be specified for target: " + id + "."));
+    if (arn.rfind("arn:aws:states:", 0) == 0 && t.value("RoleArn", "").empty())
+      return reply(validation("RoleArn is required for target " + arn + "."));
   }
   // Targets are replaced by Id; the rule may hold at most five.
   std::vector<Target> merged = r.targets;

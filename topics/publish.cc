@@ -415,9 +415,6 @@ void Engine::deliver_to(const std::string& message_id, const std::string& subscr
       [this, message_id, subscription_arn, attempt](DeliveryOutcome outcome) {
         delivery_done(message_id, subscription_arn, attempt, outcome);
       });
-  auto topic = topics_.find(p.topic_arn);
-  bool fifo = topic != topics_.end() && topic->second.fifo;
-
   if (sub.protocol == "sqs") {
     QueueDelivery d;
     d.queue_arn = sub.endpoint;

@@ -150,6 +150,8 @@ constexpr std::array kCatalogue = {
     ErrorInfo{ErrorCode::kEventsConcurrentModification,
               "com.amazonaws.events#ConcurrentModificationException",
               "ConcurrentModificationException", 400, true},
+    ErrorInfo{ErrorCode::kEventsIllegalStatus, "com.amazonaws.events#IllegalStatusException",
+              "IllegalStatusException", 400, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

@@ -93,6 +93,7 @@ enum class ErrorCode {
   kEventsLimitExceeded,
   kEventsInvalidEventPattern,
   kEventsConcurrentModification,
+  kEventsIllegalStatus,
 };
 
 struct ErrorInfo {

@@ -320,6 +320,22 @@ void list_tags_for_resource(EventBridge& e, const Caller& c, const json& in, Don
                            }));
 }
 
+// Archives and replays: the engine reads and answers AWS's shapes itself.
+#define PASS_THROUGH(fn)                                                                 \
+  void fn(EventBridge& e, const Caller& c, const json& in, Done done) {                  \
+    e.fn(c, in, reply_with<json>(std::move(done), [](const json& out) { return out; })); \
+  }
+PASS_THROUGH(create_archive)
+PASS_THROUGH(describe_archive)
+PASS_THROUGH(update_archive)
+PASS_THROUGH(delete_archive)
+PASS_THROUGH(list_archives)
+PASS_THROUGH(start_replay)
+PASS_THROUGH(describe_replay)
+PASS_THROUGH(list_replays)
+PASS_THROUGH(cancel_replay)
+#undef PASS_THROUGH
+
 constexpr Action kActions[] = {
     {"CreateEventBus", create_event_bus},
     {"UpdateEventBus", update_event_bus},
@@ -343,17 +359,17 @@ constexpr Action kActions[] = {
     {"TagResource", tag_resource},
     {"UntagResource", untag_resource},
     {"ListTagsForResource", list_tags_for_resource},
-    // Not served yet: archives and replays, connections and API destinations, global
-    // endpoints, partner event sources.
-    {"CreateArchive", nullptr},
-    {"DescribeArchive", nullptr},
-    {"UpdateArchive", nullptr},
-    {"DeleteArchive", nullptr},
-    {"ListArchives", nullptr},
-    {"StartReplay", nullptr},
-    {"DescribeReplay", nullptr},
-    {"ListReplays", nullptr},
-    {"CancelReplay", nullptr},
+    {"CreateArchive", create_archive},
+    {"DescribeArchive", describe_archive},
+    {"UpdateArchive", update_archive},
+    {"DeleteArchive", delete_archive},
+    {"ListArchives", list_archives},
+    {"StartReplay", start_replay},
+    {"DescribeReplay", describe_replay},
+    {"ListReplays", list_replays},
+    {"CancelReplay", cancel_replay},
+    // Not served yet: connections and API destinations, global endpoints, partner event
+    // sources.
     {"CreateConnection", nullptr},
     {"DescribeConnection", nullptr},
     {"UpdateConnection", nullptr},

@@ -163,10 +163,8 @@ class CliMixin:
         self.assertEqual({m["Attributes"]["MessageGroupId"] for m in got}, {"orders"})
         self.assert_empty(url)
 
-    @unittest.expectedFailure
     def test_a_fifo_queue_target_needs_sqs_parameters(self):
-        # broker bug: PutTargets accepts a FIFO queue target without SqsParameters. AWS refuses it
-        # with ValidationException "Parameter(s) SqsParameters must be specified for target: <id>."
+        # AWS refuses a FIFO queue target without SqsParameters with ValidationException "Parameter(s) SqsParameters must be specified for target: <id>."
         # (reported verbatim in hashicorp/terraform#20263 and awslabs/aws-ddk#183).
         self.queue("no-group.fifo", "FifoQueue=true", "ContentBasedDeduplication=true")
         self.rule("no-group", {"source": ["shop"]})
