@@ -75,6 +75,23 @@ json listed(const std::map<std::string, T>& items, const json& in, const char* m
   return out;
 }
 
+// Looks up the archive or replay a request names by its name member ("ArchiveName"); sets `it`.
+template <typename T>
+std::optional<Error> find_named(std::map<std::string, T>& items, const Caller& caller,
+                                const json& in, const char* member, const std::string& kind,
+                                typename std::map<std::string, T>::iterator& it) {
+  auto name = str(in, member);
+  std::string lower_member = member;
+  lower_member[0] = static_cast<char>(std::tolower(lower_member[0]));
+  if (!name) return null_member(lower_member);
+  it = items.find("arn:aws:events:" + caller.region + ":" + caller.account + ":" + kind + "/" +
+                  *name);
+  if (it != items.end()) return std::nullopt;
+  std::string title = kind;
+  title[0] = static_cast<char>(std::toupper(title[0]));
+  return Error{ErrorCode::kEventsResourceNotFound, title + " " + *name + " does not exist."};
+}
+
 }  // namespace
 
 void Engine::persist(const Archive& a, WriteBatch& batch) const {
@@ -253,24 +270,16 @@ void Engine::create_archive(const Caller& caller, const json& in, Reply<json> re
 }
 
 void Engine::describe_archive(const Caller& caller, const json& in, Reply<json> reply) {
-  auto name = str(in, "ArchiveName");
-  if (!name) return reply(null_member("archiveName"));
-  auto it = archives_.find("arn:aws:events:" + caller.region + ":" + caller.account + ":archive/" +
-                           *name);
-  if (it == archives_.end())
-    return reply(
-        Error{ErrorCode::kEventsResourceNotFound, "Archive " + *name + " does not exist."});
+  auto it = archives_.end();
+  if (auto err = find_named(archives_, caller, in, "ArchiveName", "archive", it))
+    return reply(*err);
   reply(archive_json(it->second, true));
 }
 
 void Engine::update_archive(const Caller& caller, const json& in, Reply<json> reply) {
-  auto name = str(in, "ArchiveName");
-  if (!name) return reply(null_member("archiveName"));
-  auto it = archives_.find("arn:aws:events:" + caller.region + ":" + caller.account + ":archive/" +
-                           *name);
-  if (it == archives_.end())
-    return reply(
-        Error{ErrorCode::kEventsResourceNotFound, "Archive " + *name + " does not exist."});
+  auto it = archives_.end();
+  if (auto err = find_named(archives_, caller, in, "ArchiveName", "archive", it))
+    return reply(*err);
   Archive& a = it->second;
   if (auto pattern = str(in, "EventPattern")) {
     auto p = compile_pattern(*pattern, PatternDialect::kEventBridge);
@@ -288,13 +297,9 @@ void Engine::update_archive(const Caller& caller, const json& in, Reply<json> re
 }
 
 void Engine::delete_archive(const Caller& caller, const json& in, Reply<json> reply) {
-  auto name = str(in, "ArchiveName");
-  if (!name) return reply(null_member("archiveName"));
-  auto it = archives_.find("arn:aws:events:" + caller.region + ":" + caller.account + ":archive/" +
-                           *name);
-  if (it == archives_.end())
-    return reply(
-        Error{ErrorCode::kEventsResourceNotFound, "Archive " + *name + " does not exist."});
+  auto it = archives_.end();
+  if (auto err = find_named(archives_, caller, in, "ArchiveName", "archive", it))
+    return reply(*err);
   WriteBatch batch;
   for (const auto& e : it->second.events) batch.erase(kArchivedTable, seq_key(it->first, e.seq));
   batch.erase(kArchivesTable, it->first);
@@ -411,12 +416,8 @@ void Engine::run_replay(const std::string& replay_arn) {
 }
 
 void Engine::describe_replay(const Caller& caller, const json& in, Reply<json> reply) {
-  auto name = str(in, "ReplayName");
-  if (!name) return reply(null_member("replayName"));
-  auto it =
-      replays_.find("arn:aws:events:" + caller.region + ":" + caller.account + ":replay/" + *name);
-  if (it == replays_.end())
-    return reply(Error{ErrorCode::kEventsResourceNotFound, "Replay " + *name + " does not exist."});
+  auto it = replays_.end();
+  if (auto err = find_named(replays_, caller, in, "ReplayName", "replay", it)) return reply(*err);
   reply(replay_json(it->second, true));
 }
 
@@ -435,16 +436,12 @@ void Engine::list_replays(const Caller& caller, const json& in, Reply<json> repl
 }
 
 void Engine::cancel_replay(const Caller& caller, const json& in, Reply<json> reply) {
-  auto name = str(in, "ReplayName");
-  if (!name) return reply(null_member("replayName"));
-  auto it =
-      replays_.find("arn:aws:events:" + caller.region + ":" + caller.account + ":replay/" + *name);
-  if (it == replays_.end())
-    return reply(Error{ErrorCode::kEventsResourceNotFound, "Replay " + *name + " does not exist."});
+  auto it = replays_.end();
+  if (auto err = find_named(replays_, caller, in, "ReplayName", "replay", it)) return reply(*err);
   Replay& r = it->second;
   if (r.state != "STARTING" && r.state != "RUNNING")
     return reply(Error{ErrorCode::kEventsIllegalStatus,
-                       "Replay " + *name + " is not in a valid state for this operation."});
+                       "Replay " + r.name + " is not in a valid state for this operation."});
   r.state = "CANCELLED";
   r.ended_at = env_.clock->now_ms();
   WriteBatch batch;

@@ -16,6 +16,7 @@
 #include "bus/transform.h"
 #include "foundation/event_pattern.h"
 #include "foundation/event_ruleset.h"
+#include "foundation/strand_sink.h"
 
 namespace wyvern::bus {
 
@@ -191,23 +192,13 @@ class Engine final : public EventBridge {
   void arm_schedule(Bus& bus, Rule& rule);
   void fire_schedule(const std::string& bus_key, const std::string& rule_name);
 
-  // Completions from other threads reach the engine through this, and only while it lives.
-  struct Sink {
-    std::mutex mu;
-    bool open = true;
-    std::function<void(std::function<void()>)> post;
-  };
   template <typename Arg>
   std::function<void(Arg)> on_strand(std::function<void(Arg)> fn) const {
-    return [sink = sink_, fn = std::move(fn)](Arg arg) {
-      std::lock_guard lock(sink->mu);
-      if (!sink->open) return;
-      sink->post([fn, arg = std::move(arg)] { fn(arg); });
-    };
+    return sink_.on_strand(std::move(fn));
   }
 
   Env env_;
-  std::shared_ptr<Sink> sink_ = std::make_shared<Sink>();
+  StrandSink sink_{env_.post};                            // after env_: it takes env_.post
   std::map<std::string, Bus> buses_;                      // by "region/account/name"
   std::unordered_map<std::string, Delivery> deliveries_;  // in flight, by id
   std::map<std::string, Archive> archives_;               // by ARN

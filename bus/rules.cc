@@ -57,15 +57,10 @@ Page<T> page_of(std::vector<T> items, std::optional<int> limit,
 
 }  // namespace
 
-Engine::Engine(Env env) : env_(std::move(env)) {
-  sink_->post = env_.post;
-}
+Engine::Engine(Env env) : env_(std::move(env)) {}
 
 Engine::~Engine() {
-  {
-    std::lock_guard lock(sink_->mu);
-    sink_->open = false;
-  }
+  sink_.close();
   for (auto id : retry_timers_) env_.timers->cancel(id);
   for (auto& [key, bus] : buses_)
     for (auto& [name, rule] : bus.rules)

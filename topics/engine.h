@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "foundation/strand_sink.h"
 #include "topics/filter_policy.h"
 #include "topics/signing.h"
 #include "topics/topics.h"
@@ -191,25 +192,13 @@ class Engine final : public TopicService {
     return endpoint + certificate_path_;
   }
 
-  // Completions from other threads reach the engine through this, and only while it lives.
-  struct Sink {
-    std::mutex mu;
-    bool open = true;
-    std::function<void(std::function<void()>)> post;
-  };
-  // Wraps `fn` so that calling it from any thread runs it on the core strand, unless the engine
-  // is gone by then.
   template <typename Arg>
   std::function<void(Arg)> on_strand(std::function<void(Arg)> fn) const {
-    return [sink = sink_, fn = std::move(fn)](Arg arg) {
-      std::lock_guard lock(sink->mu);
-      if (!sink->open) return;
-      sink->post([fn, arg = std::move(arg)] { fn(arg); });
-    };
+    return sink_.on_strand(std::move(fn));
   }
 
   Env env_;
-  std::shared_ptr<Sink> sink_ = std::make_shared<Sink>();
+  StrandSink sink_{env_.post};                                 // after env_: it takes env_.post
   std::map<std::string, Topic> topics_;                        // by ARN
   std::map<std::string, Subscription> subscriptions_;          // by ARN
   std::unordered_map<std::string, Publication> publications_;  // in flight, by message id

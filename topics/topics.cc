@@ -158,15 +158,10 @@ std::optional<std::string> Subscription::dead_letter_queue() const {
   return doc["deadLetterTargetArn"].get<std::string>();
 }
 
-Engine::Engine(Env env) : env_(std::move(env)) {
-  sink_->post = env_.post;
-}
+Engine::Engine(Env env) : env_(std::move(env)) {}
 
 Engine::~Engine() {
-  {
-    std::lock_guard lock(sink_->mu);
-    sink_->open = false;
-  }
+  sink_.close();
   for (auto id : retry_timers_) env_.timers->cancel(id);
 }
 
