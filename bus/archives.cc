@@ -336,17 +336,17 @@ void Engine::start_replay(const Caller& caller, const json& in, Reply<json> repl
   if (auto err = check_name(*name, "replayName")) return reply(*err);
   auto archive = archives_.find(*source);
   if (archive == archives_.end())
-    return reply(Error{ErrorCode::kEventsResourceNotFound,
-                       "Archive " + source->substr(source->rfind('/') + 1) + " does not exist."});
+    return reply(validation("Parameter EventSourceArn is not valid. Reason: Archive " +
+                            source->substr(source->rfind('/') + 1) + " does not exist."));
   if (*start >= *end)
     return reply(
-        validation("Parameter EventStartTime is not valid. Reason: EventStartTime must "
-                   "be before EventEndTime."));
+        validation("Parameter EventEndTime is not valid. Reason: EventStartTime must be "
+                   "before EventEndTime."));
   if (*end > env_.clock->now_ms())
     return reply(
         validation("Parameter EventEndTime is not valid. Reason: EventEndTime must be "
                    "before current time."));
-  if (in["Destination"].value("Arn", "") != archive->second.bus_arn)
+  if (text_member(in["Destination"], "Arn") != archive->second.bus_arn)
     return reply(
         validation("Parameter Destination.Arn is not valid. Reason: Cross event bus "
                    "replay is not permitted."));
@@ -399,7 +399,9 @@ void Engine::run_replay(const std::string& replay_arn) {
       std::string text = e.text;
       if (!text.empty() && text.back() == '}')
         text.insert(text.size() - 1, ",\"replay-name\":" + json(r.name).dump());
-      route(b->second, text, json::parse(text), batch, started, nullptr, false, &filter);
+      json event = json::parse(text, nullptr, false);
+      if (!event.is_object()) continue;  // an unreadable record is skipped, not fatal
+      route(b->second, text, event, batch, started, nullptr, false, &filter);
       r.last_replayed = e.at;
     }
     r.state = "COMPLETED";

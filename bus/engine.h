@@ -207,6 +207,15 @@ class Engine final : public EventBridge {
   RuleSet::RuleId next_rule_id_ = 1;
 };
 
+// The string member `key` of `j`, or "" when `j` is no object or the member is no string.
+// Requests and stored targets are read through this: nlohmann's value() throws on a member of
+// another type, and a client must never be able to make the broker throw.
+inline std::string text_member(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 // A target's Input, InputPath and InputTransformer as the input processing reads them.
 TargetInput target_input_of(const Target& target);
 

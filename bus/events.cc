@@ -133,7 +133,10 @@ void Engine::put_events(const Caller& caller, std::vector<PutEventsEntry> entrie
            "Parameter Detail is not valid. Reason: Detail is a required argument.");
       continue;
     }
-    ordered_json detail = ordered_json::parse(*e.detail, nullptr, false);
+    // Deeper nesting than any real event has would only exhaust the stack when it is written out.
+    ordered_json detail = json_nesting_within(*e.detail, kMaxJsonNesting)
+                              ? ordered_json::parse(*e.detail, nullptr, false)
+                              : ordered_json();
     if (!detail.is_object()) {
       fail("MalformedDetail", "Detail is malformed.");
       continue;
@@ -144,7 +147,9 @@ void Engine::put_events(const Caller& caller, std::vector<PutEventsEntry> entrie
     }
     auto b = find_bus(caller, e.event_bus_name);
     if (!b) {
-      fail("ResourceNotFoundException", b.error().message);
+      // AWS accepts an event for a bus that does not exist, gives it an id, and drops it.
+      result.event_id = uuid4();
+      out.entries.push_back(result);
       continue;
     }
     TimeMs at = now;
@@ -178,7 +183,9 @@ void Engine::test_event_pattern(const Caller&, const std::string& pattern,
   auto compiled = compile_pattern(pattern, PatternDialect::kEventBridge);
   if (!compiled)
     return reply(Error{ErrorCode::kEventsInvalidEventPattern, compiled.error().message});
-  json event = json::parse(event_text, nullptr, false);
+  json event = json_nesting_within(event_text, kMaxJsonNesting)
+                   ? json::parse(event_text, nullptr, false)
+                   : json();
   if (!event.is_object()) return reply(validation("Parameter Event is not valid."));
   // AWS checks that the event carries the envelope's fields.
   for (const char* field : {"id", "account", "source", "time", "region", "detail-type"})
@@ -239,7 +246,7 @@ void Engine::attempt(const std::string& delivery_id) {
   Delivered done = on_strand<DeliveryOutcome>(
       [this, delivery_id](DeliveryOutcome outcome) { attempt_done(delivery_id, outcome); });
   json event = json::parse(d.event_text, nullptr, false);
-  std::string arn = d.target.value("Arn", "");
+  std::string arn = text_member(d.target, "Arn");
   std::optional<std::string> payload =
       target_payload(target_input_of(d.target), event, d.event_text,
                      RuleContext{d.rule_arn, d.rule_name, d.first_at});
@@ -252,9 +259,10 @@ void Engine::attempt(const std::string& delivery_id) {
     m.body = *payload;
     if (arn.ends_with(".fifo")) {
       if (d.target.contains("SqsParameters") && d.target["SqsParameters"].is_object())
-        if (auto group = d.target["SqsParameters"].value("MessageGroupId", ""); !group.empty())
+        if (auto group = text_member(d.target["SqsParameters"], "MessageGroupId"); !group.empty())
           m.group_id = group;
-      m.deduplication_id = event.value("id", d.id);
+      std::string event_id = text_member(event, "id");
+      m.deduplication_id = event_id.empty() ? d.id : event_id;
     }
     return env_.outlets.send_to_queue(std::move(m), done);
   }
@@ -318,7 +326,7 @@ void Engine::dead_letter(const Delivery& d, const DeliveryOutcome& outcome,
                          const std::string& condition) {
   std::string dlq;
   if (d.target.contains("DeadLetterConfig") && d.target["DeadLetterConfig"].is_object())
-    dlq = d.target["DeadLetterConfig"].value("Arn", "");
+    dlq = text_member(d.target["DeadLetterConfig"], "Arn");
   if (dlq.empty()) return finish(d.id);
   // The dead letter is the event, with why it could not be delivered as message attributes.
   QueueMessage m;
@@ -326,7 +334,7 @@ void Engine::dead_letter(const Delivery& d, const DeliveryOutcome& outcome,
   m.body = d.event_text;
   m.attributes = {
       {"RULE_ARN", d.rule_arn},
-      {"TARGET_ARN", d.target.value("Arn", "")},
+      {"TARGET_ARN", text_member(d.target, "Arn")},
       {"ERROR_CODE", outcome.error_code.empty() ? "Unknown" : outcome.error_code},
       {"ERROR_MESSAGE", outcome.error_message.empty() ? "Delivery failed" : outcome.error_message},
       {"RETRY_ATTEMPTS", std::to_string(std::max(0, d.attempts - 1))}};

@@ -43,6 +43,14 @@ std::string bus_arn(const Caller& c, const std::string& name) {
   return "arn:aws:events:" + c.region + ":" + c.account + ":event-bus/" + name;
 }
 
+// A policy's statements as a list: IAM allows a single statement object in its place.
+json& statements_of(json& policy) {
+  json& statements = policy["Statement"];
+  if (statements.is_object()) statements = json::array({statements});
+  if (!statements.is_array()) statements = json::array();
+  return statements;
+}
+
 template <typename T>
 Page<T> page_of(std::vector<T> items, std::optional<int> limit,
                 const std::optional<std::string>& token) {
@@ -390,8 +398,9 @@ void Engine::put_rule(const Caller& caller, PutRuleRequest r, Reply<std::string>
   rule.schedule = std::move(schedule);
   rule.description = r.description;
   rule.role_arn = r.role_arn;
+  bool was_enabled = existed && rule.enabled;
   rule.enabled = r.state.value_or("ENABLED") != "DISABLED";
-  if (schedule_changed || !existed) rule.next_fire = 0;
+  if (schedule_changed || !existed || (rule.enabled && !was_enabled)) rule.next_fire = 0;
   index(bus, rule);
   WriteBatch batch;
   persist(bus, rule, batch);
@@ -440,6 +449,8 @@ void Engine::set_rule_state(const Caller& caller, const std::string& name,
   if (!b) return reply(b.error());
   auto rule = find_rule(**b, name);
   if (!rule) return reply(rule.error());
+  // A schedule resumed after a pause starts afresh: what it missed while disabled is not fired.
+  if (enabled && !(*rule)->enabled) (*rule)->next_fire = 0;
   (*rule)->enabled = enabled;
   index(**b, **rule);
   WriteBatch batch;
@@ -459,9 +470,10 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
   Rule& r = **rule;
   for (size_t n = 0; n < targets.size(); ++n) {
     const Target& t = targets[n];
-    std::string id = t.value("Id", "");
-    if (auto err = check_name(id, "targets.member.id")) return reply(*err);
-    std::string arn = t.value("Arn", "");
+    std::string id = text_member(t, "Id");
+    if (auto err = check_name(id, "targets." + std::to_string(n + 1) + ".member.id"))
+      return reply(*err);
+    std::string arn = text_member(t, "Arn");
     if (arn.rfind("arn:", 0) != 0)
       return reply(validation("Parameter " + arn +
                               " is not valid. Reason: Provided Arn is not in "
@@ -473,14 +485,14 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
     if (fifo_queue && !(t.contains("SqsParameters") && t["SqsParameters"].is_object()))
       return reply(
           validation("Parameter(s) SqsParameters must be specified for target: " + id + "."));
-    if (arn.rfind("arn:aws:states:", 0) == 0 && t.value("RoleArn", "").empty())
+    if (arn.rfind("arn:aws:states:", 0) == 0 && text_member(t, "RoleArn").empty())
       return reply(validation("RoleArn is required for target " + arn + "."));
   }
   // Targets are replaced by Id; the rule may hold at most five.
   std::vector<Target> merged = r.targets;
   for (auto& t : targets) {
     auto same = std::find_if(merged.begin(), merged.end(), [&](const Target& have) {
-      return have.value("Id", "") == t.value("Id", "");
+      return text_member(have, "Id") == text_member(t, "Id");
     });
     if (same != merged.end())
       *same = std::move(t);
@@ -508,7 +520,7 @@ void Engine::remove_targets(const Caller& caller, const std::string& rule_name,
   auto& targets = (*rule)->targets;
   for (const auto& id : ids) {
     auto it = std::find_if(targets.begin(), targets.end(),
-                           [&](const Target& t) { return t.value("Id", "") == id; });
+                           [&](const Target& t) { return text_member(t, "Id") == id; });
     if (it == targets.end())
       failed.push_back({id, "ResourceNotFoundException",
                         "Target " + id + " does not exist on rule " + rule_name + "."});
@@ -541,7 +553,7 @@ void Engine::list_rule_names_by_target(const Caller& caller, const std::string& 
   std::vector<std::string> names;
   for (const auto& [name, r] : (*b)->rules)
     if (std::any_of(r.targets.begin(), r.targets.end(),
-                    [&](const Target& t) { return t.value("Arn", "") == target_arn; }))
+                    [&](const Target& t) { return text_member(t, "Arn") == target_arn; }))
       names.push_back(name);
   reply(page_of(std::move(names), limit, token));
 }
@@ -555,12 +567,14 @@ void Engine::put_permission(const Caller& caller, const std::optional<std::strin
   Bus& bus = **b;
   json statement;
   if (request.contains("Policy") && request["Policy"].is_string()) {
-    json policy = json::parse(request["Policy"].get<std::string>(), nullptr, false);
+    std::string text = request["Policy"].get<std::string>();
+    json policy =
+        json_nesting_within(text, kMaxJsonNesting) ? json::parse(text, nullptr, false) : json();
     if (!policy.is_object()) return reply(validation("Parameter Policy is not valid."));
     bus.policy = policy;
   } else {
-    std::string sid = request.value("StatementId", "");
-    std::string principal = request.value("Principal", "");
+    std::string sid = text_member(request, "StatementId");
+    std::string principal = text_member(request, "Principal");
     if (sid.empty() || principal.empty())
       return reply(validation("Parameter(s) StatementId, Principal and Action must be specified."));
     statement = {
@@ -568,13 +582,14 @@ void Engine::put_permission(const Caller& caller, const std::optional<std::strin
         {"Effect", "Allow"},
         {"Principal",
          principal == "*" ? json("*") : json{{"AWS", "arn:aws:iam::" + principal + ":root"}}},
-        {"Action", request.value("Action", "events:PutEvents")},
+        {"Action", text_member(request, "Action").empty() ? "events:PutEvents"
+                                                          : text_member(request, "Action")},
         {"Resource", bus.arn}};
     if (bus.policy.is_null())
       bus.policy = {{"Version", "2012-10-17"}, {"Statement", json::array()}};
-    auto& statements = bus.policy["Statement"];
+    json& statements = statements_of(bus.policy);
     for (auto it = statements.begin(); it != statements.end(); ++it)
-      if ((*it).value("Sid", "") == sid) {
+      if (text_member(*it, "Sid") == sid) {
         statements.erase(it);
         break;
       }
@@ -597,9 +612,9 @@ void Engine::remove_permission(const Caller& caller, const std::optional<std::st
     if (!statement_id) return reply(validation("Parameter StatementId must be specified."));
     bool found = false;
     if (bus.policy.is_object() && bus.policy.contains("Statement")) {
-      auto& statements = bus.policy["Statement"];
+      json& statements = statements_of(bus.policy);
       for (auto it = statements.begin(); it != statements.end(); ++it)
-        if ((*it).value("Sid", "") == *statement_id) {
+        if (text_member(*it, "Sid") == *statement_id) {
           statements.erase(it);
           found = true;
           break;

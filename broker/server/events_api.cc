@@ -29,6 +29,9 @@ std::optional<int> integer(const json& in, const char* name) {
   if (in.contains(name) && in[name].is_number_integer()) return in[name].get<int>();
   return std::nullopt;
 }
+bool flag(const json& in, const char* name) {
+  return in.contains(name) && in[name].is_boolean() && in[name].get<bool>();
+}
 std::vector<std::string> strings(const json& in, const char* name) {
   std::vector<std::string> out;
   if (in.contains(name) && in[name].is_array())
@@ -41,7 +44,7 @@ bus::StringMap tags(const json& in, const char* name) {
   if (in.contains(name) && in[name].is_array())
     for (const auto& t : in[name])
       if (t.is_object() && t.contains("Key") && t["Key"].is_string())
-        out[t["Key"].get<std::string>()] = t.value("Value", "");
+        out[t["Key"].get<std::string>()] = str(t, "Value").value_or("");
   return out;
 }
 
@@ -67,12 +70,10 @@ json bus_json(const bus::EventBusInfo& b) {
   return out;
 }
 
+// A rule as ListRules shows it; DescribeRule adds CreatedBy.
 json rule_json(const bus::RuleInfo& r) {
-  json out = {{"Name", r.name},
-              {"Arn", r.arn},
-              {"State", r.state},
-              {"EventBusName", r.event_bus_name},
-              {"CreatedBy", r.created_by}};
+  json out = {
+      {"Name", r.name}, {"Arn", r.arn}, {"State", r.state}, {"EventBusName", r.event_bus_name}};
   if (r.event_pattern) out["EventPattern"] = *r.event_pattern;
   if (r.schedule_expression) out["ScheduleExpression"] = *r.schedule_expression;
   if (r.description) out["Description"] = *r.description;
@@ -160,7 +161,11 @@ void describe_rule(EventBridge& e, const Caller& c, const json& in, Done done) {
   auto name = str(in, "Name");
   if (!name) return done(null_member("name"));
   e.describe_rule(c, *name, str(in, "EventBusName"),
-                  reply_with<bus::RuleInfo>(std::move(done), rule_json));
+                  reply_with<bus::RuleInfo>(std::move(done), [](const bus::RuleInfo& r) {
+                    json out = rule_json(r);
+                    out["CreatedBy"] = r.created_by;
+                    return out;
+                  }));
 }
 
 void list_rules(EventBridge& e, const Caller& c, const json& in, Done done) {
@@ -177,8 +182,7 @@ void list_rules(EventBridge& e, const Caller& c, const json& in, Done done) {
 void delete_rule(EventBridge& e, const Caller& c, const json& in, Done done) {
   auto name = str(in, "Name");
   if (!name) return done(null_member("name"));
-  e.delete_rule(c, *name, str(in, "EventBusName"), in.value("Force", false),
-                empty_reply(std::move(done)));
+  e.delete_rule(c, *name, str(in, "EventBusName"), flag(in, "Force"), empty_reply(std::move(done)));
 }
 
 void enable_rule(EventBridge& e, const Caller& c, const json& in, Done done) {
@@ -250,7 +254,8 @@ void put_events(EventBridge& e, const Caller& c, const json& in, Done done) {
   if (!in.contains("Entries") || !in["Entries"].is_array()) return done(null_member("entries"));
   std::vector<bus::PutEventsEntry> entries;
   for (const auto& entry : in["Entries"]) {
-    if (!entry.is_object()) continue;
+    if (!entry.is_object())
+      return done(Error{ErrorCode::kSerialization, "Each of Entries must be a structure."});
     bus::PutEventsEntry out;
     out.source = str(entry, "Source");
     out.detail_type = str(entry, "DetailType");
@@ -293,7 +298,7 @@ void put_permission(EventBridge& e, const Caller& c, const json& in, Done done) 
 
 void remove_permission(EventBridge& e, const Caller& c, const json& in, Done done) {
   e.remove_permission(c, str(in, "EventBusName"), str(in, "StatementId"),
-                      in.value("RemoveAllPermissions", false), empty_reply(std::move(done)));
+                      flag(in, "RemoveAllPermissions"), empty_reply(std::move(done)));
 }
 
 void tag_resource(EventBridge& e, const Caller& c, const json& in, Done done) {
