@@ -266,7 +266,7 @@ void Engine::create_archive(const Caller& caller, const json& in, Reply<json> re
   persist(a, batch);
   json out = {{"ArchiveArn", arn}, {"State", "ENABLED"}, {"CreationTime", seconds(a.created_at)}};
   archives_[arn] = std::move(a);
-  commit(std::move(batch), [reply, out] { reply(out); });
+  commit(std::move(batch), reply, [reply, out] { reply(out); });
 }
 
 void Engine::describe_archive(const Caller& caller, const json& in, Reply<json> reply) {
@@ -293,7 +293,7 @@ void Engine::update_archive(const Caller& caller, const json& in, Reply<json> re
   WriteBatch batch;
   persist(a, batch);
   json out = {{"ArchiveArn", a.arn}, {"State", "ENABLED"}, {"CreationTime", seconds(a.created_at)}};
-  commit(std::move(batch), [reply, out] { reply(out); });
+  commit(std::move(batch), reply, [reply, out] { reply(out); });
 }
 
 void Engine::delete_archive(const Caller& caller, const json& in, Reply<json> reply) {
@@ -304,7 +304,7 @@ void Engine::delete_archive(const Caller& caller, const json& in, Reply<json> re
   for (const auto& e : it->second.events) batch.erase(kArchivedTable, seq_key(it->first, e.seq));
   batch.erase(kArchivesTable, it->first);
   archives_.erase(it);
-  commit(std::move(batch), [reply] { reply(json::object()); });
+  commit(std::move(batch), reply, [reply] { reply(json::object()); });
 }
 
 void Engine::list_archives(const Caller& caller, const json& in, Reply<json> reply) {
@@ -368,7 +368,7 @@ void Engine::start_replay(const Caller& caller, const json& in, Reply<json> repl
   json out = {
       {"ReplayArn", arn}, {"State", "STARTING"}, {"ReplayStartTime", seconds(r.started_at)}};
   replays_[arn] = std::move(r);
-  commit(std::move(batch), [this, reply, out, arn] {
+  commit(std::move(batch), reply, [this, reply, out, arn] {
     reply(out);
     run_replay(arn);
   });
@@ -449,7 +449,7 @@ void Engine::cancel_replay(const Caller& caller, const json& in, Reply<json> rep
   WriteBatch batch;
   persist(r, batch);
   json out = {{"ReplayArn", r.arn}, {"State", "CANCELLING"}};
-  commit(std::move(batch), [reply, out] { reply(out); });
+  commit(std::move(batch), reply, [reply, out] { reply(out); });
 }
 
 }  // namespace wyvern::bus

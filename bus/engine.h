@@ -170,6 +170,18 @@ class Engine final : public EventBridge {
   void unindex(Bus& bus, Rule& rule);  // takes it out of both
   RuleInfo info(const Bus& bus, const Rule& rule) const;
   void commit(WriteBatch batch, std::function<void()> then);
+  // Commits, then runs `then`; if the store could not make the batch durable, answers `reply`
+  // with InternalFailure instead: a write is acknowledged only once it is on disk.
+  template <typename Reply>
+  void commit(WriteBatch batch, Reply reply, std::function<void()> then) {
+    env_.store->commit(
+        std::move(batch),
+        on_strand<bool>([reply = std::move(reply), then = std::move(then)](bool durable) {
+          if (!durable)
+            return reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
+          then();
+        }));
+  }
 
   // --- archives.cc ---
   void archive(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch);

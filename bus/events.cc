@@ -172,7 +172,7 @@ void Engine::put_events(const Caller& caller, std::vector<PutEventsEntry> entrie
     result.event_id = id;
     out.entries.push_back(result);
   }
-  commit(std::move(batch), [this, reply, out = std::move(out), started] {
+  commit(std::move(batch), reply, [this, reply, out = std::move(out), started] {
     reply(out);
     for (const auto& id : started) attempt(id);
   });

@@ -291,7 +291,7 @@ void Engine::create_event_bus(const Caller& caller, const std::string& name,
   b.created_at = b.modified_at = env_.clock->now_ms();
   WriteBatch batch;
   persist(b, batch);
-  commit(std::move(batch), [reply, arn = b.arn] { reply(arn); });
+  commit(std::move(batch), reply, [reply, arn = b.arn] { reply(arn); });
 }
 
 void Engine::update_event_bus(const Caller& caller, const std::string& name,
@@ -305,7 +305,7 @@ void Engine::update_event_bus(const Caller& caller, const std::string& name,
   persist(**b, batch);
   EventBusInfo out{(*b)->name, (*b)->arn,        (*b)->description.value_or(""),
                    "",         (*b)->created_at, (*b)->modified_at};
-  commit(std::move(batch), [reply, out] { reply(out); });
+  commit(std::move(batch), reply, [reply, out] { reply(out); });
 }
 
 void Engine::delete_event_bus(const Caller& caller, const std::string& name, Reply<Ok> reply) {
@@ -320,7 +320,7 @@ void Engine::delete_event_bus(const Caller& caller, const std::string& name, Rep
   }
   batch.erase(kBusesTable, it->second.key);
   buses_.erase(it);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::describe_event_bus(const Caller& caller, const std::optional<std::string>& name,
@@ -404,7 +404,7 @@ void Engine::put_rule(const Caller& caller, PutRuleRequest r, Reply<std::string>
   index(bus, rule);
   WriteBatch batch;
   persist(bus, rule, batch);
-  commit(std::move(batch), [reply, arn = rule.arn] { reply(arn); });
+  commit(std::move(batch), reply, [reply, arn = rule.arn] { reply(arn); });
 }
 
 void Engine::describe_rule(const Caller& caller, const std::string& name,
@@ -439,7 +439,7 @@ void Engine::delete_rule(const Caller& caller, const std::string& name,
   WriteBatch batch;
   batch.erase(kRulesTable, (*b)->key + "\n" + name);
   (*b)->rules.erase(it);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::set_rule_state(const Caller& caller, const std::string& name,
@@ -455,7 +455,7 @@ void Engine::set_rule_state(const Caller& caller, const std::string& name,
   index(**b, **rule);
   WriteBatch batch;
   persist(**b, **rule, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 // --- Targets --------------------------------------------------------------------------------
@@ -505,7 +505,7 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
   r.targets = std::move(merged);
   WriteBatch batch;
   persist(**b, r, batch);
-  commit(std::move(batch), [reply] { reply(std::vector<TargetFailure>{}); });
+  commit(std::move(batch), reply, [reply] { reply(std::vector<TargetFailure>{}); });
 }
 
 void Engine::remove_targets(const Caller& caller, const std::string& rule_name,
@@ -529,7 +529,7 @@ void Engine::remove_targets(const Caller& caller, const std::string& rule_name,
   }
   WriteBatch batch;
   persist(**b, **rule, batch);
-  commit(std::move(batch), [reply, failed] { reply(failed); });
+  commit(std::move(batch), reply, [reply, failed] { reply(failed); });
 }
 
 void Engine::list_targets_by_rule(const Caller& caller, const std::string& rule_name,
@@ -597,7 +597,7 @@ void Engine::put_permission(const Caller& caller, const std::optional<std::strin
   }
   WriteBatch batch;
   persist(bus, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::remove_permission(const Caller& caller, const std::optional<std::string>& bus_name,
@@ -626,7 +626,7 @@ void Engine::remove_permission(const Caller& caller, const std::optional<std::st
   }
   WriteBatch batch;
   persist(bus, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::tag_resource(const Caller& caller, const std::string& arn, const StringMap& tags,
@@ -637,13 +637,13 @@ void Engine::tag_resource(const Caller& caller, const std::string& arn, const St
     if (b.arn == arn) {
       for (const auto& [k, v] : tags) b.tags[k] = v;
       persist(b, batch);
-      return commit(std::move(batch), [reply] { reply(Ok{}); });
+      return commit(std::move(batch), reply, [reply] { reply(Ok{}); });
     }
     for (auto& [name, r] : b.rules)
       if (r.arn == arn) {
         for (const auto& [k, v] : tags) r.tags[k] = v;
         persist(b, r, batch);
-        return commit(std::move(batch), [reply] { reply(Ok{}); });
+        return commit(std::move(batch), reply, [reply] { reply(Ok{}); });
       }
   }
   reply(Error{ErrorCode::kEventsResourceNotFound, "Resource " + arn + " does not exist."});
@@ -657,13 +657,13 @@ void Engine::untag_resource(const Caller& caller, const std::string& arn,
     if (b.arn == arn) {
       for (const auto& k : keys) b.tags.erase(k);
       persist(b, batch);
-      return commit(std::move(batch), [reply] { reply(Ok{}); });
+      return commit(std::move(batch), reply, [reply] { reply(Ok{}); });
     }
     for (auto& [name, r] : b.rules)
       if (r.arn == arn) {
         for (const auto& k : keys) r.tags.erase(k);
         persist(b, r, batch);
-        return commit(std::move(batch), [reply] { reply(Ok{}); });
+        return commit(std::move(batch), reply, [reply] { reply(Ok{}); });
       }
   }
   reply(Error{ErrorCode::kEventsResourceNotFound, "Resource " + arn + " does not exist."});

@@ -167,6 +167,18 @@ class Engine final : public TopicService {
   void confirmed(Subscription& sub, Reply<std::string> reply);
   void send_confirmation(const Caller& caller, const Subscription& sub, bool unsubscribing);
   void commit(WriteBatch batch, std::function<void()> then);
+  // Commits, then runs `then`; if the store could not make the batch durable, answers `reply`
+  // with InternalFailure instead: a write is acknowledged only once it is on disk.
+  template <typename Reply>
+  void commit(WriteBatch batch, Reply reply, std::function<void()> then) {
+    env_.store->commit(
+        std::move(batch),
+        on_strand<bool>([reply = std::move(reply), then = std::move(then)](bool durable) {
+          if (!durable)
+            return reply(Error{ErrorCode::kInternalFailure, "The store refused the write."});
+          then();
+        }));
+  }
 
   // --- publish.cc ---
   std::optional<Error> validate_publish(const PublishRequest& r, const Topic* topic) const;

@@ -323,7 +323,7 @@ void Engine::publish(const Caller& caller, PublishRequest r, Reply<PublishResult
     if (auto sender = r.attributes.find("AWS.SNS.SMS.SenderID"); sender != r.attributes.end())
       entry["sender_id"] = sender->second.string_value.value_or("");
     record_outbox(std::move(entry), batch);
-    return commit(std::move(batch), [reply, id] { reply(PublishResult{id, std::nullopt}); });
+    return commit(std::move(batch), reply, [reply, id] { reply(PublishResult{id, std::nullopt}); });
   }
   const std::string& arn = r.topic_arn ? *r.topic_arn : *r.target_arn;
   if (r.target_arn && arn.find(":endpoint/") != std::string::npos)
@@ -336,7 +336,7 @@ void Engine::publish(const Caller& caller, PublishRequest r, Reply<PublishResult
   std::vector<std::string> started;
   auto result = accept(caller, **topic, std::move(r), batch, started);
   if (!result) return reply(result.error());
-  commit(std::move(batch), [this, reply, result = result.value(), started] {
+  commit(std::move(batch), reply, [this, reply, result = result.value(), started] {
     reply(result);
     for (const auto& id : started) deliver(id);
   });
@@ -387,7 +387,7 @@ void Engine::publish_batch(const Caller& caller, const std::string& topic_arn,
     else
       out.successful.emplace_back(e.id, std::move(result.value()));
   }
-  commit(std::move(batch), [this, reply, out = std::move(out), started] {
+  commit(std::move(batch), reply, [this, reply, out = std::move(out), started] {
     reply(out);
     for (const auto& id : started) deliver(id);
   });

@@ -410,7 +410,7 @@ void Engine::create_topic(const Caller& caller, const std::string& name,
   WriteBatch batch;
   persist(t, batch);
   topics_[arn] = std::move(t);
-  commit(std::move(batch), [reply, arn] { reply(arn); });
+  commit(std::move(batch), reply, [reply, arn] { reply(arn); });
 }
 
 void Engine::delete_topic(const Caller& caller, const std::string& topic_arn, Reply<Ok> reply) {
@@ -430,7 +430,7 @@ void Engine::delete_topic(const Caller& caller, const std::string& topic_arn, Re
   batch.erase(kTopicsTable, topic_arn);
   batch.erase(kSettingsTable, "sequence/" + topic_arn);
   topics_.erase(topic_arn);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::list_topics(const Caller& caller, const std::optional<std::string>& next_token,
@@ -497,7 +497,7 @@ void Engine::set_topic_attributes(const Caller& caller, const std::string& topic
     t.attributes[name] = value;
   WriteBatch batch;
   persist(t, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 // --- Subscriptions -----------------------------------------------------------------------
@@ -696,7 +696,7 @@ void Engine::subscribe(const Caller& caller, SubscribeRequest r, Reply<std::stri
   bool confirmed = sub.confirmed;
   subscriptions_[arn] = std::move(sub);
   if (!confirmed) send_confirmation(caller, subscriptions_[arn], false);
-  commit(std::move(batch), [reply, arn, confirmed, wants = r.return_subscription_arn] {
+  commit(std::move(batch), reply, [reply, arn, confirmed, wants = r.return_subscription_arn] {
     reply(confirmed || wants ? arn : kPendingConfirmation);
   });
 }
@@ -726,7 +726,7 @@ void Engine::confirm_subscription(const Caller& caller, const std::string& topic
     persist(**topic, batch);
     std::string arn = sub.arn;
     subscriptions_[arn] = std::move(sub);
-    return commit(std::move(batch), [reply, arn] { reply(arn); });
+    return commit(std::move(batch), reply, [reply, arn] { reply(arn); });
   }
   // A token of the shape SNS hands out that matches nothing, versus something no token looks like.
   bool token_shaped = token.size() >= 64 && std::all_of(token.begin(), token.end(), [](char c) {
@@ -741,7 +741,7 @@ void Engine::confirmed(Subscription& sub, Reply<std::string> reply) {
   sub.confirmed = true;
   WriteBatch batch;
   persist(sub, batch);
-  commit(std::move(batch), [reply, arn = sub.arn] { reply(arn); });
+  commit(std::move(batch), reply, [reply, arn = sub.arn] { reply(arn); });
 }
 
 void Engine::unsubscribe(const Caller& caller, const std::string& subscription_arn,
@@ -767,7 +767,7 @@ void Engine::unsubscribe(const Caller& caller, const std::string& subscription_a
   }
   batch.erase(kSubscriptionsTable, s.arn);
   subscriptions_.erase(subscription_arn);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::list_subscriptions(const Caller& caller, const std::optional<std::string>& topic_arn,
@@ -811,7 +811,7 @@ void Engine::set_subscription_attributes(const Caller& caller, const std::string
   apply_subscription_attribute(**sub, name, value);
   WriteBatch batch;
   persist(**sub, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 // --- Tags and permissions ---------------------------------------------------------------
@@ -832,7 +832,7 @@ void Engine::tag_resource(const Caller& caller, const std::string& arn, const St
   it->second.tags = std::move(merged);
   WriteBatch batch;
   persist(it->second, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::untag_resource(const Caller& caller, const std::string& arn,
@@ -843,7 +843,7 @@ void Engine::untag_resource(const Caller& caller, const std::string& arn,
   for (const auto& k : keys) it->second.tags.erase(k);
   WriteBatch batch;
   persist(it->second, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::list_tags_for_resource(const Caller& caller, const std::string& arn,
@@ -882,7 +882,7 @@ void Engine::add_permission(const Caller& caller, Permission p, Reply<Ok> reply)
   t.attributes["Policy"] = policy.dump();
   WriteBatch batch;
   persist(t, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::remove_permission(const Caller& caller, const std::string& topic_arn,
@@ -904,7 +904,7 @@ void Engine::remove_permission(const Caller& caller, const std::string& topic_ar
   }
   WriteBatch batch;
   persist(t, batch);
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 // --- SMS settings -------------------------------------------------------------------------
@@ -931,7 +931,7 @@ void Engine::set_sms_attributes(const Caller& caller, const StringMap& attribute
   for (const auto& [k, v] : attributes) sms_attributes_[k] = v;
   WriteBatch batch;
   batch.put(kSettingsTable, "sms_attributes", json(sms_attributes_).dump());
-  commit(std::move(batch), [reply] { reply(Ok{}); });
+  commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 
 void Engine::check_if_phone_number_is_opted_out(const Caller& caller,

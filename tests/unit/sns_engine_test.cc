@@ -218,3 +218,32 @@ TEST_CASE("A FIFO topic drops a repeated deduplication id for five minutes", "[s
   CHECK(std::stoull(*later.sequence_number) > std::stoull(*first.sequence_number));
   CHECK(f.delivered.size() == 2);
 }
+
+namespace {
+
+// A store whose disk is full: every commit is refused.
+class RefusingStore final : public Store {
+ public:
+  void commit(WriteBatch, Done done) override { done(false); }
+  void scan(std::string_view, const Visitor&) override {}
+  void close() override {}
+};
+
+}  // namespace
+
+TEST_CASE("A write the store refuses is answered with InternalFailure, not acknowledged", "[sns]") {
+  ManualClock clock;
+  RefusingStore store;
+  boost::asio::io_context io;
+  Timers timers{io.get_executor(), clock};
+  auto sns = make_topic_service(
+      {&clock, &store, &timers, Outlets{},
+       [&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); }});
+  sns->recover();
+  Captured<std::string> arn;
+  sns->create_topic(Caller{}, "sightings", {}, {}, arn.reply());
+  for (int i = 0; i < 10 && io.poll(); ++i) io.restart();
+  REQUIRE(arn.result.has_value());
+  REQUIRE_FALSE(arn.result->ok());
+  CHECK(arn.result->error().code == ErrorCode::kInternalFailure);
+}
