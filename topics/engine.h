@@ -92,6 +92,10 @@ struct Publication {
   mutable std::map<std::string, std::string> signatures;
 };
 
+// An E.164-shaped phone number (an optional "+", 5 to 15 digits, no leading 0): what SNS takes
+// for sms endpoints and Publish's PhoneNumber.
+bool valid_phone_number(const std::string& number);
+
 // HTTP/S retry policy (healthyRetryPolicy) in seconds.
 struct RetryPolicy {
   int min_delay = 20, max_delay = 20, num_retries = 3;

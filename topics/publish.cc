@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <regex>
 
 #include "foundation/codec.h"
 #include "foundation/http_client.h"
@@ -306,8 +305,7 @@ void Engine::publish(const Caller& caller, PublishRequest r, Reply<PublishResult
                 "be specified"));
   if (r.phone_number) {
     // A text to a phone goes to the outbox; nothing is sent.
-    static const std::regex e164(R"(\+?[1-9][0-9]{4,14})");
-    if (!std::regex_match(*r.phone_number, e164))
+    if (!valid_phone_number(*r.phone_number))
       return reply(
           invalid("PhoneNumber Reason: " + *r.phone_number + " is not valid to publish to"));
     if (auto err = validate_publish(r, nullptr)) return reply(*err);

@@ -100,10 +100,6 @@ bool is_json_object(const std::string& text) {
   return doc.is_object();
 }
 
-bool valid_phone_number(const std::string& number) {
-  static const std::regex e164(R"(\+?[1-9][0-9]{4,14})");
-  return std::regex_match(number, e164);
-}
 
 std::string default_policy(const Topic& t) {
   // Ordered as AWS writes it: Version, Id, Statement.
@@ -147,6 +143,11 @@ Page<T> page_of(std::vector<T> items, const std::optional<std::string>& token) {
 }
 
 }  // namespace
+
+bool valid_phone_number(const std::string& number) {
+  static const std::regex e164(R"(\+?[1-9][0-9]{4,14})");
+  return std::regex_match(number, e164);
+}
 
 std::optional<std::string> Subscription::dead_letter_queue() const {
   auto it = attributes.find("RedrivePolicy");
