@@ -277,7 +277,7 @@ void Engine::attempt(const std::string& delivery_id) {
     Caller target_caller = caller_of(arn);
     auto target_bus = find_bus(target_caller, arn);
     if (!target_bus)
-      return done({false, false, "ResourceNotFoundException", target_bus.error().message});
+      return done({false, false, "NO_RESOURCE", target_bus.error().message});
     WriteBatch batch;
     std::vector<std::string> started;
     route(**target_bus, d.event_text, event, batch, started, nullptr, true);
@@ -287,7 +287,7 @@ void Engine::attempt(const std::string& delivery_id) {
       for (const auto& id : started) attempt(id);
     });
   }
-  done({false, false, "UnsupportedTarget",
+  done({false, false, "INVALID_PARAMETER",
         "Wyvern does not deliver to " + (service.empty() ? arn : service) + " targets."});
 }
 
@@ -335,7 +335,7 @@ void Engine::dead_letter(const Delivery& d, const DeliveryOutcome& outcome,
   m.attributes = {
       {"RULE_ARN", d.rule_arn},
       {"TARGET_ARN", text_member(d.target, "Arn")},
-      {"ERROR_CODE", outcome.error_code.empty() ? "Unknown" : outcome.error_code},
+      {"ERROR_CODE", outcome.error_code.empty() ? "UNKNOWN" : outcome.error_code},
       {"ERROR_MESSAGE", outcome.error_message.empty() ? "Delivery failed" : outcome.error_message},
       {"RETRY_ATTEMPTS", std::to_string(std::max(0, d.attempts - 1))}};
   if (!condition.empty()) m.attributes["EXHAUSTED_RETRY_CONDITION"] = condition;

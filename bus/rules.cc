@@ -39,6 +39,30 @@ std::optional<Error> check_bus_name(const std::string& value) {
   return std::nullopt;
 }
 
+// RetryPolicy's bounds in the request model: 0 to 185 retries, events 60 s to 24 h old.
+std::vector<std::string> retry_policy_violations(const Target& t, size_t target_number) {
+  std::vector<std::string> out;
+  if (!t.contains("RetryPolicy") || !t["RetryPolicy"].is_object()) return out;
+  const json& policy = t["RetryPolicy"];
+  const std::string at = "targets." + std::to_string(target_number) + ".member.retryPolicy.";
+  auto bound = [&](const char* name, const char* member, int64_t low, int64_t high) {
+    if (!policy.contains(name) || !policy[name].is_number_integer()) return;
+    int64_t v = policy[name].get<int64_t>();
+    std::string what;
+    if (v < low)
+      what = "Member must have value greater than or equal to " + std::to_string(low);
+    else if (v > high)
+      what = "Member must have value less than or equal to " + std::to_string(high);
+    else
+      return;
+    out.push_back("Value '" + std::to_string(v) + "' at '" + at + member +
+                  "' failed to satisfy constraint: " + what);
+  };
+  bound("MaximumRetryAttempts", "maximumRetryAttempts", 0, 185);
+  bound("MaximumEventAgeInSeconds", "maximumEventAgeInSeconds", 60, 86400);
+  return out;
+}
+
 std::string bus_arn(const Caller& c, const std::string& name) {
   return "arn:aws:events:" + c.region + ":" + c.account + ":event-bus/" + name;
 }
@@ -479,6 +503,16 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
                               " is not valid. Reason: Provided Arn is not in "
                               "correct format."));
     TargetInput input = target_input_of(t);
+    // The request model's constraints come first, every one of this target's in one message.
+    auto model = target_input_violations(input, n + 1);
+    for (auto& v : retry_policy_violations(t, n + 1)) model.push_back(std::move(v));
+    if (!model.empty()) {
+      std::string message = std::to_string(model.size()) +
+                            (model.size() == 1 ? " validation error" : " validation errors") +
+                            " detected: ";
+      for (size_t i = 0; i < model.size(); ++i) message += (i ? "; " : "") + model[i];
+      return reply(validation(message));
+    }
     if (auto err = validate_target_input(input, id, n + 1)) return reply(*err);
     // A FIFO queue needs the group its messages go in; a state machine, a role to start it.
     bool fifo_queue = arn.rfind("arn:aws:sqs:", 0) == 0 && arn.ends_with(".fifo");

@@ -63,6 +63,25 @@ bool valid_region(const std::string& region) {
          });
 }
 
+// The ERROR_CODE EventBridge writes on a dead letter when a target refused an event: AWS's
+// own list (NO_RESOURCE, THROTTLING, INVALID_PARAMETER, ...), from the target service's error.
+std::string dead_letter_code(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kQueueDoesNotExist:
+    case ErrorCode::kSnsNotFound:
+    case ErrorCode::kSnsResourceNotFound:
+    case ErrorCode::kStateMachineDoesNotExist:
+    case ErrorCode::kResourceNotFound:
+      return "NO_RESOURCE";
+    case ErrorCode::kRequestThrottled:
+      return "THROTTLING";
+    case ErrorCode::kInternalFailure:
+      return "INTERNAL_ERROR";
+    default:
+      return "INVALID_PARAMETER";
+  }
+}
+
 std::string header(const Request& req, std::string_view name) {
   auto it = req.find(boost::beast::string_view(name.data(), name.size()));
   return it == req.end() ? std::string() : std::string(it->value());
@@ -132,8 +151,9 @@ class BrokerImpl final : public Broker {
       d.deduplication_id = std::move(m.deduplication_id);
       for (auto& [name, value] : m.attributes)
         d.attributes[name] = {"String", std::move(value), std::nullopt};
-      send_to_queue(std::move(d), [done](topics::DeliveryOutcome o) {
-        done({o.ok, o.retryable, o.ok ? "" : "SQS.SendMessage", o.error});
+      send_queue_message(std::move(d), [done](Result<queue::SendMessageResult> sent) {
+        if (sent.ok()) return done({true, false, "", ""});
+        done({false, false, dead_letter_code(sent.error()), sent.error().message});
       });
     };
     bus_outlets.publish_to_topic = [this](const Caller& caller, std::string topic_arn,
@@ -142,22 +162,23 @@ class BrokerImpl final : public Broker {
       r.topic_arn = std::move(topic_arn);
       r.message = std::move(message);
       sns_->publish(caller, std::move(r), [done](Result<topics::PublishResult> published) {
-        done({published.ok(), false, published.ok() ? "" : "SNS.Publish",
-              published.ok() ? "" : published.error().message});
+        if (published.ok()) return done({true, false, "", ""});
+        done({false, false, dead_letter_code(published.error()), published.error().message});
       });
     };
     bus_outlets.start_execution = [this](const Caller& caller, std::string machine_arn,
                                          std::string input, bus::Delivered done) {
       sfn_->start_execution(caller, machine_arn, std::nullopt, std::move(input),
                             [done](Result<stepfn::Execution> started) {
-                              done({started.ok(), false, started.ok() ? "" : "States.StartExecution",
-                                    started.ok() ? "" : started.error().message});
+                              if (started.ok()) return done({true, false, "", ""});
+                              done({false, false, dead_letter_code(started.error()),
+                                    started.error().message});
                             });
     };
     bus_outlets.invoke_function = [this](std::string arn, std::string event,
                                          bus::Delivered done) {
       invoke_function(arn, std::move(event), [done](topics::DeliveryOutcome o) {
-        done({o.ok, o.retryable, o.ok ? "" : "Lambda.Invoke", o.error});
+        done({o.ok, o.retryable, o.ok ? "" : "NO_RESOURCE", o.error});
       });
     };
     events_ = bus::make_event_bridge(
@@ -462,6 +483,16 @@ class BrokerImpl final : public Broker {
   // Runs on the core strand. A queue is named by its ARN; the SQS engine is asked for it with
   // that ARN's region and account.
   void send_to_queue(topics::QueueDelivery d, topics::Delivered done) {
+    send_queue_message(std::move(d), [done = std::move(done)](
+                                         Result<queue::SendMessageResult> sent) {
+      // Every SQS refusal (no such queue, a message it cannot take) is a client-side error:
+      // SNS would not retry it either.
+      done({sent.ok(), false, sent.ok() ? "" : sent.error().message});
+    });
+  }
+
+  void send_queue_message(topics::QueueDelivery d,
+                          std::function<void(Result<queue::SendMessageResult>)> done) {
     std::vector<std::string> parts;
     size_t start = 0;
     for (int i = 0; i < 5; ++i) {
@@ -471,7 +502,7 @@ class BrokerImpl final : public Broker {
       start = colon + 1;
     }
     if (parts.size() != 5 || parts[2] != "sqs")
-      return done({false, false, "Invalid queue ARN: " + d.queue_arn});
+      return done(Error{ErrorCode::kQueueDoesNotExist, "Invalid queue ARN: " + d.queue_arn});
     queue::Caller caller;
     caller.region = parts[3];
     caller.account = parts[4];
@@ -482,12 +513,7 @@ class BrokerImpl final : public Broker {
       r.attributes[name] = {a.data_type, std::move(a.string_value), std::move(a.binary_value)};
     r.group_id = std::move(d.group_id);
     r.deduplication_id = std::move(d.deduplication_id);
-    sqs_->send_message(caller, url, std::move(r),
-                       [done = std::move(done)](Result<queue::SendMessageResult> sent) {
-                         // Every SQS refusal (no such queue, a message it cannot take) is a
-                         // client-side error: SNS would not retry it either.
-                         done({sent.ok(), false, sent.ok() ? "" : sent.error().message});
-                       });
+    sqs_->send_message(caller, url, std::move(r), std::move(done));
   }
 
   // Lambda is invoked asynchronously by SNS: an invocation that starts counts as delivered

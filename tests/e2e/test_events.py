@@ -161,7 +161,9 @@ class RulesAndTargets(EventsTestCase):
         attributes = {k: v["StringValue"] for k, v in got[0]["MessageAttributes"].items()}
         self.assertEqual(attributes["TARGET_ARN"], queue_arn("never-created"))
         self.assertTrue(attributes["RULE_ARN"].endswith(":rule/lost"))
-        self.assertIn("ERROR_CODE", attributes)
+        # A missing queue is no reason to retry: straight to the dead letters, with AWS's code.
+        self.assertEqual(attributes["ERROR_CODE"], "NO_RESOURCE")
+        self.assertEqual(attributes["RETRY_ATTEMPTS"], "0")
 
     def test_a_disabled_rule_routes_nothing(self):
         url = self.queue("quiet")
@@ -322,6 +324,18 @@ class Management(EventsTestCase):
         code, _, status = self.events_error(self.events.put_targets, Rule="many", Targets=[
             {"Id": str(i), "Arn": queue_arn("q%d" % i)} for i in range(6)])
         self.assertEqual((code, status), ("LimitExceededException", 400))
+        unchecked = boto3.client("events", endpoint_url=self.broker.endpoint, region_name=REGION,
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=botocore.config.Config(parameter_validation=False))
+        self.assertEqual(self.events_error(unchecked.put_targets, Rule="many", Targets=[
+            {"Id": "r", "Arn": queue_arn("q"), "RetryPolicy": {"MaximumRetryAttempts": 186,
+                                                               "MaximumEventAgeInSeconds": 59}}])[:2],
+                         ("ValidationException",
+                          "2 validation errors detected: Value '186' at 'targets.1.member.retryPolicy."
+                          "maximumRetryAttempts' failed to satisfy constraint: Member must have value less "
+                          "than or equal to 185; Value '59' at 'targets.1.member.retryPolicy."
+                          "maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value "
+                          "greater than or equal to 60"))
         code, _, status = self.events_error(self.events.create_connection, Name="c", AuthorizationType="API_KEY",
                                             AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})
         self.assertEqual((code, status), ("NotImplemented", 501))
