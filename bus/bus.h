@@ -181,6 +181,20 @@ class EventBridge {
   virtual void list_replays(const Caller&, const json& request, Reply<json>) = 0;
   virtual void cancel_replay(const Caller&, const json& request, Reply<json>) = 0;
 
+  // Connections and API destinations, in AWS's JSON shapes too. Secrets a connection holds
+  // (passwords, API key values, client secrets) are never answered back.
+  virtual void create_connection(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void describe_connection(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void update_connection(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void delete_connection(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void list_connections(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void deauthorize_connection(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void create_api_destination(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void describe_api_destination(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void update_api_destination(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void delete_api_destination(const Caller&, const json& request, Reply<json>) = 0;
+  virtual void list_api_destinations(const Caller&, const json& request, Reply<json>) = 0;
+
   virtual void put_permission(const Caller&, const std::optional<std::string>& bus,
                               const json& request, Reply<Ok>) = 0;
   virtual void remove_permission(const Caller&, const std::optional<std::string>& bus,

@@ -16,6 +16,7 @@
 #include "bus/transform.h"
 #include "foundation/event_pattern.h"
 #include "foundation/event_ruleset.h"
+#include "foundation/http_client.h"
 #include "foundation/strand_sink.h"
 
 namespace wyvern::bus {
@@ -26,6 +27,8 @@ inline constexpr char kDeliveriesTable[] = "events.deliveries";
 inline constexpr char kArchivesTable[] = "events.archives";
 inline constexpr char kArchivedTable[] = "events.archived";
 inline constexpr char kReplaysTable[] = "events.replays";
+inline constexpr char kConnectionsTable[] = "events.connections";
+inline constexpr char kApiDestinationsTable[] = "events.api_destinations";
 
 inline constexpr size_t kMaxTargetsPerRule = 5;
 inline constexpr size_t kMaxEntriesPerPutEvents = 10;
@@ -79,6 +82,34 @@ struct Replay {
   TimeMs event_start = 0, event_end = 0;
   std::string state = "STARTING", state_reason;
   TimeMs started_at = 0, ended_at = 0, last_replayed = 0;
+};
+
+// A connection: how API destinations authorize their calls. `auth` is AuthParameters as the
+// client wrote it, secrets included: EventBridge keeps those in Secrets Manager, Wyvern in its
+// store, and neither ever shows them again.
+struct Connection {
+  std::string key, name, arn, secret_arn, authorization_type;
+  std::optional<std::string> description;
+  json auth = json::object();
+  std::string state, state_reason;
+  TimeMs created_at = 0, modified_at = 0, authorized_at = 0;
+  // OAuth client credentials: the access token, in memory only (a restart fetches a new one).
+  std::string access_token;
+  TimeMs token_refresh_at = 0;  // when to fetch a new one before a call (0: never)
+  uint64_t authorization = 0;   // bumped by every token request; a stale answer is ignored
+  std::vector<std::function<void(bool authorized)>> waiting;  // invocations awaiting a token
+};
+
+// An API destination: an HTTP endpoint, the method to call it with and the connection to
+// authorize with. ACTIVE exactly while its connection is AUTHORIZED.
+struct ApiDestination {
+  std::string key, name, arn, connection_arn, endpoint, method;
+  std::optional<std::string> description;
+  int64_t rate_limit = 300;  // invocations per second
+  TimeMs created_at = 0, modified_at = 0;
+  // The invocations sent in the current second of the broker's clock.
+  TimeMs window_start = 0;
+  int64_t sent_in_window = 0;
 };
 
 // One event on its way to one target of one rule.
@@ -148,6 +179,17 @@ class Engine final : public EventBridge {
   void describe_replay(const Caller&, const json& request, Reply<json>) override;
   void list_replays(const Caller&, const json& request, Reply<json>) override;
   void cancel_replay(const Caller&, const json& request, Reply<json>) override;
+  void create_connection(const Caller&, const json& request, Reply<json>) override;
+  void describe_connection(const Caller&, const json& request, Reply<json>) override;
+  void update_connection(const Caller&, const json& request, Reply<json>) override;
+  void delete_connection(const Caller&, const json& request, Reply<json>) override;
+  void list_connections(const Caller&, const json& request, Reply<json>) override;
+  void deauthorize_connection(const Caller&, const json& request, Reply<json>) override;
+  void create_api_destination(const Caller&, const json& request, Reply<json>) override;
+  void describe_api_destination(const Caller&, const json& request, Reply<json>) override;
+  void update_api_destination(const Caller&, const json& request, Reply<json>) override;
+  void delete_api_destination(const Caller&, const json& request, Reply<json>) override;
+  void list_api_destinations(const Caller&, const json& request, Reply<json>) override;
   void put_permission(const Caller&, const std::optional<std::string>& bus, const json& request,
                       Reply<Ok>) override;
   void remove_permission(const Caller&, const std::optional<std::string>& bus,
@@ -192,6 +234,18 @@ class Engine final : public EventBridge {
   json archive_json(const Archive& archive, bool full) const;
   json replay_json(const Replay& replay, bool full) const;
 
+  // --- connections.cc ---
+  void persist(const Connection& c, WriteBatch& batch) const;
+  void persist(const ApiDestination& d, WriteBatch& batch) const;
+  void recover_connections();
+  Connection* connection_by_arn(const std::string& arn);
+  std::string destination_state(const ApiDestination& d) const;
+  void authorize(const std::string& connection_key);  // fetches an OAuth token
+  void token_fetched(const std::string& connection_key, uint64_t authorization,
+                     const HttpResponse& response);
+  void invoke_api_destination(const std::string& delivery_id, const std::string& payload,
+                              Delivered done);
+
   // --- events.cc ---
   void route(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch,
              std::vector<std::string>& started, const std::string* only_rule = nullptr,
@@ -215,6 +269,8 @@ class Engine final : public EventBridge {
   std::unordered_map<std::string, Delivery> deliveries_;  // in flight, by id
   std::map<std::string, Archive> archives_;               // by ARN
   std::map<std::string, Replay> replays_;                 // by ARN
+  std::map<std::string, Connection> connections_;         // by "region/account/name"
+  std::map<std::string, ApiDestination> api_destinations_;  // by "region/account/name"
   std::set<Timers::TimerId> retry_timers_;
   RuleSet::RuleId next_rule_id_ = 1;
 };

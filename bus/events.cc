@@ -269,6 +269,8 @@ void Engine::attempt(const std::string& delivery_id) {
   if (service == "sns") return env_.outlets.publish_to_topic(caller_of(arn), arn, *payload, done);
   if (service == "states") return env_.outlets.start_execution(caller_of(arn), arn, *payload, done);
   if (service == "lambda") return env_.outlets.invoke_function(arn, *payload, done);
+  if (service == "events" && arn.find(":api-destination/") != std::string::npos)
+    return invoke_api_destination(delivery_id, *payload, done);
   if (service == "events" && arn.find(":event-bus/") != std::string::npos) {
     if (d.from_bus)
       return done({false, false, "THIRD_ACCOUNT_HOP_DETECTED",

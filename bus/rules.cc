@@ -279,6 +279,7 @@ void Engine::recover() {
   });
   for (const auto& id : unfinished) env_.post([this, id] { attempt(id); });
   recover_archives();
+  recover_connections();
 }
 
 void Engine::reset() {
@@ -291,6 +292,8 @@ void Engine::reset() {
   deliveries_.clear();
   archives_.clear();
   replays_.clear();
+  connections_.clear();
+  api_destinations_.clear();
 }
 
 // --- Event buses --------------------------------------------------------------------------
@@ -514,12 +517,16 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
       return reply(validation(message));
     }
     if (auto err = validate_target_input(input, id, n + 1)) return reply(*err);
-    // A FIFO queue needs the group its messages go in; a state machine, a role to start it.
+    // A FIFO queue needs the group its messages go in; a state machine or an API destination,
+    // a role to call it with.
     bool fifo_queue = arn.rfind("arn:aws:sqs:", 0) == 0 && arn.ends_with(".fifo");
     if (fifo_queue && !(t.contains("SqsParameters") && t["SqsParameters"].is_object()))
       return reply(
           validation("Parameter(s) SqsParameters must be specified for target: " + id + "."));
-    if (arn.rfind("arn:aws:states:", 0) == 0 && text_member(t, "RoleArn").empty())
+    bool needs_role = arn.rfind("arn:aws:states:", 0) == 0 ||
+                      (arn.rfind("arn:aws:events:", 0) == 0 &&
+                       arn.find(":api-destination/") != std::string::npos);
+    if (needs_role && text_member(t, "RoleArn").empty())
       return reply(validation("RoleArn is required for target " + arn + "."));
   }
   // Targets are replaced by Id; the rule may hold at most five.

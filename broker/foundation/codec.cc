@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cctype>
 #include <ctime>
 
 namespace wyvern {
@@ -121,6 +122,22 @@ std::string uuid4() {
   for (int i = 0, j = 0; i < 36; ++i)
     if (i != 8 && i != 13 && i != 18 && i != 23) id[i] = h[j++];
   return id;
+}
+
+std::string percent_encode(std::string_view data) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(data.size());
+  for (unsigned char c : data) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string base64_encode(std::string_view data) {

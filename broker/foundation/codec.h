@@ -20,6 +20,9 @@ std::string uuid4();
 std::string random_hex(size_t n);
 
 std::string base64_encode(std::string_view data);
+// RFC 3986 percent-encoding: every byte but the unreserved A-Z a-z 0-9 - . _ ~ as %XX, as a
+// query-string key or value (and an application/x-www-form-urlencoded field) is written.
+std::string percent_encode(std::string_view data);
 // Strict: padding required, no whitespace. nullopt if `text` is not valid base64.
 std::optional<std::string> base64_decode(std::string_view text);
 

@@ -339,6 +339,17 @@ PASS_THROUGH(start_replay)
 PASS_THROUGH(describe_replay)
 PASS_THROUGH(list_replays)
 PASS_THROUGH(cancel_replay)
+PASS_THROUGH(create_connection)
+PASS_THROUGH(describe_connection)
+PASS_THROUGH(update_connection)
+PASS_THROUGH(delete_connection)
+PASS_THROUGH(list_connections)
+PASS_THROUGH(deauthorize_connection)
+PASS_THROUGH(create_api_destination)
+PASS_THROUGH(describe_api_destination)
+PASS_THROUGH(update_api_destination)
+PASS_THROUGH(delete_api_destination)
+PASS_THROUGH(list_api_destinations)
 #undef PASS_THROUGH
 
 constexpr Action kActions[] = {
@@ -373,19 +384,18 @@ constexpr Action kActions[] = {
     {"DescribeReplay", describe_replay},
     {"ListReplays", list_replays},
     {"CancelReplay", cancel_replay},
-    // Not served yet: connections and API destinations, global endpoints, partner event
-    // sources.
-    {"CreateConnection", nullptr},
-    {"DescribeConnection", nullptr},
-    {"UpdateConnection", nullptr},
-    {"DeleteConnection", nullptr},
-    {"ListConnections", nullptr},
-    {"DeauthorizeConnection", nullptr},
-    {"CreateApiDestination", nullptr},
-    {"DescribeApiDestination", nullptr},
-    {"UpdateApiDestination", nullptr},
-    {"DeleteApiDestination", nullptr},
-    {"ListApiDestinations", nullptr},
+    {"CreateConnection", create_connection},
+    {"DescribeConnection", describe_connection},
+    {"UpdateConnection", update_connection},
+    {"DeleteConnection", delete_connection},
+    {"ListConnections", list_connections},
+    {"DeauthorizeConnection", deauthorize_connection},
+    {"CreateApiDestination", create_api_destination},
+    {"DescribeApiDestination", describe_api_destination},
+    {"UpdateApiDestination", update_api_destination},
+    {"DeleteApiDestination", delete_api_destination},
+    {"ListApiDestinations", list_api_destinations},
+    // Not served yet: global endpoints, partner event sources.
     {"CreateEndpoint", nullptr},
     {"DescribeEndpoint", nullptr},
     {"UpdateEndpoint", nullptr},

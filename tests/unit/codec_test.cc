@@ -45,3 +45,10 @@ TEST_CASE("timestamps print as ISO-8601 UTC with milliseconds", "[codec]") {
   CHECK(iso8601_ms(0) == "1970-01-01T00:00:00.000Z");
   CHECK(iso8601_ms(1700000000123) == "2023-11-14T22:13:20.123Z");
 }
+
+TEST_CASE("percent_encode keeps only RFC 3986's unreserved characters", "[codec]") {
+  CHECK(percent_encode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(percent_encode("a b&c=d/e") == "a%20b%26c%3Dd%2Fe");
+  CHECK(percent_encode("\xC3\xA9") == "%C3%A9");
+  CHECK(percent_encode("") == "");
+}
