@@ -311,6 +311,9 @@ void Engine::list_archives(const Caller& caller, const json& in, Reply<json> rep
   auto prefix = str(in, "NamePrefix");
   auto source = str(in, "EventSourceArn");
   std::string mine = "arn:aws:events:" + caller.region + ":" + caller.account + ":archive/";
+  // Archives of a bus that does not exist are not an empty list but the bus's absence.
+  if (source)
+    if (auto b = find_bus(caller, *source); !b) return reply(b.error());
   reply(listed(archives_, in, "Archives", [&](const Archive& a) -> std::optional<json> {
     if (a.arn.rfind(mine, 0) != 0) return std::nullopt;
     if (prefix && a.name.rfind(*prefix, 0) != 0) return std::nullopt;
@@ -395,10 +398,16 @@ void Engine::run_replay(const std::string& replay_arn) {
     std::vector<std::string> started;
     for (const auto& e : archive->second.events) {
       if (e.at < r.event_start || e.at >= r.event_end) continue;
-      // The replayed event is the archived one with "replay-name" added at its end.
+      // The replayed event is the archived one with "replay-name" after "region", where AWS
+      // puts it. The envelope's members come in a fixed order and a quote inside a string is
+      // escaped, so the first `,"resources":` in the text is the envelope's own.
       std::string text = e.text;
-      if (!text.empty() && text.back() == '}')
-        text.insert(text.size() - 1, ",\"replay-name\":" + json(r.name).dump());
+      std::string mark = ",\"replay-name\":" + json(r.name).dump();
+      size_t at = text.find(",\"resources\":");
+      if (at != std::string::npos)
+        text.insert(at, mark);
+      else if (!text.empty() && text.back() == '}')
+        text.insert(text.size() - 1, mark);
       json event = json::parse(text, nullptr, false);
       if (!event.is_object()) continue;  // an unreadable record is skipped, not fatal
       route(b->second, text, event, batch, started, nullptr, false, &filter);

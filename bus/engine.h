@@ -39,6 +39,9 @@ struct Rule {
   std::optional<std::string> event_pattern, schedule_expression, description, role_arn;
   std::optional<Schedule> schedule;
   bool enabled = true;
+  // ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: enabled, and said so back. (Wyvern has no
+  // CloudTrail events for it to receive.)
+  bool all_management_events = false;
   std::string created_by;
   StringMap tags;
   std::vector<Target> targets;  // in the order they were put
@@ -250,6 +253,7 @@ class Engine final : public EventBridge {
   void route(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch,
              std::vector<std::string>& started, const std::string* only_rule = nullptr,
              bool from_bus = false, const std::set<std::string>* only_rule_arns = nullptr);
+  void persist(const Delivery& d, WriteBatch& batch) const;
   void add_delivery(Delivery d, WriteBatch& batch, std::vector<std::string>& started);
   void attempt(const std::string& delivery_id);
   void attempt_done(const std::string& delivery_id, DeliveryOutcome outcome);

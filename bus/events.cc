@@ -229,11 +229,15 @@ void Engine::route(const Bus& b, const std::string& event_text, const json& even
   }
 }
 
-void Engine::add_delivery(Delivery d, WriteBatch& batch, std::vector<std::string>& started) {
+void Engine::persist(const Delivery& d, WriteBatch& batch) const {
   json record = {{"event", d.event_text},  {"bus", d.bus_key},   {"rule", d.rule_name},
                  {"rule_arn", d.rule_arn}, {"target", d.target}, {"first_at", d.first_at},
-                 {"from_bus", d.from_bus}};
+                 {"from_bus", d.from_bus}, {"attempts", d.attempts}};
   batch.put(kDeliveriesTable, d.id, record.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Engine::add_delivery(Delivery d, WriteBatch& batch, std::vector<std::string>& started) {
+  persist(d, batch);
   started.push_back(d.id);
   deliveries_[d.id] = std::move(d);
 }
@@ -316,6 +320,11 @@ void Engine::attempt_done(const std::string& delivery_id, DeliveryOutcome outcom
   if (retries >= max_attempts) return dead_letter(d, outcome, "MaximumRetryAttempts");
   if (now + delay - d.first_at > TimeMs{max_age} * 1000)
     return dead_letter(d, outcome, "MaximumEventAgeInSeconds");
+  // The attempts made so far are written down: a restart carries on counting, so a retry
+  // policy's limit holds across it.
+  WriteBatch batch;
+  persist(d, batch);
+  env_.store->commit(std::move(batch), [](bool) {});
   auto timer = std::make_shared<Timers::TimerId>(0);
   *timer = env_.timers->schedule(now + delay, [this, timer, delivery_id] {
     retry_timers_.erase(*timer);

@@ -120,6 +120,7 @@ void Engine::persist(const Bus& b, const Rule& r, WriteBatch& batch) const {
   json doc = {{"name", r.name},
               {"arn", r.arn},
               {"enabled", r.enabled},
+              {"all_management_events", r.all_management_events},
               {"created_by", r.created_by},
               {"tags", r.tags},
               {"targets", r.targets},
@@ -149,14 +150,22 @@ Bus& Engine::default_bus(const Caller& caller) {
 
 Result<Bus*> Engine::find_bus(const Caller& caller, const std::optional<std::string>& name_or_arn) {
   std::string name = name_or_arn.value_or("default");
-  // An ARN names the bus after "event-bus/".
+  // An ARN names the bus after "event-bus/", in the region and account it says.
+  Caller owner = caller;
   if (name.rfind("arn:", 0) == 0) {
     auto slash = name.find(":event-bus/");
     if (slash == std::string::npos) return validation("Parameter EventBusName is not valid.");
+    std::vector<std::string> fields;
+    for (size_t start = 0, colon; fields.size() < 5; start = colon + 1) {
+      colon = name.find(':', start);
+      fields.push_back(name.substr(start, colon - start));
+    }
+    if (!fields[3].empty()) owner.region = fields[3];
+    if (!fields[4].empty()) owner.account = fields[4];
     name = name.substr(slash + 11);
   }
-  if (name == "default") return &default_bus(caller);
-  auto it = buses_.find(bus_key(caller.region, caller.account, name));
+  if (name == "default") return &default_bus(owner);
+  auto it = buses_.find(bus_key(owner.region, owner.account, name));
   if (it == buses_.end())
     return Error{ErrorCode::kEventsResourceNotFound, "Event bus " + name + " does not exist."};
   return &it->second;
@@ -205,7 +214,9 @@ RuleInfo Engine::info(const Bus& b, const Rule& r) const {
   out.schedule_expression = r.schedule_expression;
   out.description = r.description;
   out.role_arn = r.role_arn;
-  out.state = r.enabled ? "ENABLED" : "DISABLED";
+  out.state = !r.enabled                  ? "DISABLED"
+              : r.all_management_events ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+                                        : "ENABLED";
   out.created_by = r.created_by;
   return out;
 }
@@ -246,6 +257,7 @@ void Engine::recover() {
     r.arn = doc.value("arn", "");
     r.bus_key = bkey;
     r.enabled = doc.value("enabled", true);
+    r.all_management_events = doc.value("all_management_events", false);
     r.created_by = doc.value("created_by", "");
     r.tags = doc.value("tags", StringMap{});
     r.targets = doc.value("targets", std::vector<Target>{});
@@ -274,6 +286,7 @@ void Engine::recover() {
     d.target = doc.value("target", json::object());
     d.first_at = doc.value("first_at", TimeMs{0});
     d.from_bus = doc.value("from_bus", false);
+    d.attempts = doc.value("attempts", 0);
     unfinished.push_back(d.id);
     deliveries_[d.id] = std::move(d);
   });
@@ -427,6 +440,7 @@ void Engine::put_rule(const Caller& caller, PutRuleRequest r, Reply<std::string>
   rule.role_arn = r.role_arn;
   bool was_enabled = existed && rule.enabled;
   rule.enabled = r.state.value_or("ENABLED") != "DISABLED";
+  rule.all_management_events = r.state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
   if (schedule_changed || !existed || (rule.enabled && !was_enabled)) rule.next_fire = 0;
   index(bus, rule);
   WriteBatch batch;
@@ -479,6 +493,7 @@ void Engine::set_rule_state(const Caller& caller, const std::string& name,
   // A schedule resumed after a pause starts afresh: what it missed while disabled is not fired.
   if (enabled && !(*rule)->enabled) (*rule)->next_fire = 0;
   (*rule)->enabled = enabled;
+  (*rule)->all_management_events = false;
   index(**b, **rule);
   WriteBatch batch;
   persist(**b, **rule, batch);

@@ -214,7 +214,8 @@ class ArchivesAndReplays(EventsTestCase):
         self.assertEqual(len(got), 1)
         event = json.loads(got[0]["Body"])
         self.assertEqual((event["detail-type"], event["replay-name"]), ("in window", "window"))
-        self.assertEqual(list(event)[-1], "replay-name")
+        self.assertEqual(list(event), ["version", "id", "detail-type", "source", "account", "time", "region",
+                                       "replay-name", "resources", "detail"])
         replay = self.events.describe_replay(ReplayName="window")
         self.assertEqual(replay["State"], "COMPLETED")
         self.assertEqual([r["ReplayName"] for r in self.events.list_replays()["Replays"]], ["window"])
@@ -236,6 +237,8 @@ class ArchivesAndReplays(EventsTestCase):
                                            Destination={"Arn": bus})[0], "ValidationException")
         self.events.delete_archive(ArchiveName="a")
         self.assertEqual(self.events.list_archives()["Archives"], [])
+        self.assertEqual(self.events_error(self.events.list_archives, EventSourceArn=bus.replace("default", "gone")),
+                         ("ResourceNotFoundException", "Event bus gone does not exist.", 400))
 
 
 class Management(EventsTestCase):
@@ -259,6 +262,11 @@ class Management(EventsTestCase):
         self.events.remove_targets(Rule="r1", EventBusName="orders", Ids=["t"])
         self.events.delete_rule(Name="r1", EventBusName="orders")
         self.assertEqual(self.events.list_rules(EventBusName="orders")["Rules"], [])
+        # The third state reads back as written; EnableRule makes it plain ENABLED.
+        self.events.put_rule(Name="trail", EventPattern=pattern, State="ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+        self.assertEqual(self.events.describe_rule(Name="trail")["State"], "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+        self.events.enable_rule(Name="trail")
+        self.assertEqual(self.events.describe_rule(Name="trail")["State"], "ENABLED")
 
     def test_a_bus_is_described_updated_permitted_and_deleted(self):
         arn = self.events.create_event_bus(Name="ledger")["EventBusArn"]

@@ -414,6 +414,38 @@ class Durability(unittest.TestCase):
         self.assertEqual(len(calls), 1)
         self.assertEqual(calls[0].headers["x-api-key"], "s3cret")
 
+    def test_a_restart_goes_on_counting_a_deliverys_attempts(self):
+        data, cleanup = temp_dir()
+        self.addCleanup(cleanup)
+        endpoint = Endpoint()
+        self.addCleanup(endpoint.close)
+        endpoint.statuses = [500, 500]
+        broker = Broker(data_dir=data).start()
+        events, sqs = events_client(broker), broker.sqs()
+        dlq = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+        connection = events.create_connection(Name="c", AuthorizationType="BASIC", AuthParameters={
+            "BasicAuthParameters": {"Username": "u", "Password": "p"}})["ConnectionArn"]
+        destination = events.create_api_destination(Name="d", ConnectionArn=connection, HttpMethod="POST",
+                                                     InvocationEndpoint=endpoint.url + "/x")["ApiDestinationArn"]
+        events.put_rule(Name="to-api", EventPattern=json.dumps({"source": ["shop"]}))
+        events.put_targets(Rule="to-api", Targets=[{
+            "Id": "api", "Arn": destination, "RoleArn": ROLE, "RetryPolicy": {"MaximumRetryAttempts": 1},
+            "DeadLetterConfig": {"Arn": queue_arn("dead-letters")}}])
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order Placed", "Detail": "{}"}])
+        self.assertEqual(len(endpoint.wait_for(1)), 1)
+        broker.stop()
+
+        # The restart makes the one retry the policy allows; its failure is the last.
+        broker = Broker(data_dir=data).start()
+        self.addCleanup(broker.stop)
+        self.assertEqual(len(endpoint.wait_for(2)), 2)
+        letters = broker.sqs().receive_message(QueueUrl=dlq, WaitTimeSeconds=WAIT,
+                                               MessageAttributeNames=["All"]).get("Messages", [])
+        self.assertEqual(len(letters), 1)
+        attributes = {k: v["StringValue"] for k, v in letters[0]["MessageAttributes"].items()}
+        self.assertEqual((attributes["RETRY_ATTEMPTS"], attributes["EXHAUSTED_RETRY_CONDITION"]),
+                         ("1", "MaximumRetryAttempts"))
+
 
 if __name__ == "__main__":
     unittest.main()
