@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,7 @@ struct Failure {
   std::string reason;
   std::optional<size_t> offset;  // where Jackson was; absent for errors AWS reports without one
   bool retry = true;             // a parse error: event-ruler tries again with "$or" as a field
+  bool located_twice = false;    // AWS's message carries the location a second time
 };
 
 class Compiler {
@@ -427,7 +430,13 @@ class Compiler {
       Tok t;
       if (!next(t)) return false;
       if (t == Tok::kEndArray) return true;
-      if (t != Tok::kString) return not_a_set_string(c);
+      if (t != Tok::kString) {
+        // Inside a list AWS's message names the location twice (the error is wrapped once
+        // more on its way out), as recorded against EventBridge.
+        not_a_set_string(c);
+        failure_.located_twice = true;
+        return false;
+      }
       if (!anything_but_set_item(c)) return false;
     }
   }
@@ -584,7 +593,10 @@ class Compiler {
 
 std::string refusal(PatternDialect dialect, std::string_view text, const Failure& failure) {
   std::string reason = failure.reason;
-  if (failure.offset) reason += "\n at " + describe_location(text, *failure.offset);
+  if (failure.offset) {
+    reason += "\n at " + describe_location(text, *failure.offset);
+    if (failure.located_twice) reason += "\n at " + describe_location(text, *failure.offset);
+  }
   if (dialect == PatternDialect::kEventBridge)
     return "Event pattern is not valid. Reason: " + reason;
   return "FilterPolicy: " + reason;
@@ -592,6 +604,86 @@ std::string refusal(PatternDialect dialect, std::string_view text, const Failure
 
 Error invalid(std::string message) {
   return Error{ErrorCode::kInvalidParameterValue, std::move(message)};
+}
+
+// --- Wildcard complexity ------------------------------------------------------------------
+//
+// EventBridge refuses a rule whose wildcards could keep too many matching paths alive at once
+// for some value: event-ruler's MachineComplexityEvaluator measure, the largest number of
+// wildcard-pattern prefixes one input can match ("a*b*bb" on "abbb": a*, a*b, a*b*, a*b*b,
+// a*b*bb, so 5), summed over a field's distinct wildcard patterns. AWS refuses more than 10.
+constexpr int kMaxWildcardComplexity = 10;
+// Sets of live prefixes worth exploring before calling a field too complex to evaluate.
+constexpr size_t kMaxComplexityStates = 20000;
+
+// The prefixes of `glob` (as lengths 0..n) that match all of some input, once the input has
+// been read to the state `live`, after it reads one more byte `c` (-2: a byte no pattern has).
+std::vector<bool> glob_step(const Glob& glob, const std::vector<bool>& live, int c) {
+  const size_t n = glob.size();
+  std::vector<bool> next(n + 1, false);
+  for (size_t k = 0; k <= n; ++k) {
+    if (!live[k]) continue;
+    if (k > 0 && glob[k - 1] == kStar) next[k] = true;         // the star takes the byte
+    if (k < n && glob[k] != kStar && glob[k] == c) next[k + 1] = true;
+  }
+  for (size_t k = 0; k < n; ++k)  // a star may also match nothing
+    if (next[k] && glob[k] == kStar) next[k + 1] = true;
+  return next;
+}
+
+// The complexity of one field's distinct wildcard patterns, stopping once it passes `limit`.
+int wildcard_complexity(const std::vector<Glob>& globs, int limit) {
+  std::set<int> alphabet;
+  for (const auto& g : globs)
+    for (int c : g)
+      if (c != kStar) alphabet.insert(c);
+  alphabet.insert(-2);
+  using State = std::vector<std::vector<bool>>;
+  State start;
+  for (const auto& g : globs) {
+    std::vector<bool> live(g.size() + 1, false);
+    live[0] = true;
+    for (size_t k = 0; k < g.size() && live[k] && g[k] == kStar; ++k) live[k + 1] = true;
+    start.push_back(std::move(live));
+  }
+  std::set<State> seen{start};
+  std::vector<State> pending{start};
+  int worst = 0;
+  while (!pending.empty()) {
+    State state = std::move(pending.back());
+    pending.pop_back();
+    for (int c : alphabet) {
+      State next;
+      int count = 0;
+      bool alive = false;
+      for (size_t i = 0; i < globs.size(); ++i) {
+        next.push_back(glob_step(globs[i], state[i], c));
+        for (size_t k = 1; k < next.back().size(); ++k) count += next.back()[k];
+        alive = alive || std::find(next.back().begin(), next.back().end(), true) !=
+                             next.back().end();
+      }
+      if (!alive) continue;
+      worst = std::max(worst, count);
+      if (worst > limit || seen.size() > kMaxComplexityStates) return limit + 1;
+      if (seen.insert(next).second) pending.push_back(std::move(next));
+    }
+  }
+  return worst;
+}
+
+// Whether any field of the pattern has wildcards too complex for EventBridge.
+bool wildcards_too_complex(const std::vector<SubRule>& rules) {
+  std::map<std::string, std::set<Glob>> by_field;
+  for (const auto& rule : rules)
+    for (const auto& field : rule.fields)
+      for (const auto& c : field->any_of)
+        if (c.kind == Condition::Kind::kWildcard || c.kind == Condition::Kind::kAnythingButWildcard)
+          by_field[field->name].insert(c.globs.begin(), c.globs.end());
+  for (const auto& [name, globs] : by_field)
+    if (wildcard_complexity({globs.begin(), globs.end()}, kMaxWildcardComplexity) >
+        kMaxWildcardComplexity)
+      return true;
+  return false;
 }
 
 // The limits SNS puts on a filter policy that parsed.
@@ -653,6 +745,11 @@ Result<CompiledPattern> compile_pattern(std::string_view json_text, PatternDiale
   }
   if (sns) {
     if (auto error = check_sns_limits(dialect, rules, combinations)) return *error;
+  } else if (wildcards_too_complex(rules)) {
+    return Error{ErrorCode::kInvalidParameterValue,
+                 "Event pattern is not valid. Reason: Rule is too complex - try using fewer "
+                 "wildcard characters or fewer repeating character sequences after a wildcard "
+                 "character"};
   }
 
   auto compiled = std::make_shared<PatternRules>();

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -219,7 +220,21 @@ class Flattener {
   uint32_t next_array_ = 0;
 };
 
-bool numbers_equal(const json& a, const json& b) {
+// EventBridge compares numbers as event-ruler's ComparableNumber does: within +/-5e9, to six
+// decimal places (1.0000001 equals 1.0000002); beyond that range only as written, so an
+// integer never equals a decimal there.
+constexpr double kComparableLimit = 5e9;
+int64_t six_decimals(double x) {
+  return std::llround(x * 1e6);
+}
+
+bool numbers_equal(const json& a, const json& b, bool comparable) {
+  if (comparable) {
+    const double x = a.get<double>(), y = b.get<double>();
+    if (std::fabs(x) <= kComparableLimit && std::fabs(y) <= kComparableLimit)
+      return six_decimals(x) == six_decimals(y);
+    if (a.is_number_integer() != b.is_number_integer()) return false;
+  }
   if (a.is_number_integer() && b.is_number_integer()) {
     auto wide = [](const json& j) -> __int128 {
       return j.is_number_unsigned() ? static_cast<__int128>(j.get<uint64_t>())
@@ -230,8 +245,8 @@ bool numbers_equal(const json& a, const json& b) {
   return a.get<double>() == b.get<double>();
 }
 
-bool literal_equals(const json& pattern, const json& value) {
-  if (pattern.is_number()) return value.is_number() && numbers_equal(pattern, value);
+bool literal_equals(const json& pattern, const json& value, bool comparable) {
+  if (pattern.is_number()) return value.is_number() && numbers_equal(pattern, value, comparable);
   if (pattern.is_boolean()) return value.is_boolean() && value.get<bool>() == pattern.get<bool>();
   return pattern.is_null() && value.is_null();
 }
@@ -250,7 +265,15 @@ bool in_block(const IpAddress& ip, const IpAddress& low, const IpAddress& high) 
   return !compare(ip, low) && !compare(high, ip);
 }
 
-bool in_range(const NumericRange& r, double x) {
+bool in_range(const NumericRange& r, double x, bool comparable) {
+  if (comparable) {  // bounds and value to six decimal places, as EventBridge compares them
+    const int64_t v = six_decimals(x);
+    if (r.low && (r.low_open ? !(v > six_decimals(*r.low)) : !(v >= six_decimals(*r.low))))
+      return false;
+    if (r.high && (r.high_open ? !(v < six_decimals(*r.high)) : !(v <= six_decimals(*r.high))))
+      return false;
+    return true;
+  }
   if (r.low && (r.low_open ? !(x > *r.low) : !(x >= *r.low))) return false;
   if (r.high && (r.high_open ? !(x < *r.high) : !(x <= *r.high))) return false;
   return true;
@@ -263,25 +286,27 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
-bool satisfies(const Condition& c, const json& value, double numeric_limit) {
+bool satisfies(const Condition& c, const json& value, const PatternRules& rules) {
   using Kind = Condition::Kind;
+  const double numeric_limit = rules.numeric_limit;
+  const bool comparable = rules.dialect == PatternDialect::kEventBridge;
   switch (c.kind) {
     case Kind::kExists:
       return true;
     case Kind::kAbsent:
       return false;
     case Kind::kExactLiteral:
-      return literal_equals(c.literal, value);
+      return literal_equals(c.literal, value, comparable);
     case Kind::kNumeric: {
       if (!value.is_number()) return false;
       const double x = value.get<double>();
-      return x >= -numeric_limit && x <= numeric_limit && in_range(c.range, x);
+      return x >= -numeric_limit && x <= numeric_limit && in_range(c.range, x, comparable);
     }
     case Kind::kAnythingBut:
       if (!c.literals.empty()) {
         if (!value.is_number()) return true;
         return std::none_of(c.literals.begin(), c.literals.end(),
-                            [&](const json& n) { return numbers_equal(n, value); });
+                            [&](const json& n) { return numbers_equal(n, value, comparable); });
       }
       if (!value.is_string()) return true;
       return std::find(c.texts.begin(), c.texts.end(), value.get_ref<const std::string&>()) ==
@@ -383,7 +408,7 @@ class RuleSearch {
   std::vector<const Option*> absent_;
 };
 
-bool rule_matches(const SubRule& rule, const Fields& fields, double numeric_limit) {
+bool rule_matches(const SubRule& rule, const Fields& fields, const PatternRules& rules) {
   std::vector<Option> options;
   for (const auto& field : rule.fields) {
     auto found = fields.find(field->name);
@@ -396,7 +421,7 @@ bool rule_matches(const SubRule& rule, const Fields& fields, double numeric_limi
     for (const Leaf& leaf : *leaves) {
       const bool hit =
           std::any_of(field->any_of.begin(), field->any_of.end(),
-                      [&](const Condition& c) { return satisfies(c, *leaf.value, numeric_limit); });
+                      [&](const Condition& c) { return satisfies(c, *leaf.value, rules); });
       if (!hit) continue;
       if (leaf.membership.empty()) {  // fits every choice, so it is the only one worth trying
         option.choices.assign(1, &leaf);
@@ -429,7 +454,7 @@ bool matches(const CompiledPattern& pattern, const nlohmann::json& event) {
   const PatternRules& rules = *pattern.rules_;
   const Fields fields = Flattener(rules).flatten(event);
   return std::any_of(rules.any_of.begin(), rules.any_of.end(), [&](const SubRule& rule) {
-    return rule_matches(rule, fields, rules.numeric_limit);
+    return rule_matches(rule, fields, rules);
   });
 }
 

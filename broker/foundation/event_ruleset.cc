@@ -24,6 +24,7 @@
 #include "event_ruleset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -74,10 +75,17 @@ std::string tagged(char tag, std::string_view bytes) {
   return key;
 }
 
-// Numbers equal for the engine (integers exactly, otherwise as doubles) have equal doubles.
+// Numbers the engine may call equal share a key: within +/-5e9 EventBridge compares them to
+// six decimal places, so they are keyed by that; beyond, by their double (SNS compares
+// doubles, and a key shared by values the match then tells apart is only a wasted check).
 std::string number_key(double value) {
-  if (value == 0) value = 0;  // -0 is 0
-  std::string key(1 + sizeof value, kNumber);
+  std::string key(1 + sizeof(int64_t), kNumber);
+  if (std::fabs(value) <= 5e9) {
+    int64_t micros = std::llround(value * 1e6);
+    std::memcpy(key.data() + 1, &micros, sizeof micros);
+    return key;
+  }
+  key += 'd';  // a different length: never equal to a six-decimal key
   std::memcpy(key.data() + 1, &value, sizeof value);
   return key;
 }

@@ -247,6 +247,37 @@ TEST_CASE("wildcards match any run of characters", "[event_pattern]") {
       });
 }
 
+TEST_CASE("EventBridge refuses wildcards that keep more than ten prefixes alive at once",
+          "[event_pattern]") {
+  const std::string too_complex =
+      "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard "
+      "characters or fewer repeating character sequences after a wildcard character";
+  auto field = [](std::vector<std::string> globs) {
+    std::string list;
+    for (const auto& g : globs) list += (list.empty() ? "" : ", ") + ("{\"wildcard\": \"" + g + "\"}");
+    return "{\"arn\": [" + list + "]}";
+  };
+  // Recorded against AWS (LocalStack's TestEventPattern snapshots): five "*:" refused.
+  CHECK(refusal(kEventBridge, field({"*:*:*:*:*:event-bus/*"})) == too_complex);
+  // ":::::" keeps "*", "*:", "*:*", ... "*:*:*:*:" alive (8); "::::x/:" adds the last star.
+  CHECK(refusal(kEventBridge, field({"*:*:*:*:x/*"})) == "<compiled>");
+  // A user's report (vals-ai/Valkyrie#278): three "*:stack/<name>/*" in one field were
+  // accepted, a fourth was refused. ":stack/a/:stack/b/:stack/c/:stack/" keeps 3 a name alive.
+  CHECK(refusal(kEventBridge, field({"*:stack/a/*", "*:stack/b/*", "*:stack/c/*"})) ==
+        "<compiled>");
+  CHECK(refusal(kEventBridge,
+                field({"*:stack/a/*", "*:stack/b/*", "*:stack/c/*", "*:stack/d/*"})) ==
+        too_complex);
+  // The same pattern twice is one pattern; one value's repeated letters count every prefix.
+  CHECK(refusal(kEventBridge, field({"x*yy", "x*yy"})) == "<compiled>");
+  CHECK(refusal(kEventBridge, field({"q*q*q*q*q*q*"})) == too_complex);  // "qqqqqq": all 12
+  CHECK(refusal(kEventBridge, field({"q*q*q*q*q*"})) == "<compiled>");   // 10 at most
+  // Wildcards inside anything-but count too.
+  CHECK(refusal(kEventBridge,
+                R"({"arn": [{"anything-but": {"wildcard": ["*:*:*:*:*:*:e/*", "x"]}}]})") ==
+        too_complex);
+}
+
 TEST_CASE("anything-but matches present values it does not exclude", "[event_pattern]") {
   check(
       kEventBridge,
@@ -618,8 +649,10 @@ TEST_CASE("EventBridge refuses malformed patterns in its own words", "[event_pat
            at(R"({"a":[{"anything-but":{"exists":false}}]})", 1, 38)},
       {R"({"a":[{"anything-but":{"prefix":""}}]})",
        "Null prefix/suffix not allowed" + at(R"({"a":[{"anything-but":{"prefix":""}}]})", 1, 35)},
+      // Inside the list AWS names the location twice (recorded against EventBridge).
       {R"({"a":[{"anything-but":{"suffix":[1]}}]})",
        "prefix/suffix match pattern must be a string" +
+           at(R"({"a":[{"anything-but":{"suffix":[1]}}]})", 1, 35) +
            at(R"({"a":[{"anything-but":{"suffix":[1]}}]})", 1, 35)},
       {R"({"a":[{"wildcard":"a**"}]})",
        "Consecutive wildcard characters at pos 2" + at(R"({"a":[{"wildcard":"a**"}]})", 1, 24)},
