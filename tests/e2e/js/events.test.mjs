@@ -1,14 +1,20 @@
 // The AWS SDK for JavaScript v3 against Wyvern's EventBridge (AWS JSON 1.1), with the SQS and
 // SNS clients standing up targets and reading what EventBridge delivered. Deliveries follow the
 // PutEvents call, so queues are read with long polls; schedules fire on the broker's virtual
-// clock, moved on by the test (POST /_wyvern/clock/advance), never by waiting.
+// clock, moved on by the test (POST /_wyvern/clock/advance), never by waiting. API destinations
+// call an HTTP server the test runs on 127.0.0.1.
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import {
   EventBridgeClient, CreateEventBusCommand, PutRuleCommand, PutTargetsCommand, PutEventsCommand,
   DescribeRuleCommand, DeleteRuleCommand, TestEventPatternCommand,
   EventBridgeServiceException, ResourceNotFoundException, InvalidEventPatternException,
   ResourceAlreadyExistsException, LimitExceededException,
+  CreateConnectionCommand, DescribeConnectionCommand, ListConnectionsCommand, UpdateConnectionCommand,
+  DeauthorizeConnectionCommand, DeleteConnectionCommand, CreateApiDestinationCommand,
+  DescribeApiDestinationCommand, ListApiDestinationsCommand, UpdateApiDestinationCommand,
+  DeleteApiDestinationCommand, ListTargetsByRuleCommand,
 } from "@aws-sdk/client-eventbridge";
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand, DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import { SNSClient, CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
@@ -350,4 +356,224 @@ test("a state machine target needs a role", async () => {
   await assert.rejects(events.send(new PutTargetsCommand({ Rule: "start", Targets: [{ Id: "sm", Arn: machine }] })), (e) =>
     e.name === "ValidationException" && e.$metadata.httpStatusCode === 400 &&
     e.message === `RoleArn is required for target ${machine}.`);
+});
+
+// An HTTP server standing in for the API behind a destination and its OAuth server: /token hands
+// out tok-1, tok-2, ...; every other path answers with the next of `statuses` (200 once they run out).
+async function endpoint(t) {
+  const api = { calls: [], tokenCalls: [], statuses: [] };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const url = new URL(req.url, "http://localhost");
+      const call = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams),
+        headers: req.headers, body: Buffer.concat(chunks).toString() };
+      let status = 200;
+      let body = "{}";
+      if (call.path === "/token") {
+        api.tokenCalls.push(call);
+        body = JSON.stringify({ access_token: `tok-${api.tokenCalls.length}`, token_type: "bearer", expires_in: 3600 });
+      } else {
+        api.calls.push(call);
+        status = api.statuses.shift() ?? 200;
+      }
+      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => { server.closeAllConnections(); return new Promise((resolve) => server.close(resolve)); });
+  api.url = `http://127.0.0.1:${server.address().port}`;
+  // Polls (real time: delivery is asynchronous) until `count` calls have arrived.
+  api.waitFor = async (count, waitMs = 10_000) => {
+    const deadline = Date.now() + waitMs;
+    while (api.calls.length < count && Date.now() < deadline) await sleep(20);
+    return [...api.calls];
+  };
+  return api;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const once = (emitter, name) => new Promise((resolve) => emitter.once(name, resolve));
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+async function basicConnection(Name, Username = "smaug", Password = "gold", extra = {}) {
+  return events.send(new CreateConnectionCommand({
+    Name, AuthorizationType: "BASIC", AuthParameters: { BasicAuthParameters: { Username, Password }, ...extra },
+  }));
+}
+
+async function apiDestination(Name, ConnectionArn, InvocationEndpoint, extra = {}) {
+  return (await events.send(new CreateApiDestinationCommand({
+    Name, ConnectionArn, InvocationEndpoint, HttpMethod: "POST", ...extra,
+  }))).ApiDestinationArn;
+}
+
+test("connections and API destinations: read back without secrets, updated, called by a rule, deauthorized, deleted", async (t) => {
+  const api = await endpoint(t);
+  const created = await basicConnection("orders-api", "smaug", "gold", { InvocationHttpParameters: {
+    HeaderParameters: [{ Key: "x-tenant", Value: "north", IsValueSecret: false },
+      { Key: "x-signing", Value: "hidden", IsValueSecret: true }],
+  } });
+  assert.equal(created.ConnectionState, "AUTHORIZED");
+  assert.match(created.ConnectionArn, new RegExp(`^arn:aws:events:${REGION}:${ACCOUNT}:connection/orders-api/${UUID}$`));
+  assert.ok(created.CreationTime instanceof Date);
+  const connection = created.ConnectionArn;
+
+  const described = await events.send(new DescribeConnectionCommand({ Name: "orders-api" }));
+  assert.deepEqual([described.Name, described.ConnectionArn, described.AuthorizationType, described.ConnectionState],
+    ["orders-api", connection, "BASIC", "AUTHORIZED"]);
+  // The password and the secret header's value stay in the connection's secret.
+  assert.deepEqual(described.AuthParameters, {
+    BasicAuthParameters: { Username: "smaug" },
+    InvocationHttpParameters: { HeaderParameters: [{ Key: "x-tenant", Value: "north", IsValueSecret: false },
+      { Key: "x-signing", IsValueSecret: true }] },
+  });
+  assert.match(described.SecretArn,
+    new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:events!connection/orders-api/${UUID}-\\w{6}$`));
+  assert.ok(described.LastAuthorizedTime instanceof Date);
+
+  const { Connections } = await events.send(new ListConnectionsCommand({ NamePrefix: "orders" }));
+  assert.deepEqual(Connections.map((c) => [c.Name, c.ConnectionArn, c.AuthorizationType, c.ConnectionState]),
+    [["orders-api", connection, "BASIC", "AUTHORIZED"]]);
+  assert.equal(Connections[0].AuthParameters, undefined);
+
+  const updated = await events.send(new UpdateConnectionCommand({
+    Name: "orders-api", AuthParameters: { BasicAuthParameters: { Username: "glaurung", Password: "silver" } },
+  }));
+  assert.deepEqual([updated.ConnectionArn, updated.ConnectionState], [connection, "AUTHORIZED"]);
+  assert.deepEqual((await events.send(new DescribeConnectionCommand({ Name: "orders-api" })))
+    .AuthParameters.BasicAuthParameters, { Username: "glaurung" });
+
+  const destination = await events.send(new CreateApiDestinationCommand({
+    Name: "orders", ConnectionArn: connection, InvocationEndpoint: `${api.url}/shops/*/orders`, HttpMethod: "PUT",
+    Description: "the order API",
+  }));
+  assert.equal(destination.ApiDestinationState, "ACTIVE");
+  assert.match(destination.ApiDestinationArn, new RegExp(`^arn:aws:events:${REGION}:${ACCOUNT}:api-destination/orders/${UUID}$`));
+  const dest = await events.send(new DescribeApiDestinationCommand({ Name: "orders" }));
+  assert.deepEqual(
+    [dest.Name, dest.ApiDestinationArn, dest.ApiDestinationState, dest.ConnectionArn, dest.InvocationEndpoint,
+      dest.HttpMethod, dest.InvocationRateLimitPerSecond, dest.Description],
+    ["orders", destination.ApiDestinationArn, "ACTIVE", connection, `${api.url}/shops/*/orders`, "PUT", 300, "the order API"]);
+  const { ApiDestinations } = await events.send(new ListApiDestinationsCommand({ ConnectionArn: connection }));
+  assert.deepEqual(ApiDestinations.map((d) => [d.Name, d.ApiDestinationArn]), [["orders", destination.ApiDestinationArn]]);
+  const changed = await events.send(new UpdateApiDestinationCommand({ Name: "orders", HttpMethod: "POST", InvocationRateLimitPerSecond: 10 }));
+  assert.deepEqual([changed.ApiDestinationArn, changed.ApiDestinationState], [destination.ApiDestinationArn, "ACTIVE"]);
+  const redescribed = await events.send(new DescribeApiDestinationCommand({ Name: "orders" }));
+  assert.deepEqual([redescribed.HttpMethod, redescribed.InvocationRateLimitPerSecond], ["POST", 10]);
+
+  await rule("to-api", { source: ["shop"] });
+  await targets("to-api", [{ Id: "api", Arn: destination.ApiDestinationArn, RoleArn: ROLE,
+    HttpParameters: { PathParameterValues: ["kingdom"] } }]);
+  const { Targets } = await events.send(new ListTargetsByRuleCommand({ Rule: "to-api" }));
+  assert.deepEqual(Targets[0].HttpParameters, { PathParameterValues: ["kingdom"] });
+  const [id] = await putEvents(entry("shop", "Order Placed", { order: 42 }));
+  const calls = await api.waitFor(1);
+  assert.equal(calls.length, 1);
+  const [call] = calls;
+  assert.deepEqual([call.method, call.path], ["POST", "/shops/kingdom/orders"]);
+  assert.equal(call.headers.authorization, basic("glaurung", "silver"));
+  assert.equal(call.headers["user-agent"], "Amazon/EventBridge/ApiDestinations");
+  assert.equal(call.headers["x-tenant"], "north");
+  assert.equal(call.headers["x-signing"], "hidden");
+  const body = JSON.parse(call.body);
+  assert.deepEqual([body.id, body.source, body.detail], [id, "shop", { order: 42 }]);
+
+  // Deauthorizing answers at once and finishes behind: the destination goes inactive.
+  const deauthorized = await events.send(new DeauthorizeConnectionCommand({ Name: "orders-api" }));
+  assert.deepEqual([deauthorized.ConnectionArn, deauthorized.ConnectionState], [connection, "DEAUTHORIZING"]);
+  assert.equal((await events.send(new DescribeConnectionCommand({ Name: "orders-api" }))).ConnectionState, "DEAUTHORIZED");
+  assert.equal((await events.send(new DescribeApiDestinationCommand({ Name: "orders" }))).ApiDestinationState, "INACTIVE");
+
+  assert.equal((await events.send(new DeleteApiDestinationCommand({ Name: "orders" }))).$metadata.httpStatusCode, 200);
+  assert.deepEqual((await events.send(new ListApiDestinationsCommand({}))).ApiDestinations, []);
+  const deleted = await events.send(new DeleteConnectionCommand({ Name: "orders-api" }));
+  assert.deepEqual([deleted.ConnectionArn, deleted.ConnectionState], [connection, "DELETING"]);
+  await assert.rejects(events.send(new DescribeConnectionCommand({ Name: "orders-api" })), (e) =>
+    e instanceof ResourceNotFoundException && e.$metadata.httpStatusCode === 400 &&
+    e.message === "Failed to describe the connection(s). Connection 'orders-api' does not exist.");
+});
+
+test("an OAuth client-credentials connection fetches a token from its endpoint and sends it as a bearer", async (t) => {
+  const api = await endpoint(t);
+  const created = await events.send(new CreateConnectionCommand({
+    Name: "oauth", AuthorizationType: "OAUTH_CLIENT_CREDENTIALS", AuthParameters: { OAuthParameters: {
+      AuthorizationEndpoint: `${api.url}/token`, HttpMethod: "POST",
+      ClientParameters: { ClientID: "wyvern", ClientSecret: "fire" },
+    } },
+  }));
+  assert.equal(created.ConnectionState, "AUTHORIZING");
+  // The token is fetched in the background, in real time.
+  const deadline = Date.now() + 10_000;
+  let described;
+  while ((described = await events.send(new DescribeConnectionCommand({ Name: "oauth" }))).ConnectionState !== "AUTHORIZED") {
+    assert.ok(Date.now() < deadline, `the connection was never authorized: ${described.ConnectionState}`);
+    await sleep(50);
+  }
+  assert.equal(api.tokenCalls.length, 1);
+  assert.equal(api.tokenCalls[0].method, "POST");
+  assert.equal(api.tokenCalls[0].headers.authorization, basic("wyvern", "fire"));
+  assert.deepEqual(described.AuthParameters.OAuthParameters.ClientParameters, { ClientID: "wyvern" });
+  assert.equal(described.AuthParameters.OAuthParameters.AuthorizationEndpoint, `${api.url}/token`);
+
+  const destination = await apiDestination("orders", created.ConnectionArn, `${api.url}/orders`);
+  await rule("to-api", { source: ["shop"] });
+  await targets("to-api", [{ Id: "api", Arn: destination, RoleArn: ROLE }]);
+  const [id] = await putEvents(entry("shop", "Order Placed", { order: 7 }));
+  const calls = await api.waitFor(1);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].path, "/orders");
+  assert.equal(calls[0].headers.authorization, "Bearer tok-1");
+  assert.equal(calls[0].headers["user-agent"], "Amazon/EventBridge/ApiDestinations");
+  assert.equal(JSON.parse(calls[0].body).id, id);
+});
+
+test("connection and API destination errors surface as the SDK's typed exceptions", async () => {
+  await assert.rejects(events.send(new DescribeApiDestinationCommand({ Name: "missing" })), (e) =>
+    e instanceof ResourceNotFoundException && e.name === "ResourceNotFoundException" &&
+    e.$metadata.httpStatusCode === 400 && e.$fault === "client" &&
+    e.message === "Failed to describe the api-destination(s). An api-destination 'missing' does not exist.");
+  const { ConnectionArn } = await basicConnection("orders-api");
+  await assert.rejects(basicConnection("orders-api", "other", "secret"), (e) =>
+    e instanceof ResourceAlreadyExistsException && e.name === "ResourceAlreadyExistsException" &&
+    e.$metadata.httpStatusCode === 400 && e.message === "Connection orders-api already exists.");
+  await apiDestination("orders", ConnectionArn, "https://example.com/orders");
+  await assert.rejects(apiDestination("orders", ConnectionArn, "https://example.com/orders"), (e) =>
+    e instanceof ResourceAlreadyExistsException && e.message === "An api-destination 'orders' already exists.");
+  await assert.rejects(events.send(new DeleteConnectionCommand({ Name: "nowhere" })), (e) =>
+    e instanceof ResourceNotFoundException && e.message === "Connection 'nowhere' does not exist.");
+});
+
+test("a failing API destination is retried on the virtual clock, then dead-lettered", async (t) => {
+  const api = await endpoint(t);
+  api.statuses.push(500, 500);
+  const dlq = await queue("dead-letters");
+  const { ConnectionArn } = await basicConnection("orders-api");
+  const destination = await apiDestination("orders", ConnectionArn, `${api.url}/orders`);
+  await rule("to-api", { source: ["shop"] });
+  await targets("to-api", [{ Id: "api", Arn: destination, RoleArn: ROLE,
+    RetryPolicy: { MaximumRetryAttempts: 1 }, DeadLetterConfig: { Arn: dlq.arn } }]);
+  const [id] = await putEvents(entry("shop", "Order Placed", { order: 1 }));
+  assert.equal((await api.waitFor(1)).length, 1);
+  // The retry comes 1 s later on the virtual clock (which also runs on in real time): the test
+  // moves it on rather than waiting.
+  await advance(1);
+  assert.equal((await api.waitFor(2)).length, 2);
+  const [dead] = await receive(dlq, 1, { waitMs: 10_000, remove: true });
+  assert.ok(dead, "nothing reached the dead-letter queue");
+  assert.equal(JSON.parse(dead.Body).id, id);
+  const attributes = dead.MessageAttributes;
+  assert.equal(attributes.ERROR_CODE.StringValue, "SDK_CLIENT_ERROR");
+  assert.equal(attributes.RETRY_ATTEMPTS.StringValue, "1");
+  assert.equal(attributes.TARGET_ARN.StringValue, destination);
+  assert.equal(attributes.RULE_ARN.StringValue, ruleArn("to-api"));
+  assert.equal(attributes.EXHAUSTED_RETRY_CONDITION.StringValue, "MaximumRetryAttempts");
+  // No third attempt.
+  await advance(60);
+  assert.equal((await api.waitFor(3, 500)).length, 2);
+  await assertEmpty(dlq);
 });
