@@ -11,6 +11,8 @@
 namespace wyvern::bus {
 namespace {
 
+using ordered_json = nlohmann::ordered_json;
+
 constexpr TimeMs kDayMs = 24LL * 3600 * 1000;
 
 Error validation(const std::string& message) {
@@ -172,6 +174,42 @@ void Engine::recover_archives() {
   });
 }
 
+// The rule AWS makes for an archive on its bus, "Events-Archive-<name>", managed by EventBridge:
+// the archive's pattern, and never a replayed event. (Wyvern archives without it; the rule is
+// there for clients that list a bus's rules.)
+void Engine::put_archive_rule(const Archive& a, WriteBatch& batch) {
+  auto b = buses_.find(a.bus_key);
+  if (b == buses_.end()) return;
+  ordered_json pattern = a.event_pattern ? ordered_json::parse(*a.event_pattern, nullptr, false)
+                                         : ordered_json::object();
+  if (!pattern.is_object()) pattern = ordered_json::object();
+  pattern["replay-name"] = ordered_json::array({{{"exists", false}}});
+  std::string name = "Events-Archive-" + a.name;
+  Rule& r = b->second.rules[name];
+  if (r.name.empty()) {
+    r.name = name;
+    r.bus_key = b->second.key;
+    r.arn = "arn:aws:events:" + b->second.region + ":" + b->second.account + ":rule/" +
+            (b->second.name == "default" ? "" : b->second.name + "/") + name;
+    r.created_by = b->second.account;
+    r.created_at = env_.clock->now_ms();
+  }
+  r.managed_by = "prod.vhs.events.aws.internal";
+  r.event_pattern = pattern.dump();
+  index(b->second, r);
+  persist(b->second, r, batch);
+}
+
+void Engine::drop_archive_rule(const Archive& a, WriteBatch& batch) {
+  auto b = buses_.find(a.bus_key);
+  if (b == buses_.end()) return;
+  auto it = b->second.rules.find("Events-Archive-" + a.name);
+  if (it == b->second.rules.end() || !it->second.managed_by) return;
+  unindex(b->second, it->second);
+  batch.erase(kRulesTable, b->second.key + "\n" + it->first);
+  b->second.rules.erase(it);
+}
+
 void Engine::archive(const Bus& b, const std::string& event_text, const json& event,
                      WriteBatch& batch) {
   TimeMs now = env_.clock->now_ms();
@@ -264,6 +302,7 @@ void Engine::create_archive(const Caller& caller, const json& in, Reply<json> re
   a.created_at = env_.clock->now_ms();
   WriteBatch batch;
   persist(a, batch);
+  put_archive_rule(a, batch);
   json out = {{"ArchiveArn", arn}, {"State", "ENABLED"}, {"CreationTime", seconds(a.created_at)}};
   archives_[arn] = std::move(a);
   commit(std::move(batch), reply, [reply, out] { reply(out); });
@@ -292,6 +331,7 @@ void Engine::update_archive(const Caller& caller, const json& in, Reply<json> re
     a.retention_days = in["RetentionDays"].get<int64_t>();
   WriteBatch batch;
   persist(a, batch);
+  put_archive_rule(a, batch);
   json out = {{"ArchiveArn", a.arn}, {"State", "ENABLED"}, {"CreationTime", seconds(a.created_at)}};
   commit(std::move(batch), reply, [reply, out] { reply(out); });
 }
@@ -303,6 +343,7 @@ void Engine::delete_archive(const Caller& caller, const json& in, Reply<json> re
   WriteBatch batch;
   for (const auto& e : it->second.events) batch.erase(kArchivedTable, seq_key(it->first, e.seq));
   batch.erase(kArchivesTable, it->first);
+  drop_archive_rule(it->second, batch);
   archives_.erase(it);
   commit(std::move(batch), reply, [reply] { reply(json::object()); });
 }

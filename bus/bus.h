@@ -153,7 +153,7 @@ class EventBridge {
                            Reply<std::vector<TargetFailure>>) = 0;
   virtual void remove_targets(const Caller&, const std::string& rule,
                               const std::optional<std::string>& bus,
-                              const std::vector<std::string>& ids,
+                              const std::vector<std::string>& ids, bool force,
                               Reply<std::vector<TargetFailure>>) = 0;
   virtual void list_targets_by_rule(const Caller&, const std::string& rule,
                                     const std::optional<std::string>& bus, std::optional<int> limit,

@@ -43,6 +43,9 @@ struct Rule {
   // CloudTrail events for it to receive.)
   bool all_management_events = false;
   std::string created_by;
+  // A rule an AWS service made for itself (an archive's "Events-Archive-<name>"): clients may
+  // read it, and change or delete it only with Force.
+  std::optional<std::string> managed_by;
   StringMap tags;
   std::vector<Target> targets;  // in the order they were put
   RuleSet::RuleId id = 0;
@@ -161,7 +164,7 @@ class Engine final : public EventBridge {
   void put_targets(const Caller&, const std::string& rule, const std::optional<std::string>& bus,
                    std::vector<Target> targets, Reply<std::vector<TargetFailure>>) override;
   void remove_targets(const Caller&, const std::string& rule, const std::optional<std::string>& bus,
-                      const std::vector<std::string>& ids,
+                      const std::vector<std::string>& ids, bool force,
                       Reply<std::vector<TargetFailure>>) override;
   void list_targets_by_rule(const Caller&, const std::string& rule,
                             const std::optional<std::string>& bus, std::optional<int> limit,
@@ -230,6 +233,8 @@ class Engine final : public EventBridge {
 
   // --- archives.cc ---
   void archive(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch);
+  void put_archive_rule(const Archive& archive, WriteBatch& batch);
+  void drop_archive_rule(const Archive& archive, WriteBatch& batch);
   void persist(const Archive& archive, WriteBatch& batch) const;
   void persist(const Replay& replay, WriteBatch& batch) const;
   void run_replay(const std::string& replay_arn);

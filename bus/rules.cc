@@ -63,6 +63,13 @@ std::vector<std::string> retry_policy_violations(const Target& t, size_t target_
   return out;
 }
 
+// The refusal a managed rule gives a client that changes it without Force.
+std::optional<Error> managed(const Rule& r) {
+  if (!r.managed_by) return std::nullopt;
+  return Error{ErrorCode::kEventsManagedRule,
+               r.name + " is a managed rule. Set 'force' parameter to true to override."};
+}
+
 std::string bus_arn(const Caller& c, const std::string& name) {
   return "arn:aws:events:" + c.region + ":" + c.account + ":event-bus/" + name;
 }
@@ -121,6 +128,7 @@ void Engine::persist(const Bus& b, const Rule& r, WriteBatch& batch) const {
               {"arn", r.arn},
               {"enabled", r.enabled},
               {"all_management_events", r.all_management_events},
+              {"managed_by", r.managed_by ? json(*r.managed_by) : json()},
               {"created_by", r.created_by},
               {"tags", r.tags},
               {"targets", r.targets},
@@ -218,6 +226,7 @@ RuleInfo Engine::info(const Bus& b, const Rule& r) const {
               : r.all_management_events ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
                                         : "ENABLED";
   out.created_by = r.created_by;
+  out.managed_by = r.managed_by;
   return out;
 }
 
@@ -258,6 +267,8 @@ void Engine::recover() {
     r.bus_key = bkey;
     r.enabled = doc.value("enabled", true);
     r.all_management_events = doc.value("all_management_events", false);
+    if (doc.contains("managed_by") && doc["managed_by"].is_string())
+      r.managed_by = doc["managed_by"].get<std::string>();
     r.created_by = doc.value("created_by", "");
     r.tags = doc.value("tags", StringMap{});
     r.targets = doc.value("targets", std::vector<Target>{});
@@ -419,6 +430,8 @@ void Engine::put_rule(const Caller& caller, PutRuleRequest r, Reply<std::string>
   }
   TimeMs now = env_.clock->now_ms();
   bool existed = bus.rules.count(r.name) > 0;
+  if (existed)
+    if (auto err = managed(bus.rules[r.name])) return reply(*err);
   Rule& rule = bus.rules[r.name];
   if (!existed) {
     rule.name = r.name;
@@ -474,7 +487,9 @@ void Engine::delete_rule(const Caller& caller, const std::string& name,
   if (!b) return reply(b.error());
   auto it = (*b)->rules.find(name);
   if (it == (*b)->rules.end()) return reply(Ok{});  // already gone: AWS succeeds too
-  if (!it->second.targets.empty())
+  if (!force)
+    if (auto err = managed(it->second)) return reply(*err);
+  if (!it->second.targets.empty() && !it->second.managed_by)
     return reply(validation("Rule can't be deleted since it has targets."));
   unindex(**b, it->second);
   WriteBatch batch;
@@ -490,6 +505,7 @@ void Engine::set_rule_state(const Caller& caller, const std::string& name,
   if (!b) return reply(b.error());
   auto rule = find_rule(**b, name);
   if (!rule) return reply(rule.error());
+  if (auto err = managed(**rule)) return reply(*err);
   // A schedule resumed after a pause starts afresh: what it missed while disabled is not fired.
   if (enabled && !(*rule)->enabled) (*rule)->next_fire = 0;
   (*rule)->enabled = enabled;
@@ -509,6 +525,7 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
   if (!b) return reply(b.error());
   auto rule = find_rule(**b, rule_name);
   if (!rule) return reply(rule.error());
+  if (auto err = managed(**rule)) return reply(*err);
   Rule& r = **rule;
   for (size_t n = 0; n < targets.size(); ++n) {
     const Target& t = targets[n];
@@ -566,12 +583,14 @@ void Engine::put_targets(const Caller& caller, const std::string& rule_name,
 
 void Engine::remove_targets(const Caller& caller, const std::string& rule_name,
                             const std::optional<std::string>& bus_name,
-                            const std::vector<std::string>& ids,
+                            const std::vector<std::string>& ids, bool force,
                             Reply<std::vector<TargetFailure>> reply) {
   auto b = find_bus(caller, bus_name);
   if (!b) return reply(b.error());
   auto rule = find_rule(**b, rule_name);
   if (!rule) return reply(rule.error());
+  if (!force)
+    if (auto err = managed(**rule)) return reply(*err);
   std::vector<TargetFailure> failed;
   auto& targets = (*rule)->targets;
   for (const auto& id : ids) {

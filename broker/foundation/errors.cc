@@ -152,6 +152,8 @@ constexpr std::array kCatalogue = {
               "ConcurrentModificationException", 400, true},
     ErrorInfo{ErrorCode::kEventsIllegalStatus, "com.amazonaws.events#IllegalStatusException",
               "IllegalStatusException", 400, true},
+    ErrorInfo{ErrorCode::kEventsManagedRule, "com.amazonaws.events#ManagedRuleException",
+              "ManagedRuleException", 400, true},
 };
 
 constexpr bool catalogue_is_indexed_by_code() {

@@ -94,6 +94,7 @@ enum class ErrorCode {
   kEventsInvalidEventPattern,
   kEventsConcurrentModification,
   kEventsIllegalStatus,
+  kEventsManagedRule,
 };
 
 struct ErrorInfo {

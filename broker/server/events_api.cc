@@ -78,6 +78,7 @@ json rule_json(const bus::RuleInfo& r) {
   if (r.schedule_expression) out["ScheduleExpression"] = *r.schedule_expression;
   if (r.description) out["Description"] = *r.description;
   if (r.role_arn) out["RoleArn"] = *r.role_arn;
+  if (r.managed_by) out["ManagedBy"] = *r.managed_by;
   return out;
 }
 
@@ -224,7 +225,7 @@ void remove_targets(EventBridge& e, const Caller& c, const json& in, Done done) 
   auto rule = str(in, "Rule");
   if (!rule) return done(null_member("rule"));
   if (!in.contains("Ids") || !in["Ids"].is_array()) return done(null_member("ids"));
-  e.remove_targets(c, *rule, str(in, "EventBusName"), strings(in, "Ids"),
+  e.remove_targets(c, *rule, str(in, "EventBusName"), strings(in, "Ids"), flag(in, "Force"),
                    reply_with<std::vector<bus::TargetFailure>>(std::move(done), failures_json));
 }
 

@@ -235,8 +235,18 @@ class ArchivesAndReplays(EventsTestCase):
         self.assertEqual(self.events_error(self.events.start_replay, ReplayName="r", EventSourceArn=archive,
                                            EventStartTime=now - 10, EventEndTime=now - 20,
                                            Destination={"Arn": bus})[0], "ValidationException")
+        # The archive has its managed rule on the bus, which clients may not change unforced.
+        managed = self.events.describe_rule(Name="Events-Archive-a")
+        self.assertEqual((managed["ManagedBy"], json.loads(managed["EventPattern"])),
+                         ("prod.vhs.events.aws.internal", {"replay-name": [{"exists": False}]}))
+        self.assertEqual(self.events_error(self.events.delete_rule, Name="Events-Archive-a"),
+                         ("ManagedRuleException",
+                          "Events-Archive-a is a managed rule. Set 'force' parameter to true to override.", 400))
+        self.assertEqual(self.events_error(self.events.disable_rule, Name="Events-Archive-a")[0],
+                         "ManagedRuleException")
         self.events.delete_archive(ArchiveName="a")
         self.assertEqual(self.events.list_archives()["Archives"], [])
+        self.assertEqual(self.events.list_rules()["Rules"], [])
         self.assertEqual(self.events_error(self.events.list_archives, EventSourceArn=bus.replace("default", "gone")),
                          ("ResourceNotFoundException", "Event bus gone does not exist.", 400))
 
