@@ -257,6 +257,53 @@ class CliMixin:
         self.assertEqual([r["Name"] for r in self.events("list-rules", "--event-bus-name", "orders")["Rules"]],
                          ["log"])
 
+    def bus_arn(self, name):
+        return "arn:aws:events:%s:%s:event-bus/%s" % (REGION, ACCOUNT, name)
+
+    def test_a_bus_target_hands_the_event_to_the_other_buss_rules(self):
+        self.events("create-event-bus", "--name", "audit")
+        url, arn = self.queue("audit-log")
+        self.rule("to-audit", {"source": ["app"]})
+        # A bus in the same account and Region as a target: EventBridge sends with the role.
+        self.targets("to-audit", [{"Id": "audit-bus", "Arn": self.bus_arn("audit"), "RoleArn": ROLE}])
+        self.assertEqual(self.rule("log", {"source": ["app"], "detail": {"kind": ["payment"]}},
+                                   "--event-bus-name", "audit"), rule_arn("log", bus="audit"))
+        self.targets("log", [{"Id": "q", "Arn": arn}], "--event-bus-name", "audit")
+        payment, _ = self.put_events(
+            {"Source": "app", "DetailType": "Audit", "Detail": json.dumps({"kind": "payment", "amount": 10})},
+            {"Source": "app", "DetailType": "Audit", "Detail": json.dumps({"kind": "login"})})
+        [message] = self.receive(url, 1)
+        event = json.loads(message["Body"])
+        # The event itself travels, id included: AWS tells a second bus hop by the event's id.
+        self.assertEqual((event["id"], event["source"], event["detail-type"], event["detail"]),
+                         (payment, "app", "Audit", {"kind": "payment", "amount": 10}))
+        self.assert_empty(url)
+
+    def test_an_event_that_came_from_another_bus_is_not_sent_on_to_a_third_bus(self):
+        # AWS ("Sending and receiving events between event buses in the same account and
+        # Region"): "EventBridge can't route events received from a sender event bus to a third
+        # event bus." The refused hop goes to the target's dead-letter queue with ERROR_CODE
+        # THIRD_ACCOUNT_HOP_DETECTED.
+        for name in ("second", "third"):
+            self.events("create-event-bus", "--name", name)
+        dlq, dlq_arn = self.queue("hop-dlq")
+        arrived, arrived_arn = self.queue("third-log")
+        self.rule("hop1", {"source": ["app"]})
+        self.targets("hop1", [{"Id": "b", "Arn": self.bus_arn("second"), "RoleArn": ROLE}])
+        self.rule("hop2", {"source": ["app"]}, "--event-bus-name", "second")
+        self.targets("hop2", [{"Id": "c", "Arn": self.bus_arn("third"), "RoleArn": ROLE,
+                               "DeadLetterConfig": {"Arn": dlq_arn}}], "--event-bus-name", "second")
+        self.rule("log", {"source": ["app"]}, "--event-bus-name", "third")
+        self.targets("log", [{"Id": "q", "Arn": arrived_arn}], "--event-bus-name", "third")
+        [sent] = self.put_events({"Source": "app", "DetailType": "Hop", "Detail": "{}"})
+        [dead] = self.receive(dlq, 1)
+        self.assertEqual(json.loads(dead["Body"])["id"], sent)
+        self.assertEqual(dead["MessageAttributes"]["ERROR_CODE"]["StringValue"], "THIRD_ACCOUNT_HOP_DETECTED")
+        self.assertEqual(dead["MessageAttributes"]["RULE_ARN"]["StringValue"], rule_arn("hop2", bus="second"))
+        self.assertEqual(dead["MessageAttributes"]["TARGET_ARN"]["StringValue"], self.bus_arn("third"))
+        self.assert_empty(arrived)
+        self.assert_empty(dlq)
+
     def test_test_event_pattern(self):
         event = json.dumps({"id": "e1", "account": ACCOUNT, "source": "app", "time": "2026-01-01T00:00:00Z",
                             "region": REGION, "detail-type": "Order", "resources": [],
@@ -325,6 +372,45 @@ class CliMixin:
         # Disabled, it fires no more.
         self.events("disable-rule", "--name", "tick")
         self.broker.advance(5 * 60)
+        self.assert_empty(url)
+
+    def test_an_archived_window_replays_to_the_buss_rules_marked_with_the_replay_name(self):
+        bus = "arn:aws:events:%s:%s:event-bus/default" % (REGION, ACCOUNT)
+        archive = self.events("create-archive", "--archive-name", "everything", "--event-source-arn", bus,
+                              "--event-pattern", json.dumps({"source": ["app"]}))["ArchiveArn"]
+        self.assertEqual(archive, "arn:aws:events:%s:%s:archive/everything" % (REGION, ACCOUNT))
+        self.put_events({"Source": "app", "DetailType": "early", "Detail": "{}"},
+                        {"Source": "other", "DetailType": "not archived", "Detail": "{}"})
+        # The virtual clock runs on in real time from an offset: the window is read off it.
+        start = self.broker.admin("clock")["now_ms"] // 1000 + 1
+        self.broker.advance(60)
+        [in_window] = self.put_events({"Source": "app", "DetailType": "in window", "Detail": "{}"})
+        self.broker.advance(60)
+        end = self.broker.admin("clock")["now_ms"] // 1000
+        described = self.events("describe-archive", "--archive-name", "everything")
+        self.assertEqual((described["ArchiveArn"], described["EventCount"], described["State"]),
+                         (archive, 2, "ENABLED"))
+
+        url, arn = self.queue("replayed")
+        rule = self.rule("replays", {"source": ["app"]})
+        self.targets("replays", [{"Id": "q", "Arn": arn}])
+        # The window's start as epoch seconds, its end in ISO 8601: the CLI takes either.
+        end_iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end))
+        started = self.events("start-replay", "--replay-name", "window", "--event-source-arn", archive,
+                              "--event-start-time", str(start), "--event-end-time", end_iso,
+                              "--destination", json.dumps({"Arn": bus, "FilterArns": [rule]}))
+        self.assertEqual(started["ReplayArn"], "arn:aws:events:%s:%s:replay/window" % (REGION, ACCOUNT))
+        [message] = self.receive(url, 1)
+        event = json.loads(message["Body"])
+        self.assertEqual((event["id"], event["detail-type"], event["replay-name"]),
+                         (in_window, "in window", "window"))
+        self.assertEqual(list(event), ["version", "id", "detail-type", "source", "account", "time", "region",
+                                       "replay-name", "resources", "detail"])
+        replay = self.events("describe-replay", "--replay-name", "window")
+        self.assertEqual((replay["State"], replay["EventSourceArn"], replay["Destination"]),
+                         ("COMPLETED", archive, {"Arn": bus, "FilterArns": [rule]}))
+        self.assertEqual([r["ReplayName"] for r in self.events("list-replays")["Replays"]], ["window"])
+        # Only the window was replayed.
         self.assert_empty(url)
 
     def test_tags_on_rules_and_buses(self):
@@ -474,6 +560,37 @@ class CliMixin:
         self.assertEqual(call.headers["x-tenant"], "north")
         body = call.json()
         self.assertEqual((body["id"], body["source"], body["detail"]), (event_id, "shop", {"order": 42}))
+
+    def test_a_failing_api_destination_is_retried_on_the_virtual_clock_then_dead_lettered(self):
+        endpoint = self.endpoint()
+        endpoint.statuses = [500, 500]
+        dlq, dlq_arn = self.queue("dead-letters")
+        connection = self.basic_connection("orders-api")["ConnectionArn"]
+        destination = self.events("create-api-destination", "--name", "orders", "--connection-arn", connection,
+                                  "--invocation-endpoint", endpoint.url + "/orders",
+                                  "--http-method", "POST")["ApiDestinationArn"]
+        self.rule("to-api", {"source": ["shop"]})
+        self.targets("to-api", [{"Id": "api", "Arn": destination, "RoleArn": ROLE,
+                                 "RetryPolicy": {"MaximumRetryAttempts": 1},
+                                 "DeadLetterConfig": {"Arn": dlq_arn}}])
+        [event_id] = self.put_events({"Source": "shop", "DetailType": "Order Placed",
+                                      "Detail": json.dumps({"order": 1})})
+        self.assertGreaterEqual(len(endpoint.wait_for(1)), 1)
+        # The retry comes a second later on the virtual clock: the test moves it on.
+        self.broker.advance(1)
+        self.assertEqual(len(endpoint.wait_for(2)), 2)
+        [dead] = self.receive(dlq, 1, delete=True)
+        self.assertEqual(json.loads(dead["Body"])["id"], event_id)
+        attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+        self.assertEqual((attributes["ERROR_CODE"], attributes["RETRY_ATTEMPTS"],
+                          attributes["EXHAUSTED_RETRY_CONDITION"]),
+                         ("SDK_CLIENT_ERROR", "1", "MaximumRetryAttempts"))
+        self.assertEqual((attributes["RULE_ARN"], attributes["TARGET_ARN"]), (rule_arn("to-api"), destination))
+        self.assertIn("500", attributes["ERROR_MESSAGE"])
+        # No third attempt.
+        self.broker.advance(60)
+        self.assertEqual(len(endpoint.wait_for(3, timeout=0.5)), 2)
+        self.assert_empty(dlq)
 
     def test_an_api_destination_target_needs_a_role(self):
         connection = self.basic_connection("orders-api")["ConnectionArn"]

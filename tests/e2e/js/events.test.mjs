@@ -14,7 +14,8 @@ import {
   CreateConnectionCommand, DescribeConnectionCommand, ListConnectionsCommand, UpdateConnectionCommand,
   DeauthorizeConnectionCommand, DeleteConnectionCommand, CreateApiDestinationCommand,
   DescribeApiDestinationCommand, ListApiDestinationsCommand, UpdateApiDestinationCommand,
-  DeleteApiDestinationCommand, ListTargetsByRuleCommand,
+  DeleteApiDestinationCommand, ListTargetsByRuleCommand, CreateArchiveCommand, DescribeArchiveCommand,
+  StartReplayCommand, DescribeReplayCommand, ListReplaysCommand,
 } from "@aws-sdk/client-eventbridge";
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand, DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import { SNSClient, CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
@@ -293,6 +294,46 @@ test("a scheduled rule fires each time the virtual clock reaches its rate", asyn
   assert.equal(new Set(seen.map((e) => e.id)).size, 3);
   const times = seen.map((e) => Date.parse(e.time));
   assert.ok(times[0] < times[1] && times[1] < times[2], JSON.stringify(seen.map((e) => e.time)));
+});
+
+test("an archived window replays to the bus's rules, each event marked with the replay name", async () => {
+  const bus = busArn("default");
+  const { ArchiveArn } = await events.send(new CreateArchiveCommand({
+    ArchiveName: "everything", EventSourceArn: bus, EventPattern: JSON.stringify({ source: ["app"] }),
+  }));
+  assert.equal(ArchiveArn, `arn:aws:events:${REGION}:${ACCOUNT}:archive/everything`);
+  await putEvents(entry("app", "early", {}), entry("other", "not archived", {}));
+  // The virtual clock runs on in real time from an offset: the window is read off it.
+  const now = async () => (await broker.admin("clock")).now_ms;
+  const start = new Date(Math.floor((await now()) / 1000) * 1000 + 1000);
+  await advance(60);
+  const [inWindow] = await putEvents(entry("app", "in window", {}));
+  await advance(60);
+  const end = new Date(Math.floor((await now()) / 1000) * 1000);
+  const described = await events.send(new DescribeArchiveCommand({ ArchiveName: "everything" }));
+  assert.deepEqual([described.ArchiveArn, described.EventCount, described.State], [ArchiveArn, 2, "ENABLED"]);
+
+  const q = await queue("replayed");
+  const filter = await rule("replays", { source: ["app"] });
+  await targets("replays", [{ Id: "q", Arn: q.arn }]);
+  const started = await events.send(new StartReplayCommand({
+    ReplayName: "window", EventSourceArn: ArchiveArn, EventStartTime: start, EventEndTime: end,
+    Destination: { Arn: bus, FilterArns: [filter] },
+  }));
+  assert.equal(started.ReplayArn, `arn:aws:events:${REGION}:${ACCOUNT}:replay/window`);
+  const [message] = await receive(q, 1);
+  assert.ok(message, "nothing was replayed");
+  const event = JSON.parse(message.Body);
+  assert.deepEqual([event.id, event["detail-type"], event["replay-name"]], [inWindow, "in window", "window"]);
+  assert.deepEqual(Object.keys(event),
+    ["version", "id", "detail-type", "source", "account", "time", "region", "replay-name", "resources", "detail"]);
+  const replay = await events.send(new DescribeReplayCommand({ ReplayName: "window" }));
+  assert.deepEqual([replay.State, replay.EventSourceArn, replay.Destination],
+    ["COMPLETED", ArchiveArn, { Arn: bus, FilterArns: [filter] }]);
+  assert.deepEqual([replay.EventStartTime.getTime(), replay.EventEndTime.getTime()], [start.getTime(), end.getTime()]);
+  assert.deepEqual((await events.send(new ListReplaysCommand({}))).Replays.map((r) => r.ReplayName), ["window"]);
+  // Only the window was replayed.
+  await assertEmpty(q);
 });
 
 test("errors surface as the SDK's typed exceptions", async () => {
