@@ -557,7 +557,8 @@ void express_restrictions(const json& machine, const std::string& at,
           resource.find(":activity:") != std::string::npos)
         problem = "Express state machine does not support Activity ARN";
       else if (resource.find(".waitForTaskToken") != std::string::npos)
-        problem = "Express state machine does not support '.waitForTaskToken' service integration";
+        // AWS's text ends in a space here, so its message has two before "at" (recorded).
+        problem = "Express state machine does not support '.waitForTaskToken' service integration ";
       else if (resource.size() >= 5 && (resource.rfind(".sync") == resource.size() - 5 ||
                                         resource.find(".sync:") != std::string::npos))
         problem = "Express state machine does not support '.sync' service integration";

@@ -67,6 +67,11 @@ inline std::string text_of(const json& v) {
 // Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules.
 bool covers(const json& error_equals, const std::string& error);
 
+// A Task's [TimeoutSeconds, HeartbeatSeconds] (0: no heartbeat), from the fields or their
+// *Path variants.
+Outcome task_limits(const json& st, const json& effective, const json& context);
+inline constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
+
 // One page of `all` (in order) after the item whose key the request's nextToken names.
 template <typename T, typename Key>
 inline void paginate(std::vector<T> all, const ListRequest& r, Key key, Reply<Page<T>> reply) {
@@ -364,6 +369,11 @@ class Engine final : public StepFunctions {
   bool invoke_function(const std::string& function, std::string event,
                        std::function<void(InvokeResult)> done);
   void function_done(const std::string& arn, const std::string& token, InvokeResult result);
+  // --- integrations.cc: sqs, sns, events and states resources ---
+  TaskStep service_task(Run& r, const json& st, const json& effective, const json& context,
+                        TimeMs now);
+  void start_service_call(Run& r);
+  void service_done(const std::string& arn, const std::string& token, ServiceAnswer answer);
   bool recover_from(Run& r, const json& st, const StateError& e, TimeMs now);
 
   static TimeMs next_deadline(const Run::PendingTask& t) {
@@ -392,6 +402,7 @@ class Engine final : public StepFunctions {
   std::vector<std::pair<std::string, uint64_t>> closed_unsaved_;
   uint64_t next_closed_order_ = 1;
   std::set<std::string> functions_in_flight_;   // task tokens of running local functions
+  std::set<std::string> calls_in_flight_;       // task tokens of service calls under way
   std::vector<std::string> finished_children_;  // child runs to erase from the store
   // Durable child runs started or stopped since the last persist_run, which writes them. A
   // child changes only then, or when it runs itself (and its own persist_run writes it), so

@@ -13,7 +13,9 @@
 // listed by ListExecutions on the Map Run's ARN. Versions are immutable snapshots of a state
 // machine (ARN "<machine>:<n>"); an alias ("<machine>:<name>") routes executions to one version or
 // splits them between two. A failed, aborted or timed-out Standard execution can be redriven from
-// the state where it stopped. Not yet here: the SQS/SNS/EventBridge integrations.
+// the state where it stopped. The optimized integrations with SQS (sqs:sendMessage), SNS
+// (sns:publish), EventBridge (events:putEvents) and Step Functions (states:startExecution), with
+// their .waitForTaskToken callbacks, go through the broker's call_service.
 #pragma once
 
 #include <functional>
@@ -135,6 +137,21 @@ struct ActivityTask {
   std::optional<std::string> token, input;
 };
 
+// A call a Task state makes on another service through the broker (an optimized integration).
+struct ServiceCall {
+  std::string service;  // "sqs", "sns", "events" or "states"
+  std::string action;   // the API action: "SendMessage", "Publish", "PutEvents", "StartExecution"
+  json parameters;      // the request, PascalCase members as the integration takes them
+};
+struct ServiceAnswer {
+  bool ok = false;
+  json response;           // when ok: the API's response, PascalCase members
+  std::string request_id;  // the x-amzn-RequestId the service answered with
+  // When not ok: the error as Step Functions names it for the integration (for example
+  // "SQS.QueueDoesNotExistException") and AWS's cause text.
+  std::string error, cause;
+};
+
 struct Env {
   const Clock* clock;
   Store* store;
@@ -148,6 +165,9 @@ struct Env {
   // Runs a closure on the core strand; callable from any thread (local functions finish on
   // threads of their own). Must stay callable until the service is destroyed.
   std::function<void(std::function<void()>)> post;
+  // Calls another service for a Task state; `done` may run on any thread. Null: integrations
+  // fail with States.Runtime.
+  std::function<void(const Caller&, ServiceCall, std::function<void(ServiceAnswer)>)> call_service;
 };
 
 // TestState: one state run once, outside any execution.

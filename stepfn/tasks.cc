@@ -11,7 +11,18 @@
 namespace wyvern::stepfn {
 namespace {
 
-constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
+// The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
+const json* mocked_response(const json& responses, int call) {
+  for (const auto& [key, response] : responses.items()) {
+    int lo = -1, hi = -1;
+    if (std::sscanf(key.c_str(), "%d-%d", &lo, &hi) == 2 ||
+        (std::sscanf(key.c_str(), "%d", &lo) == 1 && (hi = lo) >= 0))
+      if (call >= lo && call <= hi && response.is_object()) return &response;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 // A Task's [TimeoutSeconds, HeartbeatSeconds] (0: no heartbeat), from the fields or their
 // *Path variants.
@@ -33,19 +44,6 @@ Outcome task_limits(const json& st, const json& effective, const json& context) 
   }
   return {json::array({timeout, heartbeat}), std::nullopt};
 }
-
-// The response for the `call`-th invocation: keys are "n" or "a-b" ranges of invocations.
-const json* mocked_response(const json& responses, int call) {
-  for (const auto& [key, response] : responses.items()) {
-    int lo = -1, hi = -1;
-    if (std::sscanf(key.c_str(), "%d-%d", &lo, &hi) == 2 ||
-        (std::sscanf(key.c_str(), "%d", &lo) == 1 && (hi = lo) >= 0))
-      if (call >= lo && call <= hi && response.is_object()) return &response;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 // Whether a Retry or Catch ErrorEquals list covers `error`, by AWS's wildcard rules:
 // States.ALL covers every error but States.Runtime; States.TaskFailed every error but the
@@ -76,6 +74,9 @@ Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective
   if (resource.rfind("arn:aws:lambda:", 0) == 0 ||
       resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0)
     return lambda_task(r, st, effective, context, now);
+  for (const char* service : {"sqs:", "sns:", "events:", "states:"})
+    if (resource.rfind(std::string("arn:aws:states:::") + service, 0) == 0)
+      return service_task(r, st, effective, context, now);
   if (resource.find(":activity:") == std::string::npos)
     return {false,
             StateError{"States.Runtime", "Wyvern does not run this Task resource yet: " + resource},

@@ -20,6 +20,7 @@
 #include "foundation/store.h"
 #include "foundation/timers.h"
 #include "http_server.h"
+#include "integrations.h"
 #include "protocol.h"
 #include "queue/queue.h"
 #include "sfn_api.h"
@@ -129,7 +130,15 @@ class BrokerImpl final : public Broker {
     }
     sfn_ = stepfn::make_step_functions(
         {&clock_, store_.get(), &timers_, mocks, functions,
-         [this](std::function<void()> fn) { net::post(core_, std::move(fn)); }});
+         [this](std::function<void()> fn) { net::post(core_, std::move(fn)); },
+         // A Task's call is made in a turn of its own: Step Functions may call itself.
+         [this](const Caller& caller, stepfn::ServiceCall call,
+                std::function<void(stepfn::ServiceAnswer)> done) {
+           net::post(core_, [this, caller, call = std::move(call), done = std::move(done)]() mutable {
+             integrations::call_service({sqs_.get(), sns_.get(), events_.get(), sfn_.get()}, caller,
+                                        std::move(call), std::move(done));
+           });
+         }});
     functions_ = functions;
     topics::Outlets outlets;
     outlets.send_to_queue = [this](topics::QueueDelivery d, topics::Delivered done) {

@@ -1,0 +1,161 @@
+#include "integrations.h"
+
+#include <cctype>
+#include <set>
+#include <string>
+
+#include "events_api.h"
+#include "foundation/codec.h"
+#include "sfn_api.h"
+#include "sqs_api.h"
+
+namespace wyvern::server::integrations {
+namespace {
+
+using json = nlohmann::json;
+using stepfn::ServiceAnswer;
+
+// How the SDK Step Functions calls a service with names it: the error prefix, and the service
+// name its cause text carries.
+struct Naming {
+  const char* prefix;
+  const char* service;
+};
+Naming naming_of(const std::string& service) {
+  if (service == "sqs") return {"SQS", "AmazonSQS"};
+  if (service == "sns") return {"SNS", "AmazonSNS"};
+  if (service == "events") return {"EventBridge", "AmazonEventBridge"};
+  return {"StepFunctions", "AWSStepFunctions"};
+}
+
+// A refusal as an optimized integration reports it: "<prefix>.<the SDK's exception class>",
+// and the cause "<message> (Service: ...; Status Code: ...; Error Code: ...; Request ID: ...;
+// Proxy: null)". Errors the service's model does not name (a missing parameter, an internal
+// failure) surface as the SDK's generic exception, "SQS.AmazonSQSException".
+ServiceAnswer refusal(const std::string& service, const Error& e) {
+  static const std::set<std::string> kUnmodelled = {
+      "MissingParameter",      "InvalidParameterValue", "InvalidParameterCombination",
+      "InvalidQueryParameter", "MalformedQueryString",  "MalformedInput",
+      "InvalidAction",         "InternalFailure",       "ServiceUnavailable",
+      "NotImplemented",        "AccessDenied",          "InvalidSecurity",
+      "RequestThrottled",      "RequestEntityTooLarge"};
+  const ErrorInfo& info = e.info();
+  std::string shape(info.json_type);
+  if (auto hash = shape.find('#'); hash != std::string::npos) shape = shape.substr(hash + 1);
+  Naming n = naming_of(service);
+  std::string code(info.query_code);
+  std::string exception;
+  if (kUnmodelled.count(code) || kUnmodelled.count(shape) ||
+      std::string(info.json_type).rfind("com.amazon.coral.service#", 0) == 0)
+    exception = std::string(n.service) + "Exception";
+  else
+    exception = shape.ends_with("Exception") ? shape : shape + "Exception";
+  ServiceAnswer answer;
+  answer.error = std::string(n.prefix) + "." + exception;
+  answer.cause = e.message + " (Service: " + n.service +
+                 "; Status Code: " + std::to_string(info.http_status) + "; Error Code: " + code +
+                 "; Request ID: " + uuid4() + "; Proxy: null)";
+  return answer;
+}
+
+ServiceAnswer answered(json response) {
+  ServiceAnswer answer;
+  answer.ok = true;
+  answer.response = std::move(response);
+  answer.request_id = uuid4();
+  return answer;
+}
+
+std::function<void(Result<json>)> replying(const std::string& service,
+                                           std::function<void(ServiceAnswer)> done) {
+  return [service, done = std::move(done)](Result<json> r) {
+    done(r.ok() ? answered(std::move(r.value())) : refusal(service, r.error()));
+  };
+}
+
+std::optional<std::string> text(const json& in, const char* member) {
+  if (in.contains(member) && in[member].is_string()) return in[member].get<std::string>();
+  return std::nullopt;
+}
+
+// sns:publish: the request as the topics engine takes it.
+topics::PublishRequest publish_request(const json& in) {
+  topics::PublishRequest r;
+  r.topic_arn = text(in, "TopicArn");
+  r.target_arn = text(in, "TargetArn");
+  r.phone_number = text(in, "PhoneNumber");
+  r.message = text(in, "Message");
+  r.subject = text(in, "Subject");
+  r.message_structure = text(in, "MessageStructure");
+  r.group_id = text(in, "MessageGroupId");
+  r.deduplication_id = text(in, "MessageDeduplicationId");
+  if (in.contains("MessageAttributes") && in["MessageAttributes"].is_object())
+    for (const auto& [name, a] : in["MessageAttributes"].items()) {
+      if (!a.is_object()) continue;
+      topics::MessageAttribute attribute;
+      attribute.data_type = text(a, "DataType").value_or("");
+      attribute.string_value = text(a, "StringValue");
+      if (auto binary = text(a, "BinaryValue")) attribute.binary_value = base64_decode(*binary);
+      r.attributes[name] = std::move(attribute);
+    }
+  return r;
+}
+
+// Step Functions' own API speaks camelCase; the integration speaks PascalCase.
+json camel(const json& in) {
+  json out = json::object();
+  for (const auto& [key, value] : in.items()) {
+    std::string k = key;
+    if (!k.empty()) k[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(k[0])));
+    out[k] = value;
+  }
+  return out;
+}
+
+}  // namespace
+
+void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
+                  std::function<void(ServiceAnswer)> done) {
+  const std::string& service = call.service;
+  if (service == "sqs") {
+    const sqs::Action* action = sqs::find_action(call.action);
+    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    sqs::Call request{caller, WireProtocol::kJson, std::move(call.parameters)};
+    return action->run(*services.sqs, request, replying(service, std::move(done)));
+  }
+  if (service == "events") {
+    const events::Action* action = events::find_action(call.action);
+    if (!action || !action->run)
+      return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    return action->run(*services.events, caller, call.parameters,
+                       replying(service, std::move(done)));
+  }
+  if (service == "states") {
+    const sfn::Action* action = sfn::find_action(call.action);
+    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    return action->run(*services.sfn, caller, camel(call.parameters),
+                       [done = std::move(done)](Result<json> r) {
+                         if (!r.ok()) return done(refusal("states", r.error()));
+                         // The SDK gives the start date as epoch milliseconds.
+                         json out = {{"ExecutionArn", r.value().value("executionArn", "")}};
+                         if (r.value().contains("startDate") && r.value()["startDate"].is_number())
+                           out["StartDate"] = static_cast<int64_t>(
+                               r.value()["startDate"].get<double>() * 1000 + 0.5);
+                         done(answered(std::move(out)));
+                       });
+  }
+  if (service == "sns" && call.action == "Publish") {
+    return services.sns->publish(
+        caller, publish_request(call.parameters),
+        [done = std::move(done)](Result<topics::PublishResult> published) {
+          if (!published.ok()) return done(refusal("sns", published.error()));
+          json out = {{"MessageId", published.value().message_id}};
+          if (published.value().sequence_number)
+            out["SequenceNumber"] = *published.value().sequence_number;
+          done(answered(std::move(out)));
+        });
+  }
+  done(refusal(service, Error{ErrorCode::kInvalidAction, "Unknown action " + call.action}));
+}
+
+}  // namespace wyvern::server::integrations

@@ -1,0 +1,28 @@
+// The Step Functions adapter: the calls a Task state's optimized integration makes on SQS, SNS,
+// EventBridge and Step Functions, made through each service's own API table so that they
+// behave exactly as the same call from a client would, and their errors named as Step
+// Functions names them ("SQS.QueueDoesNotExistException", with the SDK's cause text).
+#pragma once
+
+#include <functional>
+
+#include "bus/bus.h"
+#include "foundation/caller.h"
+#include "queue/queue.h"
+#include "stepfn/stepfn.h"
+#include "topics/topics.h"
+
+namespace wyvern::server::integrations {
+
+struct Services {
+  queue::QueueService* sqs;
+  topics::TopicService* sns;
+  bus::EventBridge* events;
+  stepfn::StepFunctions* sfn;
+};
+
+// REQUIRES: runs on the core strand. `done` may run anywhere.
+void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
+                  std::function<void(stepfn::ServiceAnswer)> done);
+
+}  // namespace wyvern::server::integrations

@@ -1,0 +1,301 @@
+"""Step Functions' optimized integrations through boto3: sqs:sendMessage, sns:publish,
+events:putEvents and states:startExecution, request-response and .waitForTaskToken, with the
+results, history events and error names AWS gives; the callback flow driven by a worker reading
+the queue (success, failure into a Catch, a heartbeat lapsing on the virtual clock); a PutEvents
+that starts a machine which publishes to a topic fanning out to a filtered and an unfiltered
+queue; and a task token that outlives kill -9."""
+import hashlib
+import json
+import time
+import unittest
+
+import boto3
+import botocore.config
+
+from harness import ACCOUNT, REGION, Broker, BrokerTestCase, sfn_client, temp_dir
+
+ROLE = "arn:aws:iam::%s:role/wyvern" % ACCOUNT
+WAIT = 10
+
+
+def machine(states, start):
+    return json.dumps({"StartAt": start, "States": states})
+
+
+def queue_arn(name):
+    return "arn:aws:sqs:%s:%s:%s" % (REGION, ACCOUNT, name)
+
+
+def events_client(broker):
+    return boto3.client("events", endpoint_url=broker.endpoint, region_name=REGION,
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=botocore.config.Config(retries={"max_attempts": 1}))
+
+
+def finished(sfn, execution_arn, timeout=WAIT):
+    deadline = time.time() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING" or time.time() > deadline:
+            return described
+        time.sleep(0.02)
+
+
+def receive(sqs, url, count=1, wait=WAIT):
+    got = []
+    while len(got) < count:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait,
+                                    MessageAttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            break
+        got += batch
+    return got
+
+
+class IntegrationsTestCase(BrokerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.sfn = sfn_client(self.broker)
+
+    def run_machine(self, states, start, input_=None, name="m"):
+        arn = self.sfn.create_state_machine(name=name, definition=machine(states, start), roleArn=ROLE)[
+            "stateMachineArn"]
+        execution = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps(input_ or {}))["executionArn"]
+        return arn, execution
+
+    def history(self, execution):
+        return self.sfn.get_execution_history(executionArn=execution)["events"]
+
+
+class RequestResponse(IntegrationsTestCase):
+
+    def test_send_message_sends_the_serialised_body_and_answers_as_aws(self):
+        url = self.sqs.create_queue(QueueName="sightings")["QueueUrl"]
+        _, execution = self.run_machine({"Send": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+            "Parameters": {"QueueUrl": url, "MessageBody": {"dragon.$": "$.dragon"}}}}, "Send", {"dragon": "Smaug"})
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        output = json.loads(described["output"])
+        got = receive(self.sqs, url)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(json.loads(got[0]["Body"]), {"dragon": "Smaug"})
+        self.assertEqual(output["MessageId"], got[0]["MessageId"])
+        self.assertEqual(output["MD5OfMessageBody"], hashlib.md5(got[0]["Body"].encode()).hexdigest())
+        self.assertEqual(output["SdkHttpMetadata"]["HttpStatusCode"], 200)
+        self.assertEqual(output["SdkResponseMetadata"]["RequestId"],
+                         output["SdkHttpMetadata"]["HttpHeaders"]["x-amzn-RequestId"])
+        events = self.history(execution)
+        scheduled = next(e for e in events if e["type"] == "TaskScheduled")["taskScheduledEventDetails"]
+        self.assertEqual((scheduled["resourceType"], scheduled["resource"], scheduled["region"]),
+                         ("sqs", "sendMessage", REGION))
+        self.assertEqual(json.loads(scheduled["parameters"]), {"QueueUrl": url, "MessageBody": {"dragon": "Smaug"}})
+        types = [e["type"] for e in events]
+        self.assertEqual(types[types.index("TaskScheduled"):types.index("TaskSucceeded") + 1],
+                         ["TaskScheduled", "TaskStarted", "TaskSucceeded"])
+        succeeded = next(e for e in events if e["type"] == "TaskSucceeded")["taskSucceededEventDetails"]
+        self.assertEqual((succeeded["resourceType"], succeeded["resource"]), ("sqs", "sendMessage"))
+
+    def test_put_events_adds_the_execution_to_the_events_resources(self):
+        events = events_client(self.broker)
+        url = self.sqs.create_queue(QueueName="seen")["QueueUrl"]
+        events.put_rule(Name="seen", EventPattern=json.dumps({"source": ["sightings"]}))
+        events.put_targets(Rule="seen", Targets=[{"Id": "q", "Arn": queue_arn("seen")}])
+        machine_arn, execution = self.run_machine({"Put": {
+            "Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+            "Parameters": {"Entries": [{"Source": "sightings", "DetailType": "Dragon Seen",
+                                        "Detail": {"dragon.$": "$.dragon"}, "Resources": ["cave"]}]}}},
+            "Put", {"dragon": "Glaurung"})
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        output = json.loads(described["output"])
+        self.assertEqual(output["FailedEntryCount"], 0)
+        self.assertEqual(set(output), {"Entries", "FailedEntryCount"})
+        event = json.loads(receive(self.sqs, url)[0]["Body"])
+        self.assertEqual(event["id"], output["Entries"][0]["EventId"])
+        self.assertEqual(event["detail"], {"dragon": "Glaurung"})
+        self.assertEqual(event["resources"], ["cave", machine_arn, execution])
+
+    def test_a_refused_entry_fails_the_task_with_the_whole_answer(self):
+        _, execution = self.run_machine({"Put": {
+            "Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+            "Parameters": {"Entries": [{"Source": "sightings", "DetailType": "x", "Detail": "\"not an object\""}]}}},
+            "Put")
+        described = finished(self.sfn, execution)
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "EventBridge.FailedEntry"))
+        self.assertEqual(json.loads(described["cause"]), {
+            "Entries": [{"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}],
+            "FailedEntryCount": 1})
+
+    def test_start_execution_starts_the_child_with_the_serialised_input(self):
+        child = self.sfn.create_state_machine(name="child", roleArn=ROLE, definition=machine(
+            {"Done": {"Type": "Pass", "End": True}}, "Done"))["stateMachineArn"]
+        _, execution = self.run_machine({"Start": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": True,
+            "Parameters": {"StateMachineArn": child, "Name": "hatchling",
+                           "Input": {"egg.$": "$.egg",
+                                     "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}}}},
+            "Start", {"egg": 3})
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        output = json.loads(described["output"])
+        self.assertEqual(output["ExecutionArn"], child.replace(":stateMachine:", ":execution:") + ":hatchling")
+        self.assertIsInstance(output["StartDate"], int)
+        self.assertEqual(output["SdkHttpMetadata"]["HttpStatusCode"], 200)
+        child_run = finished(self.sfn, output["ExecutionArn"])
+        self.assertEqual(json.loads(child_run["input"]),
+                         {"egg": 3, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": execution})
+
+    def test_integration_errors_carry_awss_names_for_catch(self):
+        missing = self.url("nowhere")
+        _, execution = self.run_machine({
+            "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Next": "Publish",
+                     "Parameters": {"QueueUrl": missing, "MessageBody": "x"},
+                     "Catch": [{"ErrorEquals": ["SQS.QueueDoesNotExistException"], "ResultPath": "$.sqs",
+                                "Next": "Publish"}]},
+            "Publish": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Next": "Start",
+                        "Parameters": {"TopicArn": "arn:aws:sns:%s:%s:gone" % (REGION, ACCOUNT), "Message": "x"},
+                        "Catch": [{"ErrorEquals": ["SNS.NotFoundException"], "ResultPath": "$.sns",
+                                   "Next": "Start"}]},
+            "Start": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": True,
+                      "Parameters": {"StateMachineArn": "arn:aws:states:%s:%s:stateMachine:gone" % (REGION, ACCOUNT)},
+                      "Catch": [{"ErrorEquals": ["StepFunctions.StateMachineDoesNotExistException"],
+                                 "ResultPath": "$.states", "Next": "Caught"}]},
+            "Caught": {"Type": "Pass", "End": True}}, "Send")
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        output = json.loads(described["output"])
+        self.assertEqual(output["sqs"]["Error"], "SQS.QueueDoesNotExistException")
+        self.assertRegex(output["sqs"]["Cause"],
+                         r"^The specified queue does not exist\..* \(Service: AmazonSQS; Status Code: 400; "
+                         r"Error Code: AWS\.SimpleQueueService\.NonExistentQueue; Request ID: [0-9a-f-]+; "
+                         r"Proxy: null\)$")
+        self.assertEqual(output["sns"]["Error"], "SNS.NotFoundException")
+        self.assertIn("(Service: AmazonSNS; Status Code: 404; Error Code: NotFound;", output["sns"]["Cause"])
+        self.assertEqual(output["states"]["Error"], "StepFunctions.StateMachineDoesNotExistException")
+        failed = next(e for e in self.history(execution) if e["type"] == "TaskFailed")["taskFailedEventDetails"]
+        self.assertEqual((failed["resourceType"], failed["resource"], failed["error"]),
+                         ("sqs", "sendMessage", "SQS.QueueDoesNotExistException"))
+
+    def test_a_missing_message_body_is_the_sdks_generic_exception(self):
+        url = self.sqs.create_queue(QueueName="q")["QueueUrl"]
+        _, execution = self.run_machine({"Send": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+            "Parameters": {"QueueUrl": url}}}, "Send")
+        described = finished(self.sfn, execution)
+        self.assertEqual((described["status"], described["error"]), ("FAILED", "SQS.AmazonSQSException"))
+        self.assertIn("Error Code: MissingParameter;", described["cause"])
+
+
+class Callbacks(IntegrationsTestCase):
+    WAITING = {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "HeartbeatSeconds": 60, "Next": "Done",
+                "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token",
+                                                                         "dragon.$": "$.dragon"}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Done"}]},
+        "Done": {"Type": "Pass", "End": True}}
+
+    def start_waiting(self):
+        url = self.sqs.create_queue(QueueName="work")["QueueUrl"]
+        _, execution = self.run_machine(self.WAITING, "Ask", {"queue": url, "dragon": "Smaug"})
+        got = receive(self.sqs, url)
+        self.assertEqual(len(got), 1)
+        body = json.loads(got[0]["Body"])
+        self.assertEqual(body["dragon"], "Smaug")
+        return execution, body["token"]
+
+    def test_a_worker_answers_with_the_token_and_the_execution_goes_on(self):
+        execution, token = self.start_waiting()
+        self.assertEqual(self.sfn.describe_execution(executionArn=execution)["status"], "RUNNING")
+        self.sfn.send_task_heartbeat(taskToken=token)
+        self.sfn.send_task_success(taskToken=token, output=json.dumps({"slain": True}))
+        described = finished(self.sfn, execution)
+        self.assertEqual((described["status"], json.loads(described["output"])), ("SUCCEEDED", {"slain": True}))
+        types = [e["type"] for e in self.history(execution)]
+        self.assertEqual(types[types.index("TaskScheduled"):types.index("TaskSucceeded") + 1],
+                         ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"])
+        submitted = next(e for e in self.history(execution) if e["type"] == "TaskSubmitted")
+        self.assertIn("MessageId", json.loads(submitted["taskSubmittedEventDetails"]["output"]))
+        # A token is good once.
+        with self.assertRaises(self.sfn.exceptions.TaskTimedOut):
+            self.sfn.send_task_success(taskToken=token, output="{}")
+
+    def test_a_failure_sent_with_the_token_lands_in_the_catch(self):
+        execution, token = self.start_waiting()
+        self.sfn.send_task_failure(taskToken=token, error="Dragon.Escaped", cause="it flew off")
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        self.assertEqual(json.loads(described["output"])["failure"],
+                         {"Error": "Dragon.Escaped", "Cause": "it flew off"})
+
+    def test_a_lapsed_heartbeat_times_the_task_out(self):
+        execution, token = self.start_waiting()
+        self.broker.advance(61)
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        self.assertEqual(json.loads(described["output"])["failure"]["Error"], "States.Timeout")
+        self.assertIn("TaskTimedOut", [e["type"] for e in self.history(execution)])
+        with self.assertRaises(self.sfn.exceptions.TaskTimedOut):
+            self.sfn.send_task_success(taskToken=token, output="{}")
+
+
+class RoutedEvents(IntegrationsTestCase):
+
+    def test_put_events_starts_a_machine_that_publishes_to_a_filtered_fan_out(self):
+        sns = self.broker.sns()
+        topic = sns.create_topic(Name="alarms")["TopicArn"]
+        everything = self.sqs.create_queue(QueueName="everything")["QueueUrl"]
+        big_only = self.sqs.create_queue(QueueName="big-only")["QueueUrl"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("everything"),
+                      Attributes={"RawMessageDelivery": "true"})
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("big-only"),
+                      Attributes={"RawMessageDelivery": "true",
+                                  "FilterPolicy": json.dumps({"size": [{"numeric": [">=", 10]}]})})
+        alarm = self.sfn.create_state_machine(name="alarm", roleArn=ROLE, definition=machine({"Publish": {
+            "Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": True,
+            "Parameters": {"TopicArn": topic, "Message": {"dragon.$": "$.detail.dragon"},
+                           "MessageAttributes": {"size": {"DataType": "Number",
+                                                          "StringValue.$": "States.Format('{}', $.detail.size)"}}}}},
+            "Publish"))["stateMachineArn"]
+        events = events_client(self.broker)
+        events.put_rule(Name="sightings", EventPattern=json.dumps({"source": ["sightings"]}))
+        events.put_targets(Rule="sightings", Targets=[{"Id": "alarm", "Arn": alarm, "RoleArn": ROLE}])
+        events.put_events(Entries=[
+            {"Source": "sightings", "DetailType": "Dragon Seen", "Detail": json.dumps({"dragon": "Smaug", "size": 20})},
+            {"Source": "sightings", "DetailType": "Dragon Seen", "Detail": json.dumps({"dragon": "Puff", "size": 2})}])
+        bodies = sorted(json.loads(m["Body"])["dragon"] for m in receive(self.sqs, everything, count=2))
+        self.assertEqual(bodies, ["Puff", "Smaug"])
+        self.assertEqual([json.loads(m["Body"])["dragon"] for m in receive(self.sqs, big_only)], ["Smaug"])
+        self.assertEqual(receive(self.sqs, big_only, wait=1), [])
+        runs = self.sfn.list_executions(stateMachineArn=alarm)["executions"]
+        self.assertEqual(len(runs), 2)
+        output = json.loads(finished(self.sfn, runs[0]["executionArn"])["output"])
+        self.assertEqual(set(output), {"MessageId", "SdkHttpMetadata", "SdkResponseMetadata"})
+
+
+class Durability(unittest.TestCase):
+    def test_a_task_token_completes_its_execution_after_kill_9(self):
+        data, cleanup = temp_dir()
+        self.addCleanup(cleanup)
+        broker = Broker(data_dir=data).start()
+        sqs, sfn = broker.sqs(), sfn_client(broker)
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        arn = sfn.create_state_machine(name="m", roleArn=ROLE, definition=machine(Callbacks.WAITING, "Ask"))[
+            "stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"queue": url, "dragon": "Smaug"}))[
+            "executionArn"]
+        token = json.loads(receive(sqs, url)[0]["Body"])["token"]
+        broker.kill()
+
+        broker = Broker(data_dir=data).start()
+        self.addCleanup(broker.stop)
+        sfn = sfn_client(broker)
+        self.assertEqual(sfn.describe_execution(executionArn=execution)["status"], "RUNNING")
+        sfn.send_task_success(taskToken=token, output=json.dumps({"after": "restart"}))
+        described = finished(sfn, execution)
+        self.assertEqual((described["status"], json.loads(described["output"])), ("SUCCEEDED", {"after": "restart"}))
+
+
+if __name__ == "__main__":
+    unittest.main()
