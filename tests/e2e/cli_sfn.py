@@ -1,9 +1,13 @@
 """The AWS CLIs against Wyvern's Step Functions: AWS CLI 2.9 (/usr/bin/aws) and the AWS CLI v1
-first on PATH; Step Functions speaks JSON in both."""
+first on PATH; Step Functions speaks JSON in both. The CLI also plays the worker of an
+sqs:sendMessage.waitForTaskToken Task: it reads the token off the queue with `aws sqs
+receive-message` and answers with `aws stepfunctions send-task-success` / `send-task-failure`."""
 import json
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 import unittest
 
 from harness import Broker
@@ -12,6 +16,16 @@ CLIS = {"2.9": "/usr/bin/aws", "v1": shutil.which("aws")}
 DEFINITION = json.dumps({"StartAt": "Wait", "States": {
     "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Done"},
     "Done": {"Type": "Pass", "Result": {"ok": True}, "End": True}}})
+ROLE = "arn:aws:iam::000000000000:role/x"
+# The Task puts its token on the queue named in the input, then waits for an answer; anything
+# that goes wrong (a failure sent with the token, a lapsed heartbeat) lands in the Catch.
+CALLBACK = json.dumps({"StartAt": "Ask", "States": {
+    "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "HeartbeatSeconds": 60, "Next": "Done",
+            "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token",
+                                                                     "dragon.$": "$.dragon"}},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Done"}]},
+    "Done": {"Type": "Pass", "End": True}}})
 
 
 class CliMixin:
@@ -20,25 +34,62 @@ class CliMixin:
     @classmethod
     def setUpClass(cls):
         cls.broker = Broker().start()
+        # AWS CLI v1 fetches any parameter value that starts with http:// or https:// and sends
+        # what it got instead (sqs --queue-url among them); its documented way out is
+        # cli_follow_urlparam = false. AWS CLI v2 no longer fetches them.
+        cls.config = tempfile.NamedTemporaryFile(mode="w", prefix="wyvern-cli-", suffix=".ini")
+        cls.config.write("[default]\ncli_follow_urlparam = false\n")
+        cls.config.flush()
 
     @classmethod
     def tearDownClass(cls):
         cls.broker.stop()
+        cls.config.close()
 
-    def run_cli(self, *args, **extra_env):
+    def run_cli(self, *args, service="stepfunctions", **extra_env):
         env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE=self.config.name,
                    AWS_SHARED_CREDENTIALS_FILE="/dev/null", **extra_env)
         proc = subprocess.run([CLIS[self.cli], "--endpoint-url", self.broker.endpoint, "--output", "json",
-                               "stepfunctions"] + list(args), capture_output=True, text=True, env=env,
+                               service] + list(args), capture_output=True, text=True, env=env,
                               timeout=120)
         return proc
 
-    def ok(self, *args):
-        proc = self.run_cli(*args)
+    def ok(self, *args, service="stepfunctions"):
+        proc = self.run_cli(*args, service=service)
         if proc.returncode != 0:
-            self.fail("aws stepfunctions %s failed: %s" % (" ".join(args), proc.stderr[-2000:]))
+            self.fail("aws %s %s failed: %s" % (service, " ".join(args), proc.stderr[-2000:]))
         return json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+    def sqs(self, *args):
+        return self.ok(*args, service="sqs")
+
+    def finished(self, run, timeout=20):
+        """Polls describe-execution until the execution leaves RUNNING (it carries on
+        asynchronously after a task answer) or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.ok("describe-execution", "--execution-arn", run)
+            if described["status"] != "RUNNING" or time.monotonic() > deadline:
+                return described
+            time.sleep(0.1)
+
+    def start_waiting(self, name):
+        """Starts an execution of CALLBACK and plays the worker's first step with the CLI: the
+        one message, received (and deleted) with `aws sqs`. Returns the execution and token."""
+        name = "%s-%s" % (name, self.cli.replace(".", ""))
+        url = self.sqs("create-queue", "--queue-name", name)["QueueUrl"]
+        arn = self.ok("create-state-machine", "--name", name, "--definition", CALLBACK,
+                      "--role-arn", ROLE)["stateMachineArn"]
+        run = self.ok("start-execution", "--state-machine-arn", arn,
+                      "--input", json.dumps({"queue": url, "dragon": "Smaug"}))["executionArn"]
+        got = self.sqs("receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+                       "--wait-time-seconds", "10").get("Messages", [])
+        self.assertEqual(len(got), 1)
+        self.sqs("delete-message", "--queue-url", url, "--receipt-handle", got[0]["ReceiptHandle"])
+        body = json.loads(got[0]["Body"])
+        self.assertEqual(body["dragon"], "Smaug")
+        return run, body["token"]
 
     def test_create_start_wait_and_read_history(self):
         name = "cli-" + self.cli.replace(".", "")
@@ -84,6 +135,40 @@ class CliMixin:
         described = self.ok("describe-execution", "--execution-arn", run)
         self.assertEqual((described["status"], described["error"]), ("ABORTED", "Operator"))
         self.ok("delete-activity", "--activity-arn", activity)
+
+    def test_a_cli_worker_answers_a_wait_for_task_token_task(self):
+        run, token = self.start_waiting("cb-success")
+        self.assertEqual(self.ok("describe-execution", "--execution-arn", run)["status"], "RUNNING")
+        self.ok("send-task-heartbeat", "--task-token", token)
+        self.ok("send-task-success", "--task-token", token, "--task-output", '{"slain": true}')
+        described = self.finished(run)
+        self.assertEqual((described["status"], json.loads(described["output"])), ("SUCCEEDED", {"slain": True}))
+        types = [e["type"] for e in self.ok("get-execution-history", "--execution-arn", run)["events"]]
+        self.assertEqual(types[types.index("TaskScheduled"):types.index("TaskSucceeded") + 1],
+                         ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"])
+        # A token is good once.
+        proc = self.run_cli("send-task-success", "--task-token", token, "--task-output", "{}")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("TaskTimedOut", proc.stderr)
+
+    def test_a_cli_worker_sends_a_failure_that_lands_in_the_catch(self):
+        run, token = self.start_waiting("cb-failure")
+        self.ok("send-task-failure", "--task-token", token, "--error", "Dragon.Escaped", "--cause", "it flew off")
+        described = self.finished(run)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        self.assertEqual(json.loads(described["output"])["failure"],
+                         {"Error": "Dragon.Escaped", "Cause": "it flew off"})
+
+    def test_a_silent_cli_worker_lets_the_heartbeat_lapse(self):
+        run, token = self.start_waiting("cb-silent")
+        self.broker.advance(61)
+        described = self.finished(run)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        self.assertEqual(json.loads(described["output"])["failure"]["Error"], "States.Timeout")
+        types = [e["type"] for e in self.ok("get-execution-history", "--execution-arn", run)["events"]]
+        self.assertIn("TaskTimedOut", types)
+        proc = self.run_cli("send-task-success", "--task-token", token, "--task-output", "{}")
+        self.assertIn("TaskTimedOut", proc.stderr)
 
 
 class AwsCli29(CliMixin, unittest.TestCase):
