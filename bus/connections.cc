@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "bus/engine.h"
+#include "foundation/arn.h"
 #include "foundation/codec.h"
 
 namespace wyvern::bus {
@@ -297,18 +298,10 @@ std::string with_query(std::string url, const std::vector<std::pair<std::string,
 // "region/account/name" of a connection or API destination ARN
 // (arn:aws:events:<region>:<account>:<kind>/<name>/<uuid>), or "" if it is none.
 std::string key_of_arn(const std::string& arn, const std::string& kind) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return "";
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  std::string resource = arn.substr(start);
-  if (parts[2] != "events" || resource.rfind(kind + "/", 0) != 0) return "";
-  std::string rest = resource.substr(kind.size() + 1);
-  return bus_key(parts[3], parts[4], rest.substr(0, rest.find('/')));
+  auto parts = parse_arn(arn);
+  if (!parts || parts->service != "events" || parts->resource.rfind(kind + "/", 0) != 0) return "";
+  std::string rest = parts->resource.substr(kind.size() + 1);
+  return bus_key(parts->region, parts->account, rest.substr(0, rest.find('/')));
 }
 
 template <typename T, typename Keep>

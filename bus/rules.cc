@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "bus/engine.h"
+#include "foundation/arn.h"
 #include "foundation/codec.h"
 
 namespace wyvern::bus {
@@ -163,13 +164,10 @@ Result<Bus*> Engine::find_bus(const Caller& caller, const std::optional<std::str
   if (name.rfind("arn:", 0) == 0) {
     auto slash = name.find(":event-bus/");
     if (slash == std::string::npos) return validation("Parameter EventBusName is not valid.");
-    std::vector<std::string> fields;
-    for (size_t start = 0, colon; fields.size() < 5; start = colon + 1) {
-      colon = name.find(':', start);
-      fields.push_back(name.substr(start, colon - start));
+    if (auto parts = parse_arn(name)) {
+      if (!parts->region.empty()) owner.region = parts->region;
+      if (!parts->account.empty()) owner.account = parts->account;
     }
-    if (!fields[3].empty()) owner.region = fields[3];
-    if (!fields[4].empty()) owner.account = fields[4];
     name = name.substr(slash + 11);
   }
   if (name == "default") return &default_bus(owner);

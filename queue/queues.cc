@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "engine.h"
+#include "foundation/arn.h"
 #include "foundation/codec.h"
 
 namespace wyvern::queue {
@@ -79,17 +80,9 @@ struct ArnParts {
   std::string region, account, name;
 };
 std::optional<ArnParts> parse_arn(const std::string& arn) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return std::nullopt;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  parts.push_back(arn.substr(start));
-  if (parts[0] != "arn" || parts[2] != "sqs" || parts[5].empty()) return std::nullopt;
-  return ArnParts{parts[3], parts[4], parts[5]};
+  auto parts = wyvern::parse_arn(arn);
+  if (!parts || parts->service != "sqs" || parts->resource.empty()) return std::nullopt;
+  return ArnParts{parts->region, parts->account, parts->resource};
 }
 
 // RedrivePolicy as AWS returns it: exactly the two keys, maxReceiveCount as a number.

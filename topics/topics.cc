@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "foundation/arn.h"
 #include "foundation/codec.h"
 #include "topics/engine.h"
 
@@ -60,16 +61,9 @@ struct ArnParts {
 };
 // "arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE" (RESOURCE may hold more colons).
 std::optional<ArnParts> parse_arn(const std::string& arn) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return std::nullopt;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  if (parts[0] != "arn" || parts[1].rfind("aws", 0) != 0) return std::nullopt;
-  ArnParts out{parts[2], parts[3], parts[4], arn.substr(start)};
+  auto parts = wyvern::parse_arn(arn);
+  if (!parts || parts->partition.rfind("aws", 0) != 0) return std::nullopt;
+  ArnParts out{parts->service, parts->region, parts->account, parts->resource};
   if (out.resource.empty() || out.region.empty() || out.account.empty()) return std::nullopt;
   return out;
 }
