@@ -174,6 +174,8 @@ class Engine final : public EventBridge {
                                  const std::optional<std::string>& token,
                                  Reply<Page<std::string>>) override;
   void put_events(const Caller&, std::vector<PutEventsEntry>, Reply<PutEventsResult>) override;
+  void put_service_events(const Caller&, std::vector<PutEventsEntry>,
+                          Reply<PutEventsResult>) override;
   void test_event_pattern(const Caller&, const std::string& pattern, const std::string& event,
                           Reply<bool>) override;
   void create_archive(const Caller&, const json& request, Reply<json>) override;
@@ -255,6 +257,7 @@ class Engine final : public EventBridge {
                               Delivered done);
 
   // --- events.cc ---
+  void put(const Caller&, std::vector<PutEventsEntry>, bool from_service, Reply<PutEventsResult>);
   void route(const Bus& bus, const std::string& event_text, const json& event, WriteBatch& batch,
              std::vector<std::string>& started, const std::string* only_rule = nullptr,
              bool from_bus = false, const std::set<std::string>* only_rule_arns = nullptr);

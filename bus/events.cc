@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "bus/engine.h"
+#include "foundation/arn.h"
 #include "foundation/codec.h"
 
 namespace wyvern::bus {
@@ -54,19 +55,13 @@ std::string service_of(const std::string& arn) {
   return arn.substr(second + 1, third - second - 1);
 }
 
+// The region and account an ARN names, as the caller to reach its resource with.
 Caller caller_of(const std::string& arn) {
-  // arn:aws:SERVICE:REGION:ACCOUNT:...
   Caller c;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return c;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
+  if (auto parts = parse_arn(arn)) {
+    if (!parts->region.empty()) c.region = parts->region;
+    if (!parts->account.empty()) c.account = parts->account;
   }
-  if (!parts[3].empty()) c.region = parts[3];
-  if (!parts[4].empty()) c.account = parts[4];
   return c;
 }
 
@@ -91,6 +86,16 @@ TargetInput target_input_of(const Target& t) {
 
 void Engine::put_events(const Caller& caller, std::vector<PutEventsEntry> entries,
                         Reply<PutEventsResult> reply) {
+  put(caller, std::move(entries), false, std::move(reply));
+}
+
+void Engine::put_service_events(const Caller& caller, std::vector<PutEventsEntry> entries,
+                                Reply<PutEventsResult> reply) {
+  put(caller, std::move(entries), true, std::move(reply));
+}
+
+void Engine::put(const Caller& caller, std::vector<PutEventsEntry> entries, bool from_service,
+                 Reply<PutEventsResult> reply) {
   if (entries.empty())
     return reply(
         validation("1 validation error detected: Value '[]' at 'entries' failed to "
@@ -141,7 +146,7 @@ void Engine::put_events(const Caller& caller, std::vector<PutEventsEntry> entrie
       fail("MalformedDetail", "Detail is malformed.");
       continue;
     }
-    if (e.source->rfind("aws.", 0) == 0) {
+    if (!from_service && e.source->rfind("aws.", 0) == 0) {
       fail("NotAuthorizedForSourceException", "Not authorized for the source.");
       continue;
     }

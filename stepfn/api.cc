@@ -276,6 +276,7 @@ void Engine::start(const Caller& caller, const std::string& requested_arn,
   auto& stored = express ? express_[arn] : runs_[arn];
   stored = std::move(run);
   Run& r = stored;
+  announce(r);
   if (sync) r.on_end.push_back(std::move(reply));
   Execution started = r.info;  // an Express run that ends at once is erased by advance()
   arm_execution_deadline(r);
@@ -353,6 +354,7 @@ void Engine::redrive_execution(const Caller&, const std::string& arn, Reply<Time
   r.info.stopped_at.reset();
   r.info.redrive_count += 1;
   r.info.redrive_date = now;
+  announce(r);
   r.entered = false;
   r.wait_until = 0;
   r.retry_at = 0;

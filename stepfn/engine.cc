@@ -27,6 +27,7 @@ json task_record(const Run::PendingTask& t) {
               {"started", t.started},
               {"callback", t.callback},
               {"submitted", t.submitted}};
+  if (!t.child.empty()) doc["child"] = t.child;
   if (t.output) doc["output"] = *t.output;
   if (t.failure) doc["failure"] = {{"error", t.failure->error}, {"cause", t.failure->cause}};
   return doc;
@@ -45,6 +46,7 @@ Run::PendingTask task_from(const json& doc) {
   t.started = doc.value("started", false);
   t.callback = doc.value("callback", false);
   t.submitted = doc.value("submitted", false);
+  t.child = doc.value("child", "");
   if (doc.contains("output") && doc["output"].is_string())
     t.output = doc["output"].get<std::string>();
   if (doc.contains("failure") && doc["failure"].is_object())
@@ -243,6 +245,13 @@ void Engine::recover() {
       // resumes when the worker answers or a deadline passes.
       tokens_[r.task->token] = arn;
       if (!r.task->started) waiting_tasks.push_back(&r);
+      // A .sync task follows its execution again; one that ended meanwhile ends the task.
+      if (!r.task->child.empty() && !r.task->output && !r.task->failure) {
+        sync_parents_[r.task->child] = arn;
+        auto child = runs_.find(r.task->child);
+        if (child != runs_.end() && child->second.info.status != "RUNNING")
+          env_.post([this, parent = arn, c = child->second.info] { sync_child_ended(parent, c); });
+      }
     }
     arm_execution_deadline(r);
     // Resume: advance() re-arms whatever the run waits for (Wait, retry, task deadline).

@@ -121,6 +121,7 @@ struct Run {
     bool submitted = false;  // such a task's function has answered (TaskSubmitted)
     std::optional<std::string> output;  // SendTaskSuccess arrived
     std::optional<StateError> failure;  // SendTaskFailure arrived
+    std::string child;  // a startExecution.sync task's execution, once started
   };
   std::optional<PendingTask> task;
   // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
@@ -369,11 +370,15 @@ class Engine final : public StepFunctions {
   bool invoke_function(const std::string& function, std::string event,
                        std::function<void(InvokeResult)> done);
   void function_done(const std::string& arn, const std::string& token, InvokeResult result);
+  // Emits a top-level Standard execution's "Step Functions Execution Status Change" event.
+  void announce(const Run& r);
   // --- integrations.cc: sqs, sns, events and states resources ---
   TaskStep service_task(Run& r, const json& st, const json& effective, const json& context,
                         TimeMs now);
   void start_service_call(Run& r);
   void service_done(const std::string& arn, const std::string& token, ServiceAnswer answer);
+  // A .sync task's execution ended (or had, when its task learnt its ARN): the task ends too.
+  void sync_child_ended(const std::string& parent_arn, const Execution& child);
   bool recover_from(Run& r, const json& st, const StateError& e, TimeMs now);
 
   static TimeMs next_deadline(const Run::PendingTask& t) {
@@ -403,6 +408,7 @@ class Engine final : public StepFunctions {
   uint64_t next_closed_order_ = 1;
   std::set<std::string> functions_in_flight_;   // task tokens of running local functions
   std::set<std::string> calls_in_flight_;       // task tokens of service calls under way
+  std::map<std::string, std::string> sync_parents_;  // a .sync task's execution -> its parent
   std::vector<std::string> finished_children_;  // child runs to erase from the store
   // Durable child runs started or stopped since the last persist_run, which writes them. A
   // child changes only then, or when it runs itself (and its own persist_run writes it), so

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "engine.h"
+#include "foundation/arn.h"
 #include "foundation/codec.h"
 
 namespace wyvern::stepfn {
@@ -58,17 +59,9 @@ void as_text(json& parameters, const char* member) {
 // The region and account of an execution ARN (arn:aws:states:<region>:<account>:...).
 Caller caller_of(const std::string& execution_arn) {
   Caller c;
-  std::vector<std::string> fields;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = execution_arn.find(':', start);
-    if (colon == std::string::npos) break;
-    fields.push_back(execution_arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  if (fields.size() == 5) {
-    c.region = fields[3];
-    c.account = fields[4];
+  if (auto parts = parse_arn(execution_arn)) {
+    c.region = parts->region;
+    c.account = parts->account;
   }
   return c;
 }
@@ -103,7 +96,7 @@ Engine::TaskStep Engine::service_task(Run& r, const json& st, const json& effect
                                       const json& context, TimeMs now) {
   const std::string resource = st["Resource"];
   auto integration = integration_of(resource);
-  if (!integration || integration->sync)
+  if (!integration)
     return {false,
             StateError{"States.Runtime", "Wyvern does not run this Task resource yet: " + resource},
             {}};
@@ -247,8 +240,9 @@ void Engine::service_done(const std::string& arn, const std::string& token,
         sdk_metadata(in->service, answer.request_id, text_of(answer.response).size(), now);
     result["SdkResponseMetadata"] = {{"RequestId", answer.request_id}};
   }
-  if (r.task->callback && answer.ok) {
-    // The message with the token is out; the state now waits for the token to come back.
+  if ((r.task->callback || in->sync) && answer.ok) {
+    // The message with the token is out (or the execution started); the state now waits for
+    // the token to come back (or the execution to end).
     if (r.task->output || r.task->failure) return;
     r.task->submitted = true;
     add_event(r, "TaskSubmitted", "taskSubmittedEventDetails",
@@ -256,6 +250,13 @@ void Engine::service_done(const std::string& arn, const std::string& token,
                {"resource", in->resource},
                {"output", text_of(result)},
                {"outputDetails", {{"truncated", false}}}});
+    if (in->sync) {
+      r.task->child = answer.response.value("ExecutionArn", "");
+      sync_parents_[r.task->child] = arn;
+      // A child that ran to its end inside StartExecution has already finished.
+      if (Run* c = find_run(r.task->child); c && c->info.status != "RUNNING")
+        env_.post([this, arn, child = c->info] { sync_child_ended(arn, child); });
+    }
   } else if (answer.ok) {
     r.task->output = text_of(result);
   } else if (!r.task->output) {
@@ -268,6 +269,73 @@ void Engine::service_done(const std::string& arn, const std::string& token,
   WriteBatch batch;
   persist_run(r, batch);
   env_.store->commit(std::move(batch), nullptr);
+}
+
+// What a .sync task ends with, DescribeExecution's answer in the SDK's PascalCase: Input and
+// Output as JSON text (".sync") or as JSON (".sync:2"), dates in epoch milliseconds. A child
+// that did not succeed fails the task with States.TaskFailed, this description as its cause.
+void Engine::sync_child_ended(const std::string& parent_arn, const Execution& e) {
+  auto parent = runs_.find(parent_arn);
+  if (parent == runs_.end()) return;
+  Run& p = parent->second;
+  if (!p.task || p.task->child != e.arn || p.task->output || p.task->failure ||
+      p.info.status != "RUNNING" || e.status == "RUNNING")
+    return;
+  sync_parents_.erase(e.arn);
+  bool as_json = p.task->activity_arn.ends_with(".sync:2");
+  auto value = [&](const std::string& text) {
+    if (!as_json) return json(text);
+    json parsed = json::parse(text, nullptr, false);
+    return parsed.is_discarded() ? json(text) : parsed;
+  };
+  json d = {{"ExecutionArn", e.arn},
+            {"Input", value(e.input)},
+            {"InputDetails", {{"Included", true}}},
+            {"Name", e.name},
+            {"StartDate", e.started_at},
+            {"StateMachineArn", e.state_machine_arn},
+            {"Status", e.status}};
+  if (e.stopped_at) d["StopDate"] = *e.stopped_at;
+  if (e.status == "SUCCEEDED") {
+    d["Output"] = value(e.output.value_or("null"));
+    d["OutputDetails"] = {{"Included", true}};
+    p.task->output = text_of(d);
+  } else {
+    if (e.error && !e.error->empty()) d["Error"] = *e.error;
+    if (e.cause && !e.cause->empty()) d["Cause"] = *e.cause;
+    p.task->failure = StateError{"States.TaskFailed", text_of(d)};
+  }
+  env_.timers->cancel(p.timer);
+  p.timer = 0;
+  advance(p);
+  WriteBatch batch;
+  persist_run(p, batch);
+  env_.store->commit(std::move(batch), nullptr);
+}
+
+// The detail AWS sends for a status change: DescribeExecution's facts in camelCase, dates in
+// epoch milliseconds, what an execution has not got yet as null.
+void Engine::announce(const Run& r) {
+  if (!env_.status_changed || r.express || !r.parent.empty()) return;
+  const Execution& e = r.info;
+  auto or_null = [](const std::optional<std::string>& v) { return v ? nlohmann::ordered_json(*v) : nullptr; };
+  nlohmann::ordered_json detail = {
+      {"executionArn", e.arn},
+      {"stateMachineArn", e.state_machine_arn},
+      {"name", e.name},
+      {"status", e.status},
+      {"startDate", e.started_at},
+      {"stopDate", e.stopped_at ? nlohmann::ordered_json(*e.stopped_at) : nullptr},
+      {"input", e.input},
+      {"output", e.status == "SUCCEEDED" ? or_null(e.output) : nullptr},
+      {"inputDetails", {{"included", true}}},
+      {"outputDetails", e.status == "SUCCEEDED" && e.output
+                            ? nlohmann::ordered_json{{"included", true}}
+                            : nlohmann::ordered_json(nullptr)},
+      {"error", or_null(e.error)},
+      {"cause", or_null(e.cause)}};
+  env_.status_changed(caller_of(e.arn),
+                      detail.dump(-1, ' ', false, json::error_handler_t::replace), e.arn);
 }
 
 }  // namespace wyvern::stepfn

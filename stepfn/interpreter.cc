@@ -690,6 +690,12 @@ void Engine::finish(Run& r, const std::string& status, TimeMs now, const std::st
     return;
   }
   if (!r.own_history) add_event(r, event, key, std::move(details));
+  announce(r);
+  if (auto waiting = sync_parents_.find(r.info.arn); waiting != sync_parents_.end()) {
+    // A parent's .sync task waits on this execution: it goes on in a turn of its own.
+    // (An Express child is gone once it ends: its description travels with the call.)
+    env_.post([this, parent = waiting->second, child = r.info] { sync_child_ended(parent, child); });
+  }
   auto callers = std::move(r.on_end);
   for (auto& reply : callers) reply(r.info);
   if (r.express) express_.erase(r.info.arn);  // nothing keeps an Express execution

@@ -168,6 +168,10 @@ struct Env {
   // Calls another service for a Task state; `done` may run on any thread. Null: integrations
   // fail with States.Runtime.
   std::function<void(const Caller&, ServiceCall, std::function<void(ServiceAnswer)>)> call_service;
+  // Tells EventBridge that a Standard execution changed status: the detail of a "Step Functions
+  // Execution Status Change" event from aws.states (JSON text), for the execution's default
+  // bus. Null: no events.
+  std::function<void(const Caller&, std::string detail, std::string execution_arn)> status_changed;
 };
 
 // TestState: one state run once, outside any execution.

@@ -14,6 +14,7 @@
 
 #include "bus/bus.h"
 #include "events_api.h"
+#include "foundation/arn.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/local_functions.h"
@@ -137,6 +138,13 @@ class BrokerImpl final : public Broker {
            net::post(core_, [this, caller, call = std::move(call), done = std::move(done)]() mutable {
              integrations::call_service({sqs_.get(), sns_.get(), events_.get(), sfn_.get()}, caller,
                                         std::move(call), std::move(done));
+           });
+         },
+         [this](const Caller& caller, std::string detail, std::string execution_arn) {
+           net::post(core_, [this, caller, detail = std::move(detail),
+                             execution_arn = std::move(execution_arn)]() mutable {
+             integrations::announce_status_change(*events_, caller, std::move(detail),
+                                                  std::move(execution_arn));
            });
          }});
     functions_ = functions;
@@ -502,20 +510,13 @@ class BrokerImpl final : public Broker {
 
   void send_queue_message(topics::QueueDelivery d,
                           std::function<void(Result<queue::SendMessageResult>)> done) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    for (int i = 0; i < 5; ++i) {
-      size_t colon = d.queue_arn.find(':', start);
-      if (colon == std::string::npos) break;
-      parts.push_back(d.queue_arn.substr(start, colon - start));
-      start = colon + 1;
-    }
-    if (parts.size() != 5 || parts[2] != "sqs")
+    auto parts = parse_arn(d.queue_arn);
+    if (!parts || parts->service != "sqs")
       return done(Error{ErrorCode::kQueueDoesNotExist, "Invalid queue ARN: " + d.queue_arn});
     queue::Caller caller;
-    caller.region = parts[3];
-    caller.account = parts[4];
-    std::string url = caller.endpoint + "/" + caller.account + "/" + d.queue_arn.substr(start);
+    caller.region = parts->region;
+    caller.account = parts->account;
+    std::string url = caller.endpoint + "/" + caller.account + "/" + parts->resource;
     queue::SendMessageRequest r;
     r.body = std::move(d.body);
     for (auto& [name, a] : d.attributes)

@@ -158,4 +158,17 @@ void call_service(const Services& services, const Caller& caller, stepfn::Servic
   done(refusal(service, Error{ErrorCode::kInvalidAction, "Unknown action " + call.action}));
 }
 
+void announce_status_change(bus::EventBridge& events, const Caller& caller, std::string detail,
+                            std::string execution_arn) {
+  bus::PutEventsEntry entry;
+  entry.source = "aws.states";
+  entry.detail_type = "Step Functions Execution Status Change";
+  entry.detail = std::move(detail);
+  entry.resources = {std::move(execution_arn)};
+  std::vector<bus::PutEventsEntry> entries;
+  entries.push_back(std::move(entry));
+  // Best effort, as AWS delivers these: nobody waits on the answer.
+  events.put_service_events(caller, std::move(entries), [](Result<bus::PutEventsResult>) {});
+}
+
 }  // namespace wyvern::server::integrations

@@ -25,4 +25,10 @@ struct Services {
 void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
                   std::function<void(stepfn::ServiceAnswer)> done);
 
+// Puts a "Step Functions Execution Status Change" event from aws.states, with `detail` (JSON
+// text) and the execution as its resource, on the caller's default bus.
+// REQUIRES: runs on the core strand.
+void announce_status_change(bus::EventBridge& events, const Caller& caller, std::string detail,
+                            std::string execution_arn);
+
 }  // namespace wyvern::server::integrations

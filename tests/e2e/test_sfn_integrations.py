@@ -187,6 +187,64 @@ class RequestResponse(IntegrationsTestCase):
         self.assertIn("Error Code: MissingParameter;", described["cause"])
 
 
+class NestedExecutions(IntegrationsTestCase):
+
+    def child(self, name, states):
+        return self.sfn.create_state_machine(name=name, roleArn=ROLE, definition=machine(states, "S"))[
+            "stateMachineArn"]
+
+    def test_sync_waits_for_the_child_and_returns_its_description(self):
+        child = self.child("hatch", {"S": {"Type": "Wait", "Seconds": 30, "Next": "T"},
+                                     "T": {"Type": "Pass", "Parameters": {"hatched.$": "$.egg"}, "End": True}})
+        _, execution = self.run_machine({
+            "Strings": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                        "Parameters": {"StateMachineArn": child, "Input": {"egg.$": "$.egg"}},
+                        "ResultPath": "$.sync", "Next": "Values"},
+            "Values": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                       "Parameters": {"StateMachineArn": child, "Input": {"egg.$": "$.egg"}},
+                       "ResultPath": "$.sync2", "End": True}}, "Strings", {"egg": 7})
+        self.broker.advance(31)
+        # The second child starts once the first has ended; then its Wait needs the clock too.
+        deadline = time.time() + WAIT
+        while len(self.sfn.list_executions(stateMachineArn=child)["executions"]) < 2:
+            self.assertLess(time.time(), deadline, "the second child never started")
+            time.sleep(0.02)
+        self.broker.advance(31)
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        output = json.loads(described["output"])
+        first, second = output["sync"], output["sync2"]
+        self.assertEqual((first["Status"], first["Output"], first["Input"]),
+                         ("SUCCEEDED", json.dumps({"hatched": 7}, separators=(",", ":")),
+                          json.dumps({"egg": 7}, separators=(",", ":"))))
+        self.assertEqual((second["Output"], second["Input"]), ({"hatched": 7}, {"egg": 7}))
+        self.assertEqual(first["OutputDetails"], {"Included": True})
+        self.assertNotIn("SdkHttpMetadata", first)
+        self.assertEqual(sorted(first), ["ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails",
+                                         "StartDate", "StateMachineArn", "Status", "StopDate"])
+        types = [e["type"] for e in self.history(execution)]
+        self.assertEqual(types.count("TaskSubmitted"), 2)
+        submitted = next(e for e in self.history(execution) if e["type"] == "TaskSubmitted")
+        self.assertEqual(submitted["taskSubmittedEventDetails"]["resource"], "startExecution.sync")
+        self.assertIn("SdkHttpMetadata", json.loads(submitted["taskSubmittedEventDetails"]["output"]))
+
+    def test_a_failing_child_fails_the_sync_task_into_the_parents_catch(self):
+        child = self.child("doomed", {"S": {"Type": "Fail", "Error": "Egg.Cracked", "Cause": "dropped"}})
+        _, execution = self.run_machine({
+            "Run": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "Parameters": {"StateMachineArn": child},
+                    "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failure", "Next": "Mourn"}],
+                    "End": True},
+            "Mourn": {"Type": "Pass", "End": True}}, "Run")
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        failure = json.loads(described["output"])["failure"]
+        self.assertEqual(failure["Error"], "States.TaskFailed")
+        cause = json.loads(failure["Cause"])
+        self.assertEqual((cause["Status"], cause["Error"], cause["Cause"]), ("FAILED", "Egg.Cracked", "dropped"))
+        self.assertNotIn("Output", cause)
+
+
 class Callbacks(IntegrationsTestCase):
     WAITING = {
         "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
@@ -272,6 +330,57 @@ class RoutedEvents(IntegrationsTestCase):
         self.assertEqual(len(runs), 2)
         output = json.loads(finished(self.sfn, runs[0]["executionArn"])["output"])
         self.assertEqual(set(output), {"MessageId", "SdkHttpMetadata", "SdkResponseMetadata"})
+
+
+class StatusChanges(IntegrationsTestCase):
+
+    def test_every_status_of_a_standard_execution_reaches_the_rules(self):
+        events = events_client(self.broker)
+        url = self.sqs.create_queue(QueueName="outcomes")["QueueUrl"]
+        events.put_rule(Name="outcomes", EventPattern=json.dumps({
+            "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"]}))
+        events.put_targets(Rule="outcomes", Targets=[{"Id": "q", "Arn": queue_arn("outcomes")}])
+        runs = {}
+        for name, states in [
+                ("ok", {"S": {"Type": "Pass", "Result": {"fine": True}, "End": True}}),
+                ("bad", {"S": {"Type": "Fail", "Error": "Dragon.Angry", "Cause": "poked"}}),
+                ("slow", {"S": {"Type": "Wait", "Seconds": 3600, "End": True}}),
+                ("stopped", {"S": {"Type": "Wait", "Seconds": 3600, "End": True}})]:
+            definition = json.loads(machine(states, "S"))
+            if name == "slow":
+                definition["TimeoutSeconds"] = 60
+            arn = self.sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+                "stateMachineArn"]
+            runs[name] = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"n": name}))["executionArn"]
+        self.sfn.stop_execution(executionArn=runs["stopped"], error="Knight.Arrived", cause="quest over")
+        self.broker.advance(61)
+        self.assertEqual(finished(self.sfn, runs["slow"])["status"], "TIMED_OUT")
+        express = self.sfn.create_state_machine(name="quick", type="EXPRESS", roleArn=ROLE, definition=machine(
+            {"S": {"Type": "Pass", "End": True}}, "S"))["stateMachineArn"]
+        self.sfn.start_execution(stateMachineArn=express)
+
+        seen = {}
+        for m in receive(self.sqs, url, count=8):
+            event = json.loads(m["Body"])
+            self.assertEqual((event["source"], event["detail-type"]),
+                             ("aws.states", "Step Functions Execution Status Change"))
+            self.assertEqual(event["resources"], [event["detail"]["executionArn"]])
+            seen.setdefault(event["detail"]["name"], []).append(event["detail"])
+        names = {arn: name for name, arn in runs.items()}
+        statuses = {names[d[0]["executionArn"]]: sorted(x["status"] for x in d) for d in seen.values()}
+        self.assertEqual(statuses, {"ok": ["RUNNING", "SUCCEEDED"], "bad": ["FAILED", "RUNNING"],
+                                    "slow": ["RUNNING", "TIMED_OUT"], "stopped": ["ABORTED", "RUNNING"]})
+        # Express executions send none.
+        self.assertEqual(receive(self.sqs, url, wait=1), [])
+        done = next(d for d in seen[runs["ok"].split(":")[-1]] if d["status"] == "SUCCEEDED")
+        self.assertEqual((json.loads(done["output"]), done["outputDetails"], json.loads(done["input"])),
+                         ({"fine": True}, {"included": True}, {"n": "ok"}))
+        self.assertIsInstance(done["startDate"], int)
+        self.assertIsInstance(done["stopDate"], int)
+        failed = next(d for d in seen[runs["bad"].split(":")[-1]] if d["status"] == "FAILED")
+        self.assertEqual((failed["error"], failed["cause"], failed["output"]), ("Dragon.Angry", "poked", None))
+        running = next(d for d in seen[runs["bad"].split(":")[-1]] if d["status"] == "RUNNING")
+        self.assertIsNone(running["stopDate"])
 
 
 class Durability(unittest.TestCase):
