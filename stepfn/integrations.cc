@@ -4,6 +4,7 @@
 // as Step Functions does (objects serialised, the execution added to events' Resources), records
 // the Task* history events with AWS's details, and shapes the result AWS returns (the API's
 // response in PascalCase, with the SDK's HTTP metadata for SQS, SNS and Step Functions).
+#include <cctype>
 #include <ctime>
 
 #include "engine.h"
@@ -21,15 +22,38 @@ constexpr char kCallback[] = ".waitForTaskToken";
 struct Integration {
   std::string service, resource, action;
   bool callback = false;
-  bool sync = false;  // .sync or .sync:2 (not served yet)
+  bool sync = false;  // .sync or .sync:2
+  bool sdk = false;   // an aws-sdk:<service>:<action> integration
 };
+
+// The services whose every action the aws-sdk integration reaches. (SNS speaks only the
+// Query protocol, which the integration does not translate yet.)
+bool sdk_service(const std::string& service) {
+  return service == "sqs" || service == "sfn" || service == "eventbridge";
+}
 
 std::optional<Integration> integration_of(const std::string& arn) {
   if (arn.rfind(kPrefix, 0) != 0) return std::nullopt;
   std::string rest = arn.substr(sizeof kPrefix - 1);
+  Integration i;
+  if (rest.rfind("aws-sdk:", 0) == 0) {
+    // aws-sdk:<service>:<action>: history calls the service "aws-sdk:<service>".
+    std::string after = rest.substr(8);
+    size_t colon = after.find(':');
+    if (colon == std::string::npos || !sdk_service(after.substr(0, colon))) return std::nullopt;
+    i.sdk = true;
+    i.service = "aws-sdk:" + after.substr(0, colon);
+    i.resource = after.substr(colon + 1);
+    std::string base = i.resource.substr(0, i.resource.find('.'));
+    std::string suffix = i.resource.substr(base.size());
+    if (base.empty() || (!suffix.empty() && suffix != kCallback)) return std::nullopt;
+    i.callback = suffix == kCallback;
+    i.action = base;
+    i.action[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(i.action[0])));
+    return i;
+  }
   size_t colon = rest.find(':');
   if (colon == std::string::npos) return std::nullopt;
-  Integration i;
   i.service = rest.substr(0, colon);
   i.resource = rest.substr(colon + 1);
   std::string base = i.resource.substr(0, i.resource.find('.'));
@@ -184,6 +208,8 @@ void Engine::start_service_call(Run& r) {
   }
   json parameters = json::parse(t.input, nullptr, false);
   if (!parameters.is_object()) parameters = json::object();
+  // An object given as the Input of a Step Functions call is its JSON text, in either style.
+  if (in->service == "aws-sdk:sfn") as_text(parameters, "Input");
   if (in->service == "sqs") as_text(parameters, "MessageBody");
   if (in->service == "sns") as_text(parameters, "Message");
   if (in->service == "states") {
@@ -234,7 +260,7 @@ void Engine::service_done(const std::string& arn, const std::string& token,
     answer.error = "EventBridge.FailedEntry";
     answer.cause = text_of(result);
   }
-  if (answer.ok && in->service != "events") {
+  if (answer.ok && !in->sdk && in->service != "events") {
     TimeMs now = env_.clock->now_ms();
     result["SdkHttpMetadata"] =
         sdk_metadata(in->service, answer.request_id, text_of(answer.response).size(), now);

@@ -74,7 +74,7 @@ Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective
   if (resource.rfind("arn:aws:lambda:", 0) == 0 ||
       resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0)
     return lambda_task(r, st, effective, context, now);
-  for (const char* service : {"sqs:", "sns:", "events:", "states:"})
+  for (const char* service : {"sqs:", "sns:", "events:", "states:", "aws-sdk:"})
     if (resource.rfind(std::string("arn:aws:states:::") + service, 0) == 0)
       return service_task(r, st, effective, context, now);
   if (resource.find(":activity:") == std::string::npos)

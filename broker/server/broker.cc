@@ -133,8 +133,10 @@ class BrokerImpl final : public Broker {
         {&clock_, store_.get(), &timers_, mocks, functions,
          [this](std::function<void()> fn) { net::post(core_, std::move(fn)); },
          // A Task's call is made in a turn of its own: Step Functions may call itself.
-         [this](const Caller& caller, stepfn::ServiceCall call,
+         [this](Caller caller, stepfn::ServiceCall call,
                 std::function<void(stepfn::ServiceAnswer)> done) {
+           // Queue URLs a state machine gets back name this broker, as a local client sees it.
+           if (http_) caller.endpoint = "http://localhost:" + std::to_string(http_->port());
            net::post(core_, [this, caller, call = std::move(call), done = std::move(done)]() mutable {
              integrations::call_service({sqs_.get(), sns_.get(), events_.get(), sfn_.get()}, caller,
                                         std::move(call), std::move(done));

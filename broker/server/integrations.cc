@@ -25,6 +25,10 @@ Naming naming_of(const std::string& service) {
   if (service == "sqs") return {"SQS", "AmazonSQS"};
   if (service == "sns") return {"SNS", "AmazonSNS"};
   if (service == "events") return {"EventBridge", "AmazonEventBridge"};
+  // The aws-sdk integrations name errors after the SDK v2 client: Sqs, Sfn, EventBridge.
+  if (service == "aws-sdk:sqs") return {"Sqs", "Sqs"};
+  if (service == "aws-sdk:sfn") return {"Sfn", "Sfn"};
+  if (service == "aws-sdk:eventbridge") return {"EventBridge", "EventBridge"};
   return {"StepFunctions", "AWSStepFunctions"};
 }
 
@@ -52,9 +56,15 @@ ServiceAnswer refusal(const std::string& service, const Error& e) {
     exception = shape.ends_with("Exception") ? shape : shape + "Exception";
   ServiceAnswer answer;
   answer.error = std::string(n.prefix) + "." + exception;
-  answer.cause = e.message + " (Service: " + n.service +
-                 "; Status Code: " + std::to_string(info.http_status) + "; Error Code: " + code +
-                 "; Request ID: " + uuid4() + "; Proxy: null)";
+  // SDK v1 (the optimized integrations) and SDK v2 (aws-sdk) word their causes differently.
+  if (service.rfind("aws-sdk:", 0) == 0)
+    answer.cause = e.message + " (Service: " + n.service +
+                   ", Status Code: " + std::to_string(info.http_status) +
+                   ", Request ID: " + uuid4() + ")";
+  else
+    answer.cause = e.message + " (Service: " + n.service +
+                   "; Status Code: " + std::to_string(info.http_status) + "; Error Code: " +
+                   code + "; Request ID: " + uuid4() + "; Proxy: null)";
   return answer;
 }
 
@@ -101,13 +111,45 @@ topics::PublishRequest publish_request(const json& in) {
   return r;
 }
 
-// Step Functions' own API speaks camelCase; the integration speaks PascalCase.
-json camel(const json& in) {
+// Step Functions' own API speaks camelCase; the integrations speak PascalCase. Member names
+// change case at every depth; values are left alone.
+json recased(const json& in, bool upper) {
+  if (in.is_array()) {
+    json out = json::array();
+    for (const auto& v : in) out.push_back(recased(v, upper));
+    return out;
+  }
+  if (!in.is_object()) return in;
   json out = json::object();
   for (const auto& [key, value] : in.items()) {
     std::string k = key;
-    if (!k.empty()) k[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(k[0])));
-    out[k] = value;
+    if (!k.empty())
+      k[0] = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(k[0]))
+                                     : std::tolower(static_cast<unsigned char>(k[0])));
+    out[k] = recased(value, upper);
+  }
+  return out;
+}
+json camel(const json& in) {
+  return recased(in, false);
+}
+
+// An aws-sdk answer from Step Functions: PascalCase, and its timestamps (epoch seconds on the
+// wire) as the ISO-8601 text with milliseconds the SDK's serialiser writes.
+json sdk_answer(const json& in) {
+  if (in.is_array()) {
+    json out = json::array();
+    for (const auto& v : in) out.push_back(sdk_answer(v));
+    return out;
+  }
+  if (!in.is_object()) return in;
+  json out = json::object();
+  for (const auto& [key, value] : in.items()) {
+    std::string k = key;
+    if (!k.empty()) k[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(k[0])));
+    bool date = key.size() > 4 && key.ends_with("Date") && value.is_number();
+    out[k] = date ? json(iso8601_ms(static_cast<int64_t>(value.get<double>() * 1000 + 0.5)))
+                  : sdk_answer(value);
   }
   return out;
 }
@@ -117,6 +159,28 @@ json camel(const json& in) {
 void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
                   std::function<void(ServiceAnswer)> done) {
   const std::string& service = call.service;
+  if (service == "aws-sdk:sqs") {
+    const sqs::Action* action = sqs::find_action(call.action);
+    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    sqs::Call request{caller, WireProtocol::kJson, std::move(call.parameters)};
+    return action->run(*services.sqs, request, replying(service, std::move(done)));
+  }
+  if (service == "aws-sdk:eventbridge") {
+    const events::Action* action = events::find_action(call.action);
+    if (!action || !action->run)
+      return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    return action->run(*services.events, caller, call.parameters,
+                       replying(service, std::move(done)));
+  }
+  if (service == "aws-sdk:sfn") {
+    const sfn::Action* action = sfn::find_action(call.action);
+    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    return action->run(*services.sfn, caller, camel(call.parameters),
+                       [done = std::move(done)](Result<json> r) {
+                         if (!r.ok()) return done(refusal("aws-sdk:sfn", r.error()));
+                         done(answered(sdk_answer(r.value())));
+                       });
+  }
   if (service == "sqs") {
     const sqs::Action* action = sqs::find_action(call.action);
     if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));

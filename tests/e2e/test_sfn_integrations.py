@@ -187,6 +187,53 @@ class RequestResponse(IntegrationsTestCase):
         self.assertIn("Error Code: MissingParameter;", described["cause"])
 
 
+class SdkIntegrations(IntegrationsTestCase):
+
+    def test_aws_sdk_tasks_call_any_action_and_answer_in_pascal_case(self):
+        _, execution = self.run_machine({
+            "Create": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:createQueue",
+                       "Parameters": {"QueueName": "hoard"}, "ResultPath": "$.queue", "Next": "Send"},
+            "Send": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage",
+                     "Parameters": {"QueueUrl.$": "$.queue.QueueUrl", "MessageBody": "gold"},
+                     "ResultPath": "$.sent", "Next": "Count"},
+            "Count": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueAttributes",
+                      "Parameters": {"QueueUrl.$": "$.queue.QueueUrl",
+                                     "AttributeNames": ["ApproximateNumberOfMessages"]},
+                      "ResultPath": "$.count", "Next": "Machines"},
+            "Machines": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listStateMachines",
+                         "Parameters": {}, "ResultSelector": {"names.$": "$.StateMachines[*].Name",
+                                                              "created.$": "$.StateMachines[0].CreationDate"},
+                         "ResultPath": "$.machines", "Next": "Put"},
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:eventbridge:putEvents",
+                    "Parameters": {"Entries": [{"Source": "hoard", "DetailType": "Counted", "Detail": "{}"}]},
+                    "ResultPath": "$.put", "End": True}}, "Create")
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        output = json.loads(described["output"])
+        self.assertEqual(output["queue"], {"QueueUrl": self.url("hoard")})
+        self.assertNotIn("SdkHttpMetadata", output["sent"])
+        self.assertIn("MessageId", output["sent"])
+        self.assertEqual(output["count"], {"Attributes": {"ApproximateNumberOfMessages": "1"}})
+        self.assertEqual(output["machines"]["names"], ["m"])
+        self.assertRegex(output["machines"]["created"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(output["put"]["FailedEntryCount"], 0)
+        scheduled = [e["taskScheduledEventDetails"] for e in self.history(execution) if e["type"] == "TaskScheduled"]
+        self.assertEqual([(d["resourceType"], d["resource"]) for d in scheduled][:2],
+                         [("aws-sdk:sqs", "createQueue"), ("aws-sdk:sqs", "sendMessage")])
+
+    def test_aws_sdk_errors_are_named_after_the_sdk_v2_clients(self):
+        _, execution = self.run_machine({"Find": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueUrl", "End": True,
+            "Parameters": {"QueueName": "nowhere"},
+            "Catch": [{"ErrorEquals": ["Sqs.QueueDoesNotExistException"], "Next": "Caught"}]},
+            "Caught": {"Type": "Pass", "End": True}}, "Find")
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        caught = json.loads(described["output"])
+        self.assertEqual(caught["Error"], "Sqs.QueueDoesNotExistException")
+        self.assertRegex(caught["Cause"], r"\(Service: Sqs, Status Code: 400, Request ID: [0-9a-f-]+\)$")
+
+
 class NestedExecutions(IntegrationsTestCase):
 
     def child(self, name, states):
