@@ -23,15 +23,6 @@ Error null_member(const std::string& name) {
                     "' failed to satisfy constraint: Member must not be null");
 }
 
-double seconds(TimeMs ms) {
-  return static_cast<double>(ms) / 1000.0;
-}
-
-std::optional<std::string> str(const json& in, const char* name) {
-  if (in.contains(name) && in[name].is_string()) return in[name].get<std::string>();
-  return std::nullopt;
-}
-
 // Timestamps arrive as epoch seconds (the JSON protocol's form).
 std::optional<TimeMs> time_member(const json& in, const char* name) {
   if (in.contains(name) && in[name].is_number())
@@ -57,24 +48,6 @@ std::optional<Error> check_name(const std::string& value, const std::string& mem
                       "' failed to satisfy constraint: Member must satisfy regular expression "
                       "pattern: [\\.\\-_A-Za-z0-9]+");
   return std::nullopt;
-}
-
-template <typename T, typename Keep>
-json listed(const std::map<std::string, T>& items, const json& in, const char* member, Keep keep) {
-  size_t start = in.contains("NextToken") && in["NextToken"].is_string()
-                     ? std::strtoull(in["NextToken"].get<std::string>().c_str(), nullptr, 10)
-                     : 0;
-  size_t limit = in.contains("Limit") && in["Limit"].is_number_integer() && in["Limit"] > 0
-                     ? in["Limit"].get<size_t>()
-                     : 100;
-  std::vector<json> all;
-  for (const auto& [arn, item] : items)
-    if (auto j = keep(item)) all.push_back(std::move(*j));
-  json out = {{member, json::array()}};
-  for (size_t i = start; i < all.size() && out[member].size() < limit; ++i)
-    out[member].push_back(all[i]);
-  if (start + limit < all.size()) out["NextToken"] = std::to_string(start + limit);
-  return out;
 }
 
 // Looks up the archive or replay a request names by its name member ("ArchiveName"); sets `it`.

@@ -44,23 +44,6 @@ std::string violation(const std::string& value, const std::string& member,
   return "Value " + value + " at '" + member + "' failed to satisfy constraint: " + constraint;
 }
 
-std::optional<std::string> str(const json& in, const char* name) {
-  if (in.is_object() && in.contains(name) && in[name].is_string())
-    return in[name].get<std::string>();
-  return std::nullopt;
-}
-
-const json& member(const json& in, const char* name) {
-  static const json kNull;
-  if (!in.is_object()) return kNull;
-  auto it = in.find(name);
-  return it == in.end() ? kNull : *it;
-}
-
-double seconds(TimeMs ms) {
-  return static_cast<double>(ms) / 1000.0;
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -302,24 +285,6 @@ std::string key_of_arn(const std::string& arn, const std::string& kind) {
   if (!parts || parts->service != "events" || parts->resource.rfind(kind + "/", 0) != 0) return "";
   std::string rest = parts->resource.substr(kind.size() + 1);
   return bus_key(parts->region, parts->account, rest.substr(0, rest.find('/')));
-}
-
-template <typename T, typename Keep>
-json listed(const std::map<std::string, T>& items, const json& in, const char* list, Keep keep) {
-  size_t start = 0;
-  if (auto token = str(in, "NextToken")) start = std::strtoull(token->c_str(), nullptr, 10);
-  const json& limit_member = member(in, "Limit");
-  size_t limit = limit_member.is_number_integer() && limit_member.get<int64_t>() > 0
-                     ? limit_member.get<size_t>()
-                     : 100;
-  std::vector<json> all;
-  for (const auto& [key, item] : items)
-    if (auto j = keep(item)) all.push_back(std::move(*j));
-  json out = {{list, json::array()}};
-  for (size_t i = start; i < all.size() && out[list].size() < limit; ++i)
-    out[list].push_back(all[i]);
-  if (start + limit < all.size()) out["NextToken"] = std::to_string(start + limit);
-  return out;
 }
 
 json connection_summary(const Connection& c) {

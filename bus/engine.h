@@ -3,6 +3,7 @@
 // permissions; events.cc holds PutEvents, matching, delivery, retries and schedules.
 #pragma once
 
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -294,6 +295,46 @@ inline std::string text_member(const json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// The string member `name` of `in`, or nullopt (no object, no such member, another type).
+inline std::optional<std::string> str(const json& in, const char* name) {
+  if (in.is_object() && in.contains(name) && in[name].is_string())
+    return in[name].get<std::string>();
+  return std::nullopt;
+}
+
+// The member `name` of `in`, or null when `in` is no object or has no such member.
+inline const json& member(const json& in, const char* name) {
+  static const json kNull;
+  if (!in.is_object()) return kNull;
+  auto it = in.find(name);
+  return it == in.end() ? kNull : *it;
+}
+
+// Timestamps as AWS's JSON protocol writes them: epoch seconds.
+inline double seconds(TimeMs ms) {
+  return static_cast<double>(ms) / 1000.0;
+}
+
+// One page of a List* answer: the items `keep` turns into JSON (nullopt: filtered out), under
+// `list`, from the request's NextToken (an offset) for its Limit (100 when absent).
+template <typename T, typename Keep>
+json listed(const std::map<std::string, T>& items, const json& in, const char* list, Keep keep) {
+  size_t start = 0;
+  if (auto token = str(in, "NextToken")) start = std::strtoull(token->c_str(), nullptr, 10);
+  const json& limit_member = member(in, "Limit");
+  size_t limit = limit_member.is_number_integer() && limit_member.get<int64_t>() > 0
+                     ? limit_member.get<size_t>()
+                     : 100;
+  std::vector<json> all;
+  for (const auto& [key, item] : items)
+    if (auto j = keep(item)) all.push_back(std::move(*j));
+  json out = {{list, json::array()}};
+  for (size_t i = start; i < all.size() && out[list].size() < limit; ++i)
+    out[list].push_back(all[i]);
+  if (start + limit < all.size()) out["NextToken"] = std::to_string(start + limit);
+  return out;
 }
 
 // A target's Input, InputPath and InputTransformer as the input processing reads them.
