@@ -23,10 +23,10 @@ void Timers::cancel(TimerId id) {
   by_id_.erase(it);
 }
 
-void Timers::clock_moved() {
-  boost::asio::post(core_, [this] {
-    armed_for_ = INT64_MAX;  // force a re-arm against the new offset
-    arm();
+void Timers::clock_moved(std::function<void()> then) {
+  boost::asio::post(core_, [this, then = std::move(then)] {
+    on_fire();  // runs what is due now, then re-arms against the new offset
+    if (then) then();
   });
 }
 

@@ -32,8 +32,10 @@ class Timers {
   TimerId schedule(TimeMs at, std::function<void()> fn);
   // Forgets a timer; cancelling one that already ran is harmless.
   void cancel(TimerId id);
-  // Re-evaluates deadlines after the virtual clock jumped forward.
-  void clock_moved();
+  // Re-evaluates deadlines after the virtual clock jumped forward: everything now due runs
+  // on the core executor, and then `then` (if given) runs there, so a caller can tell when
+  // the jump's immediate consequences have been set in motion.
+  void clock_moved(std::function<void()> then = {});
   // Drops every pending timer (state reset).
   void clear();
 

@@ -624,15 +624,22 @@ class BrokerImpl final : public Broker {
         return reply(http::status::bad_request,
                      {{"error", "give a non-negative {\"seconds\": N} or {\"milliseconds\": N}"}});
       TimeMs offset = clock_.advance(static_cast<TimeMs>(ms));
-      timers_.clock_moved();
-      WriteBatch batch;
-      batch.put(kClockTable, kClockOffsetKey, std::to_string(offset));
-      store_->commit(std::move(batch), [this, respond, request_id, version](bool) {
-        Response res{http::status::ok, version};
-        res.set(http::field::content_type, "application/json");
-        res.set("x-amzn-RequestId", request_id);
-        res.body() = clock_json().dump();
-        respond(std::move(res));
+      // The answer waits for what fell due: the timers run, their writes (queued before the
+      // offset's) commit, and what those commits hand back to the core runs. So a test that
+      // advances and then looks sees the consequences, and a second advance cannot overtake
+      // work the first one started.
+      timers_.clock_moved([this, offset, respond, request_id, version] {
+        WriteBatch batch;
+        batch.put(kClockTable, kClockOffsetKey, std::to_string(offset));
+        store_->commit(std::move(batch), [this, respond, request_id, version](bool) {
+          net::post(core_, [this, respond, request_id, version] {
+            Response res{http::status::ok, version};
+            res.set(http::field::content_type, "application/json");
+            res.set("x-amzn-RequestId", request_id);
+            res.body() = clock_json().dump();
+            respond(std::move(res));
+          });
+        });
       });
       return;
     }
