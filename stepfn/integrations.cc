@@ -26,10 +26,9 @@ struct Integration {
   bool sdk = false;   // an aws-sdk:<service>:<action> integration
 };
 
-// The services whose every action the aws-sdk integration reaches. (SNS speaks only the
-// Query protocol, which the integration does not translate yet.)
+// The services whose every action the aws-sdk integration reaches.
 bool sdk_service(const std::string& service) {
-  return service == "sqs" || service == "sfn" || service == "eventbridge";
+  return service == "sqs" || service == "sns" || service == "sfn" || service == "eventbridge";
 }
 
 std::optional<Integration> integration_of(const std::string& arn) {
@@ -339,27 +338,31 @@ void Engine::sync_child_ended(const std::string& parent_arn, const Execution& e)
   env_.store->commit(std::move(batch), nullptr);
 }
 
-// The detail AWS sends for a status change: DescribeExecution's facts in camelCase, dates in
-// epoch milliseconds, what an execution has not got yet as null.
+// The detail AWS sends for a status change: DescribeExecution's facts in camelCase, in the
+// order of AWS's documented examples (then the redrive facts and the error), dates in epoch
+// milliseconds, what an execution has not got yet as null.
 void Engine::announce(const Run& r) {
   if (!env_.status_changed || r.express || !r.parent.empty()) return;
-  const Execution& e = r.info;
-  auto or_null = [](const std::optional<std::string>& v) { return v ? nlohmann::ordered_json(*v) : nullptr; };
-  nlohmann::ordered_json detail = {
-      {"executionArn", e.arn},
-      {"stateMachineArn", e.state_machine_arn},
-      {"name", e.name},
-      {"status", e.status},
-      {"startDate", e.started_at},
-      {"stopDate", e.stopped_at ? nlohmann::ordered_json(*e.stopped_at) : nullptr},
-      {"input", e.input},
-      {"output", e.status == "SUCCEEDED" ? or_null(e.output) : nullptr},
-      {"inputDetails", {{"included", true}}},
-      {"outputDetails", e.status == "SUCCEEDED" && e.output
-                            ? nlohmann::ordered_json{{"included", true}}
-                            : nlohmann::ordered_json(nullptr)},
-      {"error", or_null(e.error)},
-      {"cause", or_null(e.cause)}};
+  const Execution e = described(r);
+  using ojson = nlohmann::ordered_json;
+  auto or_null = [](const auto& v) { return v ? ojson(*v) : ojson(nullptr); };
+  bool output = e.status == "SUCCEEDED" && e.output;
+  ojson detail = {{"executionArn", e.arn},
+                  {"stateMachineArn", e.state_machine_arn},
+                  {"name", e.name},
+                  {"status", e.status},
+                  {"startDate", e.started_at},
+                  {"stopDate", or_null(e.stopped_at)},
+                  {"input", e.input},
+                  {"inputDetails", {{"included", true}}},
+                  {"output", output ? ojson(*e.output) : ojson(nullptr)},
+                  {"outputDetails", output ? ojson{{"included", true}} : ojson(nullptr)},
+                  {"redriveCount", e.redrive_count},
+                  {"redriveDate", or_null(e.redrive_date)},
+                  {"redriveStatus", e.redrive_status},
+                  {"redriveStatusReason", or_null(e.redrive_status_reason)},
+                  {"error", or_null(e.error)},
+                  {"cause", or_null(e.cause)}};
   env_.status_changed(caller_of(e.arn),
                       detail.dump(-1, ' ', false, json::error_handler_t::replace), e.arn);
 }

@@ -7,6 +7,7 @@
 #include "events_api.h"
 #include "foundation/codec.h"
 #include "sfn_api.h"
+#include "sns_api.h"
 #include "sqs_api.h"
 
 namespace wyvern::server::integrations {
@@ -28,6 +29,7 @@ Naming naming_of(const std::string& service) {
   // The aws-sdk integrations name errors after the SDK v2 client: Sqs, Sfn, EventBridge.
   if (service == "aws-sdk:sqs") return {"Sqs", "Sqs"};
   if (service == "aws-sdk:sfn") return {"Sfn", "Sfn"};
+  if (service == "aws-sdk:sns") return {"Sns", "Sns"};
   if (service == "aws-sdk:eventbridge") return {"EventBridge", "EventBridge"};
   return {"StepFunctions", "AWSStepFunctions"};
 }
@@ -42,7 +44,7 @@ ServiceAnswer refusal(const std::string& service, const Error& e) {
       "InvalidQueryParameter", "MalformedQueryString",  "MalformedInput",
       "InvalidAction",         "InternalFailure",       "ServiceUnavailable",
       "NotImplemented",        "AccessDenied",          "InvalidSecurity",
-      "RequestThrottled",      "RequestEntityTooLarge"};
+      "RequestThrottled",      "RequestEntityTooLarge", "ValidationError"};
   const ErrorInfo& info = e.info();
   std::string shape(info.json_type);
   if (auto hash = shape.find('#'); hash != std::string::npos) shape = shape.substr(hash + 1);
@@ -179,6 +181,19 @@ void call_service(const Services& services, const Caller& caller, stepfn::Servic
                        [done = std::move(done)](Result<json> r) {
                          if (!r.ok()) return done(refusal("aws-sdk:sfn", r.error()));
                          done(answered(sdk_answer(r.value())));
+                       });
+  }
+  if (service == "aws-sdk:sns") {
+    // SNS speaks Query: the JSON request is flattened into its form, its XML read back.
+    const sns::Action* action = sns::find_action(call.action);
+    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
+    if (!action->run)
+      return done(refusal(service, Error{ErrorCode::kNotImplemented,
+                                         "Wyvern does not implement the SNS action " + call.action + "."}));
+    return action->run(*services.sns, caller, sns::query_params(call.action, call.parameters),
+                       [done = std::move(done)](Result<std::optional<std::string>> r) {
+                         if (!r.ok()) return done(refusal("aws-sdk:sns", r.error()));
+                         done(answered(sns::result_json(r.value())));
                        });
   }
   if (service == "sqs") {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,5 +32,12 @@ struct Action {
 
 // nullptr for a name that is no SNS action.
 const Action* find_action(std::string_view name);
+
+// For callers that speak JSON to SNS (Step Functions' aws-sdk:sns integration): a request's
+// members flattened into the form parameters SNS's Query protocol takes, and an action's
+// result XML read back into the JSON shape the AWS SDK gives (PascalCase members, lists as
+// arrays, maps as objects, booleans as booleans).
+Params query_params(std::string_view action, const nlohmann::json& request);
+nlohmann::json result_json(const std::optional<std::string>& result_xml);
 
 }  // namespace wyvern::server::sns

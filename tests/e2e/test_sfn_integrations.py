@@ -221,6 +221,61 @@ class SdkIntegrations(IntegrationsTestCase):
         self.assertEqual([(d["resourceType"], d["resource"]) for d in scheduled][:2],
                          [("aws-sdk:sqs", "createQueue"), ("aws-sdk:sqs", "sendMessage")])
 
+    def test_aws_sdk_sns_reaches_every_shape_of_the_query_only_service(self):
+        url = self.sqs.create_queue(QueueName="roosts")["QueueUrl"]
+        sdk = "arn:aws:states:::aws-sdk:sns:"
+        _, execution = self.run_machine({
+            "Create": {"Type": "Task", "Resource": sdk + "createTopic", "ResultPath": "$.topic", "Next": "Tag",
+                       "Parameters": {"Name": "roosts", "Attributes": {"DisplayName": "Roosts"},
+                                      "Tags": [{"Key": "colour", "Value": "red"}]}},
+            "Tag": {"Type": "Task", "Resource": sdk + "listTagsForResource", "ResultPath": "$.tags",
+                    "Parameters": {"ResourceArn.$": "$.topic.TopicArn"}, "Next": "Attributes"},
+            "Attributes": {"Type": "Task", "Resource": sdk + "getTopicAttributes", "Next": "Subscribe",
+                           "Parameters": {"TopicArn.$": "$.topic.TopicArn"},
+                           "ResultSelector": {"name.$": "$.Attributes.DisplayName"}, "ResultPath": "$.attributes"},
+            "Subscribe": {"Type": "Task", "Resource": sdk + "subscribe", "ResultPath": "$.subscription",
+                          "Parameters": {"TopicArn.$": "$.topic.TopicArn", "Protocol": "sqs",
+                                         "Endpoint": queue_arn("roosts"), "ReturnSubscriptionArn": True,
+                                         "Attributes": {"RawMessageDelivery": "true"}}, "Next": "Publish"},
+            "Publish": {"Type": "Task", "Resource": sdk + "publish", "ResultPath": "$.published",
+                        "Parameters": {"TopicArn.$": "$.topic.TopicArn", "Message": "a dragon roosts",
+                                       "MessageAttributes": {"kind": {"DataType": "String",
+                                                                      "StringValue": "red"}}},
+                        "Next": "Batch"},
+            "Batch": {"Type": "Task", "Resource": sdk + "publishBatch", "ResultPath": "$.batch",
+                      "Parameters": {"TopicArn.$": "$.topic.TopicArn", "PublishBatchRequestEntries": [
+                          {"Id": "one", "Message": "first"}, {"Id": "two", "Message": "second"}]},
+                      "Next": "Topics"},
+            "Topics": {"Type": "Task", "Resource": sdk + "listTopics", "Parameters": {},
+                       "ResultPath": "$.topics", "Next": "OptedOut"},
+            "OptedOut": {"Type": "Task", "Resource": sdk + "checkIfPhoneNumberIsOptedOut",
+                         "Parameters": {"PhoneNumber": "+15555550100"}, "ResultPath": "$.opted", "Next": "Gone"},
+            "Gone": {"Type": "Task", "Resource": sdk + "getTopicAttributes", "End": True,
+                     "Parameters": {"TopicArn.$": "States.Format('{}-gone', $.topic.TopicArn)"},
+                     "Catch": [{"ErrorEquals": ["Sns.NotFoundException"], "ResultPath": "$.error",
+                                "Next": "Caught"}]},
+            "Caught": {"Type": "Pass", "End": True}}, "Create")
+        described = finished(self.sfn, execution)
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        out = json.loads(described["output"])
+        topic = "arn:aws:sns:%s:%s:roosts" % (REGION, ACCOUNT)
+        self.assertEqual(out["topic"], {"TopicArn": topic})
+        self.assertEqual(out["tags"], {"Tags": [{"Key": "colour", "Value": "red"}]})
+        self.assertEqual(out["attributes"], {"name": "Roosts"})
+        self.assertTrue(out["subscription"]["SubscriptionArn"].startswith(topic + ":"))
+        self.assertEqual(list(out["published"]), ["MessageId"])
+        self.assertEqual([(s["Id"], sorted(s)) for s in out["batch"]["Successful"]],
+                         [("one", ["Id", "MessageId"]), ("two", ["Id", "MessageId"])])
+        self.assertEqual(out["batch"]["Failed"], [])
+        self.assertEqual(out["topics"], {"Topics": [{"TopicArn": topic}]})
+        self.assertEqual(out["opted"], {"IsOptedOut": False})
+        self.assertEqual(out["error"]["Error"], "Sns.NotFoundException")
+        self.assertRegex(out["error"]["Cause"], r"\(Service: Sns, Status Code: 404, Request ID: [0-9a-f-]+\)$")
+        got = receive(self.sqs, url, count=3)
+        self.assertEqual(sorted(m["Body"] for m in got), ["a dragon roosts", "first", "second"])
+        attributed = next(m for m in got if m["Body"] == "a dragon roosts")
+        self.assertEqual(attributed["MessageAttributes"]["kind"]["StringValue"], "red")
+
     def test_aws_sdk_errors_are_named_after_the_sdk_v2_clients(self):
         _, execution = self.run_machine({"Find": {
             "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueUrl", "End": True,
@@ -428,6 +483,34 @@ class StatusChanges(IntegrationsTestCase):
         self.assertEqual((failed["error"], failed["cause"], failed["output"]), ("Dragon.Angry", "poked", None))
         running = next(d for d in seen[runs["bad"].split(":")[-1]] if d["status"] == "RUNNING")
         self.assertIsNone(running["stopDate"])
+
+    def test_status_changes_carry_the_redrive_facts_in_awss_order(self):
+        if not hasattr(self.sfn, "redrive_execution"):
+            self.skipTest("boto3 %s predates RedriveExecution" % boto3.__version__)
+        events = events_client(self.broker)
+        url = self.sqs.create_queue(QueueName="redrives")["QueueUrl"]
+        events.put_rule(Name="redrives", EventPattern=json.dumps({"source": ["aws.states"]}))
+        events.put_targets(Rule="redrives", Targets=[{"Id": "q", "Arn": queue_arn("redrives")}])
+        _, run = self.run_machine({"S": {"Type": "Fail", "Error": "Egg.Cracked"}}, "S", name="hatch")
+        self.assertEqual(finished(self.sfn, run)["status"], "FAILED")
+        self.sfn.redrive_execution(executionArn=run)
+        self.assertEqual(finished(self.sfn, run)["status"], "FAILED")
+        details = [json.loads(m["Body"])["detail"] for m in receive(self.sqs, url, count=4)]
+        details.sort(key=lambda d: (d["redriveCount"], d["status"] != "RUNNING"))
+        self.assertEqual([(d["status"], d["redriveCount"], d["redriveStatus"], d["redriveStatusReason"])
+                          for d in details],
+                         [("RUNNING", 0, "NOT_REDRIVABLE", "Execution is RUNNING and cannot be redriven"),
+                          ("FAILED", 0, "REDRIVABLE", None),
+                          ("RUNNING", 1, "NOT_REDRIVABLE", "Execution is RUNNING and cannot be redriven"),
+                          ("FAILED", 1, "REDRIVABLE", None)])
+        self.assertEqual(list(details[0]), [
+            "executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "input",
+            "inputDetails", "output", "outputDetails", "redriveCount", "redriveDate", "redriveStatus",
+            "redriveStatusReason", "error", "cause"])
+        self.assertIsNone(details[0]["redriveDate"])
+        redriven = self.sfn.describe_execution(executionArn=run)["redriveDate"]
+        self.assertEqual(details[2]["redriveDate"], int(redriven.timestamp() * 1000))
+        self.assertEqual(details[3]["error"], "Egg.Cracked")
 
 
 class Durability(unittest.TestCase):
