@@ -7,14 +7,16 @@
 #include <iostream>
 #include <thread>
 
+#include "cli.h"
 #include "server/broker.h"
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: wyvern [options]
+constexpr char kUsage[] = R"(usage: wyvern [serve] [options]
+       wyvern <command> ...     (wyvern help lists the commands)
 
-Runs the Wyvern broker: SQS and Step Functions on the AWS wire protocols, at
-http://HOST:PORT.
+Runs the Wyvern broker: SQS, SNS, EventBridge and Step Functions on the AWS wire
+protocols, at http://HOST:PORT.
 
   --host HOST        address to listen on (default 127.0.0.1)
   --port PORT        port to listen on (default 4566; 0 picks a free port)
@@ -33,6 +35,12 @@ http://HOST:PORT.
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `wyvern <command>` is the command line; `wyvern [serve] [options]` the broker.
+  if (argc > 1 && wyvern::cli::is_subcommand(argv[1])) return wyvern::cli::run(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "serve") {
+    --argc;
+    ++argv;
+  }
   wyvern::server::Config config;
   if (const char* mocks = std::getenv("SFN_MOCK_CONFIG"); mocks && *mocks)
     config.mock_config = mocks;

@@ -158,61 +158,64 @@ json sdk_answer(const json& in) {
 
 }  // namespace
 
+void call_action(const Services& services, const Caller& caller, const std::string& service,
+                 const std::string& action_name, json parameters,
+                 std::function<void(Result<json>)> done) {
+  auto unknown = [&] {
+    done(Error{ErrorCode::kInvalidAction,
+               "The action " + action_name + " is not valid for this endpoint."});
+  };
+  if (service == "sqs") {
+    const sqs::Action* action = sqs::find_action(action_name);
+    if (!action) return unknown();
+    sqs::Call request{caller, WireProtocol::kJson, std::move(parameters)};
+    return action->run(*services.sqs, request, std::move(done));
+  }
+  if (service == "events") {
+    const events::Action* action = events::find_action(action_name);
+    if (!action || !action->run) return unknown();
+    return action->run(*services.events, caller, parameters, std::move(done));
+  }
+  if (service == "sfn") {
+    const sfn::Action* action = sfn::find_action(action_name);
+    if (!action) return unknown();
+    return action->run(*services.sfn, caller, parameters, std::move(done));
+  }
+  if (service == "sns") {
+    // SNS speaks Query: the JSON request is flattened into its form, its XML read back.
+    const sns::Action* action = sns::find_action(action_name);
+    if (!action) return unknown();
+    if (!action->run)
+      return done(Error{ErrorCode::kNotImplemented,
+                        "Wyvern does not implement the SNS action " + action_name + "."});
+    return action->run(*services.sns, caller, sns::query_params(action_name, parameters),
+                       [done = std::move(done)](Result<std::optional<std::string>> r) {
+                         if (!r.ok()) return done(r.error());
+                         done(sns::result_json(r.value()));
+                       });
+  }
+  unknown();
+}
+
 void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
                   std::function<void(ServiceAnswer)> done) {
   const std::string& service = call.service;
-  if (service == "aws-sdk:sqs") {
-    const sqs::Action* action = sqs::find_action(call.action);
-    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    sqs::Call request{caller, WireProtocol::kJson, std::move(call.parameters)};
-    return action->run(*services.sqs, request, replying(service, std::move(done)));
-  }
-  if (service == "aws-sdk:eventbridge") {
-    const events::Action* action = events::find_action(call.action);
-    if (!action || !action->run)
-      return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    return action->run(*services.events, caller, call.parameters,
-                       replying(service, std::move(done)));
-  }
-  if (service == "aws-sdk:sfn") {
-    const sfn::Action* action = sfn::find_action(call.action);
-    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    return action->run(*services.sfn, caller, camel(call.parameters),
-                       [done = std::move(done)](Result<json> r) {
-                         if (!r.ok()) return done(refusal("aws-sdk:sfn", r.error()));
-                         done(answered(sdk_answer(r.value())));
+  if (service.rfind("aws-sdk:", 0) == 0) {
+    // The service's own action; Step Functions' camelCase API translated both ways.
+    std::string name = service.substr(8);
+    bool sfn = name == "sfn";
+    return call_action(services, caller, name == "eventbridge" ? "events" : name, call.action,
+                       sfn ? camel(call.parameters) : std::move(call.parameters),
+                       [service, sfn, done = std::move(done)](Result<json> r) {
+                         if (!r.ok()) return done(refusal(service, r.error()));
+                         done(answered(sfn ? sdk_answer(r.value()) : std::move(r.value())));
                        });
   }
-  if (service == "aws-sdk:sns") {
-    // SNS speaks Query: the JSON request is flattened into its form, its XML read back.
-    const sns::Action* action = sns::find_action(call.action);
-    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    if (!action->run)
-      return done(refusal(service, Error{ErrorCode::kNotImplemented,
-                                         "Wyvern does not implement the SNS action " + call.action + "."}));
-    return action->run(*services.sns, caller, sns::query_params(call.action, call.parameters),
-                       [done = std::move(done)](Result<std::optional<std::string>> r) {
-                         if (!r.ok()) return done(refusal("aws-sdk:sns", r.error()));
-                         done(answered(sns::result_json(r.value())));
-                       });
-  }
-  if (service == "sqs") {
-    const sqs::Action* action = sqs::find_action(call.action);
-    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    sqs::Call request{caller, WireProtocol::kJson, std::move(call.parameters)};
-    return action->run(*services.sqs, request, replying(service, std::move(done)));
-  }
-  if (service == "events") {
-    const events::Action* action = events::find_action(call.action);
-    if (!action || !action->run)
-      return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    return action->run(*services.events, caller, call.parameters,
+  if (service == "sqs" || service == "events")
+    return call_action(services, caller, service, call.action, std::move(call.parameters),
                        replying(service, std::move(done)));
-  }
   if (service == "states") {
-    const sfn::Action* action = sfn::find_action(call.action);
-    if (!action) return done(refusal(service, Error{ErrorCode::kInvalidAction, call.action}));
-    return action->run(*services.sfn, caller, camel(call.parameters),
+    return call_action(services, caller, "sfn", call.action, camel(call.parameters),
                        [done = std::move(done)](Result<json> r) {
                          if (!r.ok()) return done(refusal("states", r.error()));
                          // The SDK gives the start date as epoch milliseconds.

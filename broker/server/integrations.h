@@ -21,6 +21,14 @@ struct Services {
   stepfn::StepFunctions* sfn;
 };
 
+// One action of one service ("sqs", "sns", "events", "sfn") through its own API table, with
+// the JSON members its JSON protocol (or, for SNS, the SDK) uses; the answer as that protocol
+// gives it, or the service's error. SNS's Query form and XML are translated.
+// REQUIRES: runs on the core strand. `done` may run anywhere.
+void call_action(const Services& services, const Caller& caller, const std::string& service,
+                 const std::string& action, nlohmann::json parameters,
+                 std::function<void(Result<nlohmann::json>)> done);
+
 // REQUIRES: runs on the core strand. `done` may run anywhere.
 void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
                   std::function<void(stepfn::ServiceAnswer)> done);
