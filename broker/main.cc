@@ -29,6 +29,8 @@ protocols, at http://HOST:PORT.
                      on stdin and the answer is read as JSON from stdout
   --mock-config FILE Step Functions Local's MockConfigFile (also $SFN_MOCK_CONFIG): start
                      "<stateMachineArn>#<TestCase>" to run a test case on mocked Task results
+  --config FILE      provision the resources in FILE at start (queues, topics, buses,
+                     rules, state machines, functions, routes, mocks; see the README)
   --help             show this help
 )";
 
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
       config.port = static_cast<uint16_t>(port);
     } else if (arg == "--data-dir") {
       config.data_dir = value("--data-dir");
+    } else if (arg == "--config") {
+      config.resources = value("--config");
     } else if (arg == "--functions") {
       config.functions = value("--functions");
     } else if (arg == "--mock-config") {

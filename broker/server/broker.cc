@@ -18,6 +18,8 @@
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/local_functions.h"
+#include "resources.h"
+#include "routes.h"
 #include "foundation/store.h"
 #include "foundation/timers.h"
 #include "http_server.h"
@@ -110,6 +112,12 @@ class BrokerImpl final : public Broker {
       store_ = std::move(opened.value());
     }
     sqs_ = queue::make_queue_service({&clock_, store_.get(), &timers_});
+    std::optional<Resources> resources;
+    if (!config_.resources.empty()) {
+      auto loaded = load_resources(config_.resources);
+      if (!loaded) return loaded.error();
+      resources = std::move(loaded.value());
+    }
     std::shared_ptr<const json> mocks, functions;
     if (!config_.mock_config.empty()) {
       mocks = load_json_file(config_.mock_config);
@@ -128,6 +136,16 @@ class BrokerImpl final : public Broker {
                      "cannot use " + config_.functions +
                          " as a functions file: it must be a JSON object of "
                          "{\"NAME\": {\"command\": [\"program\", \"arg\", ...]}}"};
+    }
+    if (resources) {
+      // The file's bindings and mocks, under any given by their own flags.
+      if (!resources->functions.is_null()) {
+        json merged = resources->functions;
+        if (functions) merged.update(*functions);
+        functions = std::make_shared<const json>(std::move(merged));
+      }
+      if (!resources->mocks.is_null() && !mocks)
+        mocks = std::make_shared<const json>(resources->mocks);
     }
     sfn_ = stepfn::make_step_functions(
         {&clock_, store_.get(), &timers_, mocks, functions,
@@ -212,7 +230,37 @@ class BrokerImpl final : public Broker {
     sfn_->recover();
     sns_->recover();
     events_->recover();
+    if (resources) {
+      // A file that some service refuses must start nothing: it is tried on a throwaway
+      // in-memory broker first, and applied here only if all of it is accepted there.
+      if (!config_.scratch) {
+        Config scratch = config_;
+        scratch.in_memory = true;
+        scratch.scratch = true;
+        BrokerImpl trial(scratch);
+        if (auto tried = trial.open(); !tried) return tried.error();
+      }
+      if (auto applied = apply_now(*resources); !applied) return applied.error();
+      routes_ = resources->routes;
+    }
     return Ok{};
+  }
+
+  integrations::Services services() {
+    return {sqs_.get(), sns_.get(), events_.get(), sfn_.get()};
+  }
+
+  // Applies a resources file before the broker serves: runs the I/O loop until it is done.
+  Result<Ok> apply_now(const Resources& resources) {
+    std::optional<Result<Ok>> outcome;
+    auto guard = net::make_work_guard(io_);
+    net::post(core_, [&] {
+      apply_resources(services(), resources, [&](Result<Ok> r) {
+        net::post(io_, [&outcome, r = std::move(r)] { outcome = r; });
+      });
+    });
+    while (!outcome) io_.run_one();
+    return *outcome;
   }
 
   ~BrokerImpl() override {
@@ -298,7 +346,59 @@ class BrokerImpl final : public Broker {
       return admin(req, std::move(respond), request_id);
     if (req.find("X-Amz-Target") != req.end())
       return handle_json(std::move(req), std::move(respond), request_id);
+    if (!routes_.empty() && handle_route(req, respond, request_id)) return;
     return handle_query(std::move(req), std::move(respond), request_id);
+  }
+
+  // --- HTTP routes of the resources file ---------------------------------------------------
+  // True when the request was a route's (or a route's path under another method).
+  bool handle_route(const Request& req, const Respond& respond, const std::string& request_id) {
+    std::string_view target(req.target().data(), req.target().size());
+    std::string path(target.substr(0, target.find('?')));
+    json params;
+    bool path_known = false;
+    const Route* route =
+        match_route(routes_, std::string(req.method_string()), path, params, path_known);
+    unsigned version = req.version();
+    auto answer = [respond, request_id, version](int status, const json& body) {
+      Response res{static_cast<http::status>(status), version};
+      res.set(http::field::content_type, "application/json");
+      res.set("x-amzn-RequestId", request_id);
+      res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
+      respond(std::move(res));
+    };
+    if (!route) {
+      if (path_known) {
+        answer(405, {{"message", "Method Not Allowed"}});
+        return true;
+      }
+      // Not a route, and not an AWS request either (unsigned, no Action): a route's 404.
+      bool aws = req.find(http::field::authorization) != req.end() ||
+                 target.find("Action=") != std::string_view::npos ||
+                 req.body().find("Action=") != std::string::npos;
+      if (aws) return false;
+      answer(404, {{"message", "No route for " + std::string(req.method_string()) + " " + path}});
+      return true;
+    }
+    json query = json::object();
+    if (auto q = target.find('?'); q != std::string_view::npos)
+      if (auto form = parse_form(target.substr(q + 1)))
+        for (auto& [k, v] : *form) query[k] = v;
+    json headers = json::object();
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      headers[name] = std::string(field.value());
+    }
+    json body = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+    if (body.is_discarded()) body = req.body();
+    json context = {{"body", body}, {"path", params}, {"query", query}, {"headers", headers}};
+    net::post(core_, [this, route, context = std::move(context), caller = caller_for(req),
+                      answer = std::move(answer)] {
+      serve_route(services(), caller, *route, context,
+                  [answer](RouteResponse r) { answer(r.status, r.body); });
+    });
+    return true;
   }
 
   // --- AWS JSON protocol ----------------------------------------------------------------
@@ -685,6 +785,7 @@ class BrokerImpl final : public Broker {
   std::unique_ptr<topics::TopicService> sns_;
   std::unique_ptr<bus::EventBridge> events_;
   std::shared_ptr<const json> functions_;  // Lambda function names bound to local commands/URLs
+  std::vector<Route> routes_;              // the resources file's HTTP routes
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::chrono::steady_clock::time_point started_;
