@@ -1,5 +1,7 @@
 #include "routes.h"
 
+#include <algorithm>
+
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -59,8 +61,12 @@ std::optional<RouteResponse> check_model(const json& model, const json& body) {
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     std::string where = "$";
-    for (const auto& c : error.context)
-      if (c != "<root>") where += c;
+    for (const auto& c : error.context) {
+      if (c == "<root>") continue;
+      // valijson writes members as "[name]" and indices as "[0]"; JSONPath as .name and [0].
+      bool index = c.size() > 2 && std::all_of(c.begin() + 1, c.end() - 1, ::isdigit);
+      where += c.front() == '[' && !index ? "." + c.substr(1, c.size() - 2) : c;
+    }
     errors.push_back(where + ": " + error.description);
   }
   return RouteResponse{400, {{"message", "Invalid request body"}, {"errors", errors}}};

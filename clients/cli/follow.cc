@@ -3,6 +3,7 @@
 // the helpers the subcommands share.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -51,6 +52,11 @@ json event_json(const client::HistoryEvent& e) {
           {"details", e.details}};
 }
 
+// A state's name in a column of 28, and always two spaces after it.
+std::string padded(const std::string& name) {
+  return name + std::string(name.size() < 26 ? 28 - name.size() : 2, ' ');
+}
+
 // One line per state entered or left, and the execution's end.
 void print_progress(Context& c, const client::HistoryEvent& e, double started) {
   std::string at = "+" + elapsed_ms(started, e.timestamp) + " ms";
@@ -59,9 +65,9 @@ void print_progress(Context& c, const client::HistoryEvent& e, double started) {
     return;
   }
   if (e.type.ends_with("StateEntered"))
-    c.out << "  -> " << std::left << std::setw(28) << e.details.value("name", "") << e.type.substr(0, e.type.size() - 12) << "  " << at << "\n";
+    c.out << "  -> " << padded(e.details.value("name", "")) << e.type.substr(0, e.type.size() - 12) << "  " << at << "\n";
   else if (e.type.ends_with("StateExited"))
-    c.out << "  <- " << std::left << std::setw(28) << e.details.value("name", "") << "done  " << at << "\n";
+    c.out << "  <- " << padded(e.details.value("name", "")) << "done  " << at << "\n";
   else if (e.type.ends_with("Failed") || e.type.ends_with("TimedOut"))
     c.out << "  !! " << e.type << " " << e.details.value("error", "") << ": " << e.details.value("cause", "") << "  " << at << "\n";
   c.out << std::flush;
@@ -132,8 +138,15 @@ void Table::print(std::ostream& out) const {
 }
 
 int history(Context& c, Args& a) {
-  if (a.positional.size() != 1) return c.usage_error("usage: wyvern history EXECUTION_ARN");
+  if (a.positional.size() != 1) return c.usage_error("usage: wyvern history EXECUTION_ARN [--wait]");
   client::StateMachines sfn(c.options);
+  // --wait: the whole history, once the execution has ended.
+  for (int polls = 0; a.has("wait"); ++polls) {
+    auto described = sfn.describe(a.positional[0]);
+    if (!described) return c.fail(described.error());
+    if (described->status != "RUNNING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(200, 20 * (polls + 1))));
+  }
   auto events = sfn.history(a.positional[0]);
   if (!events) return c.fail(events.error());
   if (c.json) {
