@@ -241,7 +241,8 @@ class BrokerImpl final : public Broker {
         if (auto tried = trial.open(); !tried) return tried.error();
       }
       if (auto applied = apply_now(*resources); !applied) return applied.error();
-      routes_ = resources->routes;
+      routes_ = std::make_shared<const std::vector<Route>>(resources->routes);
+      if (resources->document.contains("routes")) routes_json_ = resources->document["routes"];
     }
     return Ok{};
   }
@@ -346,19 +347,22 @@ class BrokerImpl final : public Broker {
       return admin(req, std::move(respond), request_id);
     if (req.find("X-Amz-Target") != req.end())
       return handle_json(std::move(req), std::move(respond), request_id);
-    if (!routes_.empty() && handle_route(req, respond, request_id)) return;
+    if (auto routes = std::atomic_load(&routes_);
+        !routes->empty() && handle_route(routes, req, respond, request_id))
+      return;
     return handle_query(std::move(req), std::move(respond), request_id);
   }
 
   // --- HTTP routes of the resources file ---------------------------------------------------
   // True when the request was a route's (or a route's path under another method).
-  bool handle_route(const Request& req, const Respond& respond, const std::string& request_id) {
+  bool handle_route(const std::shared_ptr<const std::vector<Route>>& routes, const Request& req,
+                    const Respond& respond, const std::string& request_id) {
     std::string_view target(req.target().data(), req.target().size());
     std::string path(target.substr(0, target.find('?')));
     json params;
     bool path_known = false;
     const Route* route =
-        match_route(routes_, std::string(req.method_string()), path, params, path_known);
+        match_route(*routes, std::string(req.method_string()), path, params, path_known);
     unsigned version = req.version();
     auto answer = [respond, request_id, version](int status, const json& body) {
       Response res{static_cast<http::status>(status), version};
@@ -393,7 +397,7 @@ class BrokerImpl final : public Broker {
     json body = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
     if (body.is_discarded()) body = req.body();
     json context = {{"body", body}, {"path", params}, {"query", query}, {"headers", headers}};
-    net::post(core_, [this, route, context = std::move(context), caller = caller_for(req),
+    net::post(core_, [this, routes, route, context = std::move(context), caller = caller_for(req),
                       answer = std::move(answer)] {
       serve_route(services(), caller, *route, context,
                   [answer](RouteResponse r) { answer(r.status, r.body); });
@@ -669,6 +673,60 @@ class BrokerImpl final : public Broker {
       res.body() = body.dump();
       respond(std::move(res));
     };
+    if (path == "/_wyvern/resources") {
+      // GET: every resource as a resources file; POST a resources file: apply it (tried on a
+      // throwaway broker first, as at start).
+      auto answer = [respond, request_id, version](http::status status, json body) {
+        Response res{status, version};
+        res.set(http::field::content_type, "application/json");
+        res.set("x-amzn-RequestId", request_id);
+        res.body() = body.dump(2, ' ', false, json::error_handler_t::replace);
+        respond(std::move(res));
+      };
+      if (req.method() == http::verb::get) {
+        Caller caller = caller_for(req);
+        net::post(core_, [this, caller, answer] {
+          auto exported = export_resources(services(), caller);
+          if (!exported) return answer(http::status::internal_server_error, {{"error", exported.error().message}});
+          json document = std::move(exported.value());
+          if (!routes_json_.empty()) document["routes"] = routes_json_;
+          answer(http::status::ok, std::move(document));
+        });
+        return;
+      }
+      if (req.method() != http::verb::post)
+        return reply(http::status::method_not_allowed, {{"error", "GET or POST"}});
+      json document = json::parse(req.body(), nullptr, false);
+      if (document.is_discarded())
+        return reply(http::status::bad_request, {{"error", "the body is not JSON"}});
+      if (document.is_object() && (document.contains("functions") || document.contains("mocks")))
+        return reply(http::status::bad_request,
+                     {{"error", "functions and mocks are bound when the broker starts (--config)"}});
+      auto parsed = parse_resources(document, "request", "");
+      if (!parsed) return reply(http::status::bad_request, {{"error", parsed.error().message}});
+      net::post(core_, [this, resources = std::move(parsed.value()), answer] {
+        Config scratch = config_;
+        scratch.in_memory = true;
+        scratch.scratch = true;
+        scratch.resources.clear();
+        BrokerImpl trial(scratch);
+        if (auto opened = trial.open(); !opened)
+          return answer(http::status::internal_server_error, {{"error", opened.error().message}});
+        if (auto tried = trial.apply_now(resources); !tried)
+          return answer(http::status::bad_request, {{"error", tried.error().message}});
+        apply_resources(services(), resources, [this, resources, answer](Result<Ok> applied) {
+          if (!applied) return answer(http::status::bad_request, {{"error", applied.error().message}});
+          net::post(core_, [this, resources, answer] {
+            if (!resources.routes.empty()) {
+              std::atomic_store(&routes_, std::make_shared<const std::vector<Route>>(resources.routes));
+              routes_json_ = resources.document["routes"];
+            }
+            answer(http::status::ok, {{"applied", true}});
+          });
+        });
+      });
+      return;
+    }
     if (path == "/_wyvern/health") {
       auto uptime =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -785,7 +843,9 @@ class BrokerImpl final : public Broker {
   std::unique_ptr<topics::TopicService> sns_;
   std::unique_ptr<bus::EventBridge> events_;
   std::shared_ptr<const json> functions_;  // Lambda function names bound to local commands/URLs
-  std::vector<Route> routes_;              // the resources file's HTTP routes
+  // The HTTP routes of the resources file: read by the I/O threads, replaced by an import.
+  std::shared_ptr<const std::vector<Route>> routes_ = std::make_shared<const std::vector<Route>>();
+  json routes_json_;  // as written, for export
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
   std::chrono::steady_clock::time_point started_;

@@ -479,3 +479,136 @@ void apply_resources(const integrations::Services& services, const Resources& r,
 }
 
 }  // namespace wyvern::server
+
+namespace wyvern::server {
+namespace {
+
+// A read-only call answered within the call (reads touch no store): its answer, or why not.
+Result<json> read(const integrations::Services& services, const Caller& caller,
+                  const std::string& service, const std::string& action, json request) {
+  // Shared, so that an answer arriving late (it must not) writes to nothing that is gone.
+  auto answer = std::make_shared<std::optional<Result<json>>>();
+  integrations::call_action(services, caller, service, action, std::move(request),
+                            [answer](Result<json> r) { *answer = std::move(r); });
+  if (!*answer) return Error{ErrorCode::kInternalFailure, action + " did not answer at once"};
+  return std::move(**answer);
+}
+
+// A member's text: strings as they are, anything else as JSON, nothing as "".
+std::string as_string(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
+}
+
+// Attribute text that is a JSON object (a policy) comes back as the object.
+json readable(const std::string& text) {
+  json parsed = json::parse(text, nullptr, false);
+  return parsed.is_object() ? parsed : json(text);
+}
+
+}  // namespace
+
+Result<json> export_resources(const integrations::Services& services, const Caller& caller) {
+  json out = {{"region", caller.region}};
+  auto get = [&](const std::string& service, const std::string& action, json request) {
+    return read(services, caller, service, action, std::move(request));
+  };
+
+  static const std::set<std::string> kQueueReadOnly = {
+      "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+      "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
+      "QueueArn"};
+  auto queues = get("sqs", "ListQueues", {{"MaxResults", 1000}});
+  if (!queues) return queues.error();
+  for (const auto& url : queues->value("QueueUrls", json::array())) {
+    std::string name = as_string(url).substr(as_string(url).rfind('/') + 1);
+    auto attributes = get("sqs", "GetQueueAttributes", {{"QueueUrl", url}, {"AttributeNames", {"All"}}});
+    if (!attributes) return attributes.error();
+    json queue = {{"Attributes", json::object()}};
+    const json attributes_map = attributes->value("Attributes", json::object());
+    for (const auto& [k, v] : attributes_map.items())
+      if (!kQueueReadOnly.count(k)) queue["Attributes"][k] = readable(as_string(v));
+    auto tags = get("sqs", "ListQueueTags", {{"QueueUrl", url}});
+    if (tags && tags->contains("Tags") && !(*tags)["Tags"].empty()) queue["Tags"] = (*tags)["Tags"];
+    out["queues"][name] = queue;
+  }
+
+  static const std::set<std::string> kTopicKept = {
+      "DisplayName", "DeliveryPolicy", "Policy", "TracingConfig", "KmsMasterKeyId",
+      "SignatureVersion", "FifoTopic", "ContentBasedDeduplication", "ArchivePolicy"};
+  static const std::set<std::string> kSubscriptionKept = {
+      "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy",
+      "DeliveryPolicy", "SubscriptionRoleArn"};
+  auto topics = get("sns", "ListTopics", json::object());
+  if (!topics) return topics.error();
+  for (const auto& t : topics->value("Topics", json::array())) {
+    std::string arn = t.value("TopicArn", "");
+    std::string name = arn.substr(arn.rfind(':') + 1);
+    auto attributes = get("sns", "GetTopicAttributes", {{"TopicArn", arn}});
+    if (!attributes) return attributes.error();
+    json topic = {{"Attributes", json::object()}, {"Subscriptions", json::array()}};
+    const json attributes_map = attributes->value("Attributes", json::object());
+    for (const auto& [k, v] : attributes_map.items()) {
+      std::string text = as_string(v);
+      // Only what was set: the default policy, an empty name and "false" say nothing.
+      if (!kTopicKept.count(k) || text.empty() || text == "false") continue;
+      if (k == "Policy" && text.find("__default_statement_ID") != std::string::npos) continue;
+      topic["Attributes"][k] = readable(text);
+    }
+    auto subscriptions = get("sns", "ListSubscriptionsByTopic", {{"TopicArn", arn}});
+    if (!subscriptions) return subscriptions.error();
+    for (const auto& s : subscriptions->value("Subscriptions", json::array())) {
+      json sub = {{"Protocol", s.value("Protocol", "")}, {"Endpoint", s.value("Endpoint", "")}};
+      auto sub_attributes = get("sns", "GetSubscriptionAttributes", {{"SubscriptionArn", s.value("SubscriptionArn", "")}});
+      const json sub_attributes_map =
+          sub_attributes ? sub_attributes->value("Attributes", json::object()) : json::object();
+      for (const auto& [k, v] : sub_attributes_map.items()) {
+          std::string text = as_string(v);
+          if (kSubscriptionKept.count(k) && !text.empty() && text != "false")
+            sub["Attributes"][k] = readable(text);
+        }
+      topic["Subscriptions"].push_back(sub);
+    }
+    if (topic["Subscriptions"].empty()) topic.erase("Subscriptions");
+    out["topics"][name] = topic;
+  }
+
+  auto buses = get("events", "ListEventBuses", json::object());
+  if (!buses) return buses.error();
+  for (const auto& b : buses->value("EventBuses", json::array())) {
+    std::string bus = b.value("Name", "");
+    if (bus != "default") {
+      json described = json::object();
+      if (b.contains("Description")) described["Description"] = b["Description"];
+      out["buses"][bus] = described;
+    }
+    auto rules = get("events", "ListRules", {{"EventBusName", bus}});
+    if (!rules) return rules.error();
+    for (const auto& rule : rules->value("Rules", json::array())) {
+      if (rule.contains("ManagedBy")) continue;  // an archive's, made with it
+      json r = json::object();
+      if (bus != "default") r["EventBusName"] = bus;
+      for (const char* k : {"EventPattern", "ScheduleExpression", "State", "Description", "RoleArn"})
+        if (rule.contains(k))
+          r[k] = std::string(k) == "EventPattern" ? readable(as_string(rule[k])) : rule[k];
+      auto targets = get("events", "ListTargetsByRule", {{"Rule", rule.value("Name", "")}, {"EventBusName", bus}});
+      if (targets && targets->contains("Targets") && !(*targets)["Targets"].empty())
+        r["Targets"] = (*targets)["Targets"];
+      out["rules"][rule.value("Name", "")] = r;
+    }
+  }
+
+  auto machines = get("sfn", "ListStateMachines", json::object());
+  if (!machines) return machines.error();
+  for (const auto& m : machines->value("stateMachines", json::array())) {
+    auto described = get("sfn", "DescribeStateMachine", {{"stateMachineArn", m.value("stateMachineArn", "")}});
+    if (!described) return described.error();
+    json definition = json::parse(described->value("definition", "{}"), nullptr, false);
+    out["stateMachines"][m.value("name", "")] = {
+        {"type", described->value("type", "STANDARD")},
+        {"roleArn", described->value("roleArn", "")},
+        {"definition", definition.is_discarded() ? json(described->value("definition", "")) : definition}};
+  }
+  return out;
+}
+
+}  // namespace wyvern::server

@@ -63,4 +63,10 @@ std::string directory_of(const std::string& path);
 void apply_resources(const integrations::Services& services, const Resources& resources,
                      std::function<void(Result<Ok>)> done);
 
+// The resources the services hold now, as a resources file would write them (queues, topics and
+// subscriptions, buses, rules and targets, state machines; set attributes only).
+// REQUIRES: runs on the core strand.
+Result<nlohmann::json> export_resources(const integrations::Services& services,
+                                        const Caller& caller);
+
 }  // namespace wyvern::server

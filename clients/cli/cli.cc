@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -39,11 +40,12 @@ Result<json> admin(Context& c, const std::string& method, const std::string& pat
   if (!r)
     return client::Error{"ConnectionError", httplib::to_string(r.error()), 0};
   json parsed = json::parse(r->body, nullptr, false);
-  if (r->status != 200 || !parsed.is_object())
-    return client::Error{"NotWyvern",
-                         "the endpoint answered " + std::to_string(r->status) + ", not as Wyvern does",
-                         r->status};
-  return parsed;
+  if (r->status == 200 && parsed.is_object()) return parsed;
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string())
+    return client::Error{"Refused", parsed["error"], r->status};
+  return client::Error{"NotWyvern",
+                       "the endpoint answered " + std::to_string(r->status) + ", not as Wyvern does",
+                       r->status};
 }
 
 int status(Context& c, Args&) {
@@ -77,6 +79,51 @@ int clock(Context& c, Args& a) {
   if (c.json) return c.print(*r);
   c.out << "virtual time " << r->value("now", "?") << " (" << r->value("offset_ms", 0L) / 1000.0
         << " s ahead of the wall clock)\n";
+  return 0;
+}
+
+// --- export and import: the broker's resources as a resources file --------------------------
+
+int export_resources(Context& c, Args& a) {
+  if (!a.positional.empty()) return c.usage_error("usage: wyvern export [--file FILE]");
+  auto document = admin(c, "GET", "/_wyvern/resources");
+  if (!document) return c.fail(document.error());
+  std::string text = document->dump(2) + "\n";
+  if (a.flag("file").empty()) {
+    c.out << text;
+    return 0;
+  }
+  std::ofstream file(a.flag("file"));
+  if (!(file << text)) return c.fail({"CannotWrite", "cannot write " + a.flag("file"), 0});
+  if (!c.json) c.out << "wrote " << a.flag("file") << "\n";
+  return 0;
+}
+
+int import_resources(Context& c, Args& a) {
+  if (a.positional.size() != 1) return c.usage_error("usage: wyvern import FILE");
+  const std::string& path = a.positional[0];
+  std::ifstream in(path);
+  if (!in) return c.usage_error("cannot read " + path);
+  json document = json::parse(in, nullptr, false);
+  if (!document.is_object()) return c.usage_error(path + " is not a JSON object");
+  // Definition files are read here, beside the file, not where the broker runs.
+  std::string directory = path.find('/') == std::string::npos ? "" : path.substr(0, path.rfind('/') + 1);
+  if (document.contains("stateMachines") && document["stateMachines"].is_object())
+    for (auto& [name, machine] : document["stateMachines"].items())
+      if (machine.is_object() && machine.contains("definitionFile") && machine["definitionFile"].is_string()) {
+        std::string file = machine["definitionFile"];
+        if (file.empty() || file[0] != '/') file = directory + file;
+        std::ifstream definition(file);
+        json parsed = json::parse(definition, nullptr, false);
+        if (parsed.is_discarded())
+          return c.usage_error(path + ": $.stateMachines." + name + ".definitionFile: cannot read " + file);
+        machine["definition"] = parsed;
+        machine.erase("definitionFile");
+      }
+  auto applied = admin(c, "POST", "/_wyvern/resources", document);
+  if (!applied) return c.fail(applied.error());
+  if (c.json) return c.print(*applied);
+  c.out << "applied " << path << "\n";
   return 0;
 }
 
@@ -368,6 +415,11 @@ const Spec kCommands[] = {
      "complete or keep alive a task token", task, {"output", "error", "cause"}, {}},
     {"clock", "wyvern clock [advance SECONDS]", "show or move the broker's virtual clock", clock,
      {}, {}},
+    {"export", "wyvern export [--file FILE]",
+     "every queue, topic, bus, rule and state machine as a resources file", export_resources,
+     {"file"}, {}},
+    {"import", "wyvern import FILE", "make (or update) the resources a resources file names",
+     import_resources, {}, {}},
 };
 
 std::string help() {

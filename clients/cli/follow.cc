@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include "commands.h"
 
@@ -16,17 +17,27 @@ namespace {
 
 using json = nlohmann::json;
 
-// The state an event belongs to: entered/exited events name it; the events between them
-// (a Task's scheduling, a Lambda's start) belong to the last state entered.
+// The state an event belongs to: entered/exited events name it; the events of a Parallel or
+// Map state itself (ParallelStateStarted, MapIterationSucceeded, ...) belong to the innermost
+// one entered; the other events between (a Task's scheduling, a Lambda's start) belong to the
+// last state entered.
 struct StepTracker {
   std::string current;
+  std::vector<std::string> containers;  // Parallel and Map states entered and not yet left
   std::string step_of(const client::HistoryEvent& e) {
+    bool container = e.type.rfind("Parallel", 0) == 0 || e.type.rfind("Map", 0) == 0;
     if (e.details.contains("name") && (e.type.ends_with("StateEntered") || e.type.ends_with("StateExited"))) {
       std::string name = e.details["name"];
-      if (e.type.ends_with("StateEntered")) current = name;
+      if (e.type.ends_with("StateEntered")) {
+        current = name;
+        if (container) containers.push_back(name);
+      } else if (container && !containers.empty()) {
+        containers.pop_back();
+      }
       return name;
     }
     if (e.type.rfind("Execution", 0) == 0) return "";
+    if (container && !containers.empty()) return containers.back();
     return current;
   }
 };
@@ -191,12 +202,13 @@ int start(Context& c, Args& a) {
   size_t shown = 0;
   const char* spinner = "|/-\\";
   for (int tick = 0;; ++tick) {
+    // Described before the history is read, so that an ending seen here has all its events.
+    auto described = sfn.describe(started->execution_arn);
+    if (!described) return c.fail(described.error());
     auto events = sfn.history(started->execution_arn);
     if (!events) return c.fail(events.error());
     if (tty) c.out << "\r\033[K";
     for (; shown < events->size(); ++shown) print_progress(c, (*events)[shown], started->start_date);
-    auto described = sfn.describe(started->execution_arn);
-    if (!described) return c.fail(described.error());
     if (described->status != "RUNNING") {
       if (c.json) {
         c.out << json{{"executionArn", described->execution_arn},

@@ -226,10 +226,45 @@ class CommandLine(BrokerTestCase):
         self.wyvern("clock", "advance", "-1", code=2)
         self.wyvern("clock", "rewind", code=2)
 
+    def test_export_and_import_carry_every_resource_over(self):
+        import os
+        import tempfile
+        url = self.sqs.create_queue(QueueName="eggs", Attributes={"VisibilityTimeout": "45"})["QueueUrl"]
+        sns = self.broker.sns()
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("eggs"),
+                      Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"colour": ["red"]})})
+        events = self.broker_events()
+        events.create_event_bus(Name="dragons")
+        events.put_rule(Name="seen", EventBusName="dragons", EventPattern=json.dumps({"source": ["dragons"]}))
+        events.put_targets(Rule="seen", EventBusName="dragons", Targets=[{"Id": "q", "Arn": queue_arn("eggs")}])
+        self.machine("greeter", {"Hi": {"Type": "Pass", "End": True}}, "Hi")
+        exported = json.loads(self.wyvern("export")[0])
+        self.assertEqual(exported["queues"]["eggs"]["Attributes"]["VisibilityTimeout"], "45")
+        self.assertEqual(exported["topics"]["alerts"]["Subscriptions"], [{
+            "Protocol": "sqs", "Endpoint": queue_arn("eggs"),
+            "Attributes": {"RawMessageDelivery": "true", "FilterPolicy": {"colour": ["red"]},
+                           "FilterPolicyScope": "MessageAttributes"}}])
+        self.assertEqual(exported["rules"]["seen"]["EventPattern"], {"source": ["dragons"]})
+        self.assertEqual(exported["stateMachines"]["greeter"]["definition"]["StartAt"], "Hi")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "resources.json")
+            self.assertEqual(self.wyvern("export", "--file", path)[0], "wrote %s\n" % path)
+            self.broker.admin("reset", {})
+            self.assertNotIn("QueueUrls", self.sqs.list_queues())
+            self.assertEqual(self.wyvern("import", path)[0], "applied %s\n" % path)
+            self.assertEqual(json.loads(self.wyvern("export")[0]), exported)
+            with open(path, "w") as f:
+                json.dump({"queues": {"bad": {"Attributes": {"VisibilityTimeout": 99999}}}}, f)
+            _, err = self.wyvern("import", path, code=1)
+            self.assertIn("$.queues.bad: InvalidAttributeValue", err)
+            self.assertNotIn("bad", " ".join(self.sqs.list_queues().get("QueueUrls", [])))
+        self.wyvern("import", "/nonexistent.json", code=2)
+
     def test_help_lists_every_command(self):
         out, _ = self.wyvern("help")
         for command in ("status", "queues", "peek", "tail", "send", "publish", "put-event", "start",
-                        "history", "task", "clock"):
+                        "history", "task", "clock", "export", "import"):
             self.assertIn("\n  %s " % command, out)
         out, _ = self.wyvern("send", "--help")
         self.assertTrue(out.startswith("wyvern send QUEUE BODY"))
