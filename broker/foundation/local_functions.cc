@@ -25,9 +25,10 @@ InvokeResult answer_of(const std::string& text) {
   if (answer.is_object() && answer.contains("errorType")) {
     out.error_type =
         answer["errorType"].is_string() ? answer["errorType"].get<std::string>() : "Error";
-    out.error_message = answer.contains("errorMessage") && answer["errorMessage"].is_string()
-                            ? answer["errorMessage"].get<std::string>()
-                            : "";
+    // Step Functions gives a function error's whole document, as the runtime wrote it, as the
+    // cause: a Catch can read errorMessage (and any other member) back out of it.
+    size_t end = text.find_last_not_of(" \t\r\n");
+    out.error_message = end == std::string::npos ? "" : text.substr(0, end + 1);
     return out;
   }
   if (answer.is_discarded()) {

@@ -36,7 +36,8 @@ class Samples(unittest.TestCase):
         self.assertIn("SUCCEEDED after", peter)
         self.assertEqual(len([l for l in peter.splitlines() if l[:1].isdigit()]), 16)  # the console's 16 events
         self.assertEqual(path(atlas), ["ValidateDragon", "AlertDragonValidationFailure"])
-        self.assertIn("LambdaFunctionFailed DragonValidationException: Duplicate dragon reported", atlas)
+        self.assertIn('LambdaFunctionFailed DragonValidationException: {"errorType": "DragonValidationException", '
+                      '"errorMessage": "Duplicate dragon reported"}', atlas)
         self.assertIn("SUCCEEDED after", atlas)
         self.assertIn('"executionArn":"arn:aws:states:us-east-1:000000000000:execution:DragonsStateMachine:', rest)
         self.assertIn("AlertAddDragonSuccess", rest)

@@ -103,8 +103,10 @@ class LocalFunctions(unittest.TestCase):
                                                 "LambdaFunctionStarted", "LambdaFunctionSucceeded",
                                                 "TaskStateExited"])
         run, described = self.finish(m, {"dragon": "mirage"})
-        self.assertEqual(json.loads(described["output"])["error"],
-                         {"Error": "NoSuchDragon", "Cause": "nobody saw it twice"})
+        error = json.loads(described["output"])["error"]
+        # The cause is the function's error document, as Step Functions gives a Lambda's.
+        self.assertEqual((error["Error"], json.loads(error["Cause"])),
+                         ("NoSuchDragon", {"errorType": "NoSuchDragon", "errorMessage": "nobody saw it twice"}))
         self.assertIn("LambdaFunctionFailed", self.types(run))
 
     def test_the_lambda_invoke_integration_wraps_the_payload(self):
@@ -128,8 +130,9 @@ class LocalFunctions(unittest.TestCase):
         self.assertEqual(json.loads(described["output"])["answer"],
                          {"served": "http", "path": "/fn/served", "dragon": "Toothless"})
         _, described = self.finish(m, {"dragon": "mirage"})
-        self.assertEqual(json.loads(described["output"])["error"],
-                         {"Error": "NoSuchDragon", "Cause": "seen only over HTTP"})
+        error = json.loads(described["output"])["error"]
+        self.assertEqual((error["Error"], json.loads(error["Cause"])),
+                         ("NoSuchDragon", {"errorType": "NoSuchDragon", "errorMessage": "seen only over HTTP"}))
         _, described = self.finish(m, {"dragon": "crash"})
         self.assertEqual(json.loads(described["output"])["error"]["Error"], "Lambda.Unknown")
         self.assertIn("500", json.loads(described["output"])["error"]["Cause"])
@@ -146,7 +149,8 @@ class LocalFunctions(unittest.TestCase):
         self.assertEqual((out["status"], json.loads(out["output"])["dragon"]), ("SUCCEEDED", "Puff"))
         out = self.sfn.test_state(definition=json.dumps({"Type": "Task", "Resource": fn("validate-dragon"), "End": True}),
                                   roleArn="arn:aws:iam::%s:role/x" % ACCOUNT, input=json.dumps({"dragon": "mirage"}))
-        self.assertEqual((out["status"], out["error"], out["cause"]), ("FAILED", "NoSuchDragon", "nobody saw it twice"))
+        self.assertEqual((out["status"], out["error"], json.loads(out["cause"])["errorMessage"]),
+                         ("FAILED", "NoSuchDragon", "nobody saw it twice"))
 
     def test_invoke_wait_for_task_token_waits_for_the_token_the_function_got(self):
         m = self.machine("callback", {
