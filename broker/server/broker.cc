@@ -193,8 +193,10 @@ class BrokerImpl final : public Broker {
         done({false, false, dead_letter_code(sent.error()), sent.error().message});
       });
     };
-    bus_outlets.publish_to_topic = [this](const Caller& caller, std::string topic_arn,
+    bus_outlets.publish_to_topic = [this](Caller caller, std::string topic_arn,
                                           std::string message, bus::Delivered done) {
+      // The envelope's SigningCertURL and UnsubscribeURL name this broker.
+      if (http_) caller.endpoint = "http://localhost:" + std::to_string(http_->port());
       topics::PublishRequest r;
       r.topic_arn = std::move(topic_arn);
       r.message = std::move(message);

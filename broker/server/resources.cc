@@ -397,20 +397,38 @@ void apply_resources(const integrations::Services& services, const Resources& r,
       const json& s = subscriptions[i];
       std::string at = index(member(where, "Subscriptions"), i);
       json sub_attributes = as_text_values(s.value("Attributes", json::object()));
-      applier->add({at, "sns", "Subscribe",
-                    {{"TopicArn", topic_arn}, {"Protocol", s["Protocol"]}, {"Endpoint", s["Endpoint"]},
-                     {"ReturnSubscriptionArn", true}},
-                    [at, sub_attributes](const Result<json>& subscribed) -> Result<std::vector<Step>> {
-                      if (!subscribed.ok()) return subscribed.error();
-                      std::vector<Step> more;
-                      std::string sub_arn = subscribed.value().value("SubscriptionArn", "");
-                      for (const auto& [k, v] : sub_attributes.items())
-                        more.push_back({member(member(at, "Attributes"), k), "sns",
-                                        "SetSubscriptionAttributes",
-                                        {{"SubscriptionArn", sub_arn}, {"AttributeName", k},
-                                         {"AttributeValue", v}},
-                                        nullptr});
-                      return more;
+      json subscribe = {{"TopicArn", topic_arn}, {"Protocol", s["Protocol"]},
+                        {"Endpoint", s["Endpoint"]}, {"ReturnSubscriptionArn", true}};
+      json with_attributes = subscribe;
+      if (!sub_attributes.empty()) with_attributes["Attributes"] = sub_attributes;
+      // New: subscribed with its attributes at once (a body-scope FilterPolicy needs its
+      // FilterPolicyScope alongside). Existing with other attributes: each is set anew.
+      applier->add({at, "sns", "Subscribe", with_attributes,
+                    [at, subscribe, sub_attributes](const Result<json>& subscribed) -> Result<std::vector<Step>> {
+                      if (subscribed.ok()) return std::vector<Step>{};
+                      if (subscribed.error().message.find("already exists with different") == std::string::npos)
+                        return subscribed.error();
+                      return std::vector<Step>{{at, "sns", "Subscribe", subscribe,
+                          [at, sub_attributes](const Result<json>& existing) -> Result<std::vector<Step>> {
+                            if (!existing.ok()) return existing.error();
+                            std::string sub_arn = existing.value().value("SubscriptionArn", "");
+                            std::vector<Step> more;
+                            // The scope first when it widens to the body, last when it narrows.
+                            std::vector<std::string> order;
+                            for (const auto& [k, _] : sub_attributes.items())
+                              if (k != "FilterPolicyScope") order.push_back(k);
+                            if (sub_attributes.contains("FilterPolicyScope")) {
+                              bool body = sub_attributes["FilterPolicyScope"] == "MessageBody";
+                              order.insert(body ? order.begin() : order.end(), "FilterPolicyScope");
+                            }
+                            for (const auto& k : order)
+                              more.push_back({member(member(at, "Attributes"), k), "sns",
+                                              "SetSubscriptionAttributes",
+                                              {{"SubscriptionArn", sub_arn}, {"AttributeName", k},
+                                               {"AttributeValue", sub_attributes[k]}},
+                                              nullptr});
+                            return more;
+                          }}};
                     }});
     }
   }
