@@ -101,6 +101,13 @@ class RulesAndTargets(EventsTestCase):
         for url in urls:
             got = self.receive(url)
             self.assertEqual(json.loads(got[0]["Body"])["detail"], {"level": 3})
+        # Enveloped, the notification's links name this broker, whatever port it is on.
+        url = self.queue("alerts-enveloped")
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("alerts-enveloped"))
+        self.events.put_events(Entries=[{"Source": "ops", "DetailType": "Alert", "Detail": "{\"level\": 4}"}])
+        envelope = json.loads(self.receive(url)[0]["Body"])
+        for link in ("SigningCertURL", "UnsubscribeURL"):
+            self.assertTrue(envelope[link].startswith("http://localhost:%d/" % self.broker.port), envelope[link])
 
     def test_a_bus_target_hands_the_event_to_the_other_buss_rules(self):
         self.events.create_event_bus(Name="audit")
