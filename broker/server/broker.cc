@@ -18,6 +18,7 @@
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/local_functions.h"
+#include "admin_api.h"
 #include "resources.h"
 #include "routes.h"
 #include "foundation/store.h"
@@ -675,6 +676,26 @@ class BrokerImpl final : public Broker {
       res.body() = body.dump();
       respond(std::move(res));
     };
+    if (path.rfind("/_wyvern/api/", 0) == 0) {
+      json query = json::object();
+      if (auto q = target.find('?'); q != std::string_view::npos)
+        if (auto form = parse_form(target.substr(q + 1)))
+          for (auto& [k, v] : *form) query[k] = v;
+      json body = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+      net::post(core_, [this, caller = caller_for(req), method = std::string(req.method_string()),
+                        sub = path.substr(12), query = std::move(query), body = std::move(body),
+                        respond, request_id, version] {
+        serve_admin_api(services(), caller, method, sub, query, body,
+                        [respond, request_id, version](ApiResponse r) {
+                          Response res{static_cast<http::status>(r.status), version};
+                          res.set(http::field::content_type, "application/json");
+                          res.set("x-amzn-RequestId", request_id);
+                          res.body() = r.body.dump(-1, ' ', false, json::error_handler_t::replace);
+                          respond(std::move(res));
+                        });
+      });
+      return;
+    }
     if (path == "/_wyvern/resources") {
       // GET: every resource as a resources file; POST a resources file: apply it (tried on a
       // throwaway broker first, as at start).

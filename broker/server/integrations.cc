@@ -1,6 +1,8 @@
 #include "integrations.h"
 
 #include <cctype>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -195,6 +197,17 @@ void call_action(const Services& services, const Caller& caller, const std::stri
                        });
   }
   unknown();
+}
+
+Result<json> call_action_now(const Services& services, const Caller& caller,
+                             const std::string& service, const std::string& action,
+                             json parameters) {
+  // Shared, so that an answer arriving late (it must not) writes to nothing that is gone.
+  auto answer = std::make_shared<std::optional<Result<json>>>();
+  call_action(services, caller, service, action, std::move(parameters),
+              [answer](Result<json> r) { *answer = std::move(r); });
+  if (!*answer) return Error{ErrorCode::kInternalFailure, action + " did not answer at once"};
+  return std::move(**answer);
 }
 
 void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,

@@ -29,6 +29,13 @@ void call_action(const Services& services, const Caller& caller, const std::stri
                  const std::string& action, nlohmann::json parameters,
                  std::function<void(Result<nlohmann::json>)> done);
 
+// A read (List*, Get*, Describe*) answered within the call, as reads touch no store: its
+// answer, or InternalFailure if it did not answer at once.
+// REQUIRES: runs on the core strand.
+Result<nlohmann::json> call_action_now(const Services& services, const Caller& caller,
+                                       const std::string& service, const std::string& action,
+                                       nlohmann::json parameters);
+
 // REQUIRES: runs on the core strand. `done` may run anywhere.
 void call_service(const Services& services, const Caller& caller, stepfn::ServiceCall call,
                   std::function<void(stepfn::ServiceAnswer)> done);

@@ -501,17 +501,6 @@ void apply_resources(const integrations::Services& services, const Resources& r,
 namespace wyvern::server {
 namespace {
 
-// A read-only call answered within the call (reads touch no store): its answer, or why not.
-Result<json> read(const integrations::Services& services, const Caller& caller,
-                  const std::string& service, const std::string& action, json request) {
-  // Shared, so that an answer arriving late (it must not) writes to nothing that is gone.
-  auto answer = std::make_shared<std::optional<Result<json>>>();
-  integrations::call_action(services, caller, service, action, std::move(request),
-                            [answer](Result<json> r) { *answer = std::move(r); });
-  if (!*answer) return Error{ErrorCode::kInternalFailure, action + " did not answer at once"};
-  return std::move(**answer);
-}
-
 // A member's text: strings as they are, anything else as JSON, nothing as "".
 std::string as_string(const json& v) {
   return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
@@ -528,7 +517,7 @@ json readable(const std::string& text) {
 Result<json> export_resources(const integrations::Services& services, const Caller& caller) {
   json out = {{"region", caller.region}};
   auto get = [&](const std::string& service, const std::string& action, json request) {
-    return read(services, caller, service, action, std::move(request));
+    return integrations::call_action_now(services, caller, service, action, std::move(request));
   };
 
   static const std::set<std::string> kQueueReadOnly = {
