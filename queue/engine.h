@@ -105,6 +105,8 @@ class Engine final : public QueueService {
   void untag_queue(const Caller&, const std::string&, const std::vector<std::string>&,
                    Reply<Ok>) override;
   void list_queue_tags(const Caller&, const std::string&, Reply<StringMap>) override;
+  void peek_messages(const Caller&, const std::string&, size_t,
+                     Reply<std::vector<PeekedMessage>>) override;
   void purge_queue(const Caller&, const std::string&, Reply<Ok>) override;
   void send_message(const Caller&, const std::string&, SendMessageRequest,
                     Reply<SendMessageResult>) override;

@@ -111,6 +111,19 @@ struct ReceivedMessage {
   MessageAttributes message_attributes;  // those that were asked for
 };
 
+// A message as it sits in its queue, looked at without being received (the console's view).
+struct PeekedMessage {
+  std::string message_id;
+  std::string body;
+  std::string state;  // "visible", "in_flight" or "delayed"
+  int receive_count = 0;
+  TimeMs sent_at = 0;
+  TimeMs visible_at = 0;
+  std::string group_id;            // FIFO only
+  std::string dead_letter_source;  // the queue it was dead-lettered from, if any
+  MessageAttributes attributes;
+};
+
 struct ChangeVisibilityRequest {
   std::string receipt_handle;
   int visibility_timeout = 0;
@@ -159,6 +172,9 @@ class QueueService {
   virtual void untag_queue(const Caller&, const std::string& queue_url,
                            const std::vector<std::string>& keys, Reply<Ok>) = 0;
   virtual void list_queue_tags(const Caller&, const std::string& queue_url, Reply<StringMap>) = 0;
+  // Up to `limit` messages in arrival order, none received, none changed. Not an SQS action.
+  virtual void peek_messages(const Caller&, const std::string& queue_url, size_t limit,
+                             Reply<std::vector<PeekedMessage>>) = 0;
   virtual void purge_queue(const Caller&, const std::string& queue_url, Reply<Ok>) = 0;
 
   virtual void send_message(const Caller&, const std::string& queue_url, SendMessageRequest,

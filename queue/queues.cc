@@ -596,6 +596,33 @@ void Engine::list_queue_tags(const Caller& caller, const std::string& url, Reply
   reply((*q)->tags);
 }
 
+void Engine::peek_messages(const Caller& caller, const std::string& url, size_t limit,
+                           Reply<std::vector<PeekedMessage>> reply) {
+  auto q = find_by_url(caller, url);
+  if (!q) return reply(q.error());
+  TimeMs now = env_.clock->now_ms();
+  std::vector<PeekedMessage> out;
+  for (const auto& [seq, m] : (*q)->messages) {
+    if (out.size() >= limit) break;
+    PeekedMessage p;
+    p.message_id = m.message_id;
+    p.body = m.body;
+    switch (m.state(now)) {
+      case StoredMessage::State::kVisible: p.state = "visible"; break;
+      case StoredMessage::State::kInFlight: p.state = "in_flight"; break;
+      case StoredMessage::State::kDelayed: p.state = "delayed"; break;
+    }
+    p.receive_count = m.receive_count;
+    p.sent_at = m.sent_at;
+    p.visible_at = m.visible_at;
+    p.group_id = m.extras().group_id;
+    p.dead_letter_source = m.extras().dead_letter_source;
+    p.attributes = m.extras().attributes;
+    out.push_back(std::move(p));
+  }
+  reply(std::move(out));
+}
+
 void Engine::purge_queue(const Caller& caller, const std::string& url, Reply<Ok> reply) {
   auto q = find_by_url(caller, url);
   if (!q) return reply(q.error());

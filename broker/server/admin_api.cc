@@ -199,6 +199,36 @@ Result<json> execution(const integrations::Services& services, const Caller& cal
               {"states", state_statuses(events)}};
 }
 
+// A queue's messages as they sit, none received: body, state, receive count, group, origin.
+void messages(const integrations::Services& services, const Caller& caller, const std::string& name,
+              const json& query, std::function<void(ApiResponse)> done) {
+  long limit = query.contains("limit") ? std::atol(text(query, "limit").c_str()) : 100;
+  if (limit <= 0) limit = 100;
+  std::string url = caller.endpoint + "/" + caller.account + "/" + name;
+  services.sqs->peek_messages(
+      caller, url, static_cast<size_t>(limit),
+      [done](Result<std::vector<queue::PeekedMessage>> peeked) {
+        if (!peeked) return done(refused(peeked.error()));
+        json out = json::array();
+        for (const auto& m : peeked.value()) {
+          json attributes = json::object();
+          for (const auto& [k, a] : m.attributes)
+            attributes[k] = {{"DataType", a.data_type},
+                             {"StringValue", a.string_value ? json(*a.string_value) : json(nullptr)}};
+          out.push_back({{"message_id", m.message_id},
+                         {"body", m.body},
+                         {"state", m.state},
+                         {"receive_count", m.receive_count},
+                         {"sent_at", m.sent_at},
+                         {"visible_at", m.visible_at},
+                         {"group_id", m.group_id.empty() ? json(nullptr) : json(m.group_id)},
+                         {"dead_letter_source", m.dead_letter_source.empty() ? json(nullptr) : json(m.dead_letter_source)},
+                         {"attributes", attributes}});
+        }
+        done({200, out});
+      });
+}
+
 // Writes go through the services' actions, whose answers may come after a commit.
 void write(const integrations::Services& services, const Caller& caller, const std::string& service,
            const std::string& action, json request, std::function<void(ApiResponse)> done) {
@@ -256,6 +286,8 @@ void serve_admin_api(const integrations::Services& services, const Caller& calle
   auto answer = [&](Result<json> r) { done(r ? ApiResponse{200, r.value()} : refused(r.error())); };
   if (method == "GET") {
     if (path == "/queues") return answer(queues(services, caller));
+    if (path.rfind("/queues/", 0) == 0 && path.ends_with("/messages"))
+      return messages(services, caller, path.substr(8, path.size() - 8 - 9), query, done);
     if (path == "/topics") return answer(topics(services, caller));
     if (path == "/buses") return answer(buses(services, caller));
     if (path == "/state-machines") return answer(state_machines(services, caller));

@@ -50,6 +50,13 @@ class AdminApi(BrokerTestCase):
         self.assertEqual((queues["eggs"]["dead_letter_target"], queues["eggs"]["max_receive_count"]),
                          (queue_arn("lost"), 2))
         self.assertEqual(queues["lost"]["redrive_sources"], ["eggs"])
+        peeked = self.get("/queues/eggs/messages")
+        self.assertEqual([(m["body"], m["state"], m["receive_count"]) for m in peeked],
+                         [("a", "in_flight", 1), ("b", "visible", 0)])
+        self.assertEqual([m["state"] for m in self.get("/queues/eggs/messages?limit=1")], ["in_flight"])
+        # Looking changed nothing: the visible one is still unreceived.
+        self.assertEqual(self.get("/queues/eggs/messages")[1]["receive_count"], 0)
+        self.assertEqual(self.api("GET", "/queues/nowhere/messages")[0], 400)
         status, sent = self.api("POST", "/queues/eggs/messages", {"body": {"dragon": "Smaug"}})
         self.assertEqual(status, 200, sent)
         self.assertIn("MessageId", sent)
