@@ -9,16 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 wyvern=${WYVERN_BIN:-$root/build/wyvern}
 cpp_worker=${CALLBACK_WORKER:-$root/build/samples/callback/callback_worker}
-work=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-
-"$wyvern" --port 0 --in-memory --config "$here/wyvern.json" >"$work/broker.out" 2>"$work/broker.err" &
-pids+=($!)
-for _ in $(seq 200); do grep -q "listening on" "$work/broker.out" && break; sleep 0.05; done
-endpoint=$(grep -o 'http://[^ ]*' "$work/broker.out" | head -1)
-export WYVERN_ENDPOINT=$endpoint AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
-echo "broker at $endpoint"
+source "$here/../broker.sh"
+start_broker "$here/wyvern.json"
 
 # outcome ARN: "<status> <error or output>" once the execution has ended
 outcome() {

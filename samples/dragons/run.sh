@@ -8,21 +8,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 wyvern=${WYVERN_BIN:-$here/../../build/wyvern}
-work=${DRAGONS_WORKDIR:-$(mktemp -d)}
-mkdir -p "$work"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
-
+source "$here/../broker.sh"
 # The table starts as the course's: Atlas is known, Peter is not.
-export DRAGONS_TABLE=$work/dragons.json
+tables=${DRAGONS_WORKDIR:-$work}
+mkdir -p "$tables"
+export DRAGONS_TABLE=$tables/dragons.json
 cp "$here/data/dragons.json" "$DRAGONS_TABLE"
-
-"$wyvern" --port 0 --in-memory --config "$here/wyvern.json" >"$work/broker.out" 2>"$work/broker.err" &
-pid=$!
-for _ in $(seq 200); do grep -q "listening on" "$work/broker.out" && break; sleep 0.05; done
-endpoint=$(grep -o 'http://[^ ]*' "$work/broker.out" | head -1)
-export WYVERN_ENDPOINT=$endpoint AWS_ENDPOINT_URL=$endpoint
-echo "broker at $endpoint, dragons table in $DRAGONS_TABLE"
+start_broker "$here/wyvern.json"
+echo "dragons table in $DRAGONS_TABLE"
 
 run() {  # NAME PAYLOAD: start an execution named NAME, follow it, then show its history
   echo

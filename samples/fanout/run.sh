@@ -12,31 +12,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 wyvern=${WYVERN_BIN:-$here/../../build/wyvern}
 count=${FANOUT_COUNT:-10}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 # A broker of our own: a free port, nothing on disk, provisioned from wyvern.json.
-"$wyvern" --port 0 --in-memory --config "$here/wyvern.json" >"$work/broker.out" 2>"$work/broker.err" &
-pid=$!
-endpoint=""
-for _ in $(seq 200); do
-  endpoint=$(head -1 "$work/broker.out" | sed -n 's|^wyvern listening on \(http://[^ ]*\).*|\1|p')
-  [ -n "$endpoint" ] && break
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "FAIL: the broker did not start:" >&2; cat "$work/broker.err" >&2; exit 1
-  fi
-  sleep 0.05
-done
-[ -n "$endpoint" ] || { echo "FAIL: the broker printed no endpoint" >&2; exit 1; }
-export WYVERN_ENDPOINT=$endpoint
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
-export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
-echo "broker at $endpoint"
+source "$here/../broker.sh"
+start_broker "$here/wyvern.json"
 
 echo
 echo "== producer: $count sightings onto the sightings bus"

@@ -9,25 +9,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 wyvern=${WYVERN_BIN:-$here/../../build/wyvern}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$wyvern" --port 0 --in-memory --config "$here/wyvern.json" >"$work/broker.out" 2>"$work/broker.err" &
-pid=$!
-for _ in $(seq 200); do
-  [ -s "$work/broker.out" ] && break
-  kill -0 "$pid" 2>/dev/null || { echo "the broker did not start:"; cat "$work/broker.err"; exit 1; }
-  sleep 0.05
-done
-# First line: "wyvern listening on http://127.0.0.1:PORT (store: memory)"
-endpoint=$(head -1 "$work/broker.out" | grep -o 'http://[^ ]*' || true)
-[ -n "$endpoint" ] || { echo "no endpoint from the broker:"; cat "$work/broker.out" "$work/broker.err"; exit 1; }
-echo "broker at $endpoint"
+source "$here/../broker.sh"
+start_broker "$here/wyvern.json"
 
 failures=0
 # report NAME ACTUAL_JSON: prints "ok NAME" if ACTUAL_JSON equals NAME/expected-output.json as
