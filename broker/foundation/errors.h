@@ -106,6 +106,9 @@ struct ErrorInfo {
   std::string_view query_code;  // e.g. "AWS.SimpleQueueService.NonExistentQueue"
   int http_status;
   bool sender_fault;  // "Sender" vs "Receiver" in the Query protocol
+
+  // The shape name alone, without a namespace: "QueueDoesNotExist", "ValidationException".
+  std::string_view shape() const { return json_type.substr(json_type.find('#') + 1); }
 };
 
 // REQUIRES: `code` is a value of ErrorCode. Never fails: every code has an entry.

@@ -11,9 +11,8 @@ using integrations::call_action;
 using integrations::call_action_now;
 
 ApiResponse refused(const Error& e) {
-  std::string type(e.info().json_type);
   return {static_cast<int>(e.info().http_status),
-          {{"error", {{"code", type.substr(type.find('#') + 1)}, {"message", e.message}}}}};
+          {{"error", {{"code", std::string(e.info().shape())}, {"message", e.message}}}}};
 }
 
 ApiResponse not_found(const std::string& what) {

@@ -234,15 +234,7 @@ class BrokerImpl final : public Broker {
     sns_->recover();
     events_->recover();
     if (resources) {
-      // A file that some service refuses must start nothing: it is tried on a throwaway
-      // in-memory broker first, and applied here only if all of it is accepted there.
-      if (!config_.scratch) {
-        Config scratch = config_;
-        scratch.in_memory = true;
-        scratch.scratch = true;
-        BrokerImpl trial(scratch);
-        if (auto tried = trial.open(); !tried) return tried.error();
-      }
+      if (auto tried = try_on_scratch(*resources); !tried) return tried.error();
       if (auto applied = apply_now(*resources); !applied) return applied.error();
       routes_ = std::make_shared<const std::vector<Route>>(resources->routes);
       if (resources->document.contains("routes")) routes_json_ = resources->document["routes"];
@@ -252,6 +244,17 @@ class BrokerImpl final : public Broker {
 
   integrations::Services services() {
     return {sqs_.get(), sns_.get(), events_.get(), sfn_.get()};
+  }
+
+  // A file that some service refuses must change nothing: it is applied to a throwaway
+  // in-memory broker first, and here only if all of it is accepted there.
+  Result<Ok> try_on_scratch(const Resources& resources) {
+    Config scratch = config_;
+    scratch.in_memory = true;
+    scratch.resources.clear();
+    BrokerImpl trial(scratch);
+    if (auto opened = trial.open(); !opened) return opened.error();
+    return trial.apply_now(resources);
   }
 
   // Applies a resources file before the broker serves: runs the I/O loop until it is done.
@@ -728,14 +731,7 @@ class BrokerImpl final : public Broker {
       auto parsed = parse_resources(document, "request", "");
       if (!parsed) return reply(http::status::bad_request, {{"error", parsed.error().message}});
       net::post(core_, [this, resources = std::move(parsed.value()), answer] {
-        Config scratch = config_;
-        scratch.in_memory = true;
-        scratch.scratch = true;
-        scratch.resources.clear();
-        BrokerImpl trial(scratch);
-        if (auto opened = trial.open(); !opened)
-          return answer(http::status::internal_server_error, {{"error", opened.error().message}});
-        if (auto tried = trial.apply_now(resources); !tried)
+        if (auto tried = try_on_scratch(resources); !tried)
           return answer(http::status::bad_request, {{"error", tried.error().message}});
         apply_resources(services(), resources, [this, resources, answer](Result<Ok> applied) {
           if (!applied) return answer(http::status::bad_request, {{"error", applied.error().message}});

@@ -22,7 +22,6 @@ struct Config {
   std::string mock_config;         // a Step Functions Local MockConfigFile, or empty
   std::string functions;           // local commands bound to Lambda function names, or empty
   std::string resources;           // a resources file provisioned at start (--config), or empty
-  bool scratch = false;            // internal: a throwaway broker that tries a resources file
   int io_threads = 1;
 };
 

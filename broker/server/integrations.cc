@@ -48,8 +48,7 @@ ServiceAnswer refusal(const std::string& service, const Error& e) {
       "NotImplemented",        "AccessDenied",          "InvalidSecurity",
       "RequestThrottled",      "RequestEntityTooLarge", "ValidationError"};
   const ErrorInfo& info = e.info();
-  std::string shape(info.json_type);
-  if (auto hash = shape.find('#'); hash != std::string::npos) shape = shape.substr(hash + 1);
+  std::string shape(info.shape());
   Naming n = naming_of(service);
   std::string code(info.query_code);
   std::string exception;

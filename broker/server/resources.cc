@@ -281,7 +281,7 @@ struct Step {
   std::function<Result<std::vector<Step>>(const Result<json>&)> then;
 };
 
-Result<std::vector<Step>> succeeded(const Step& s, const Result<json>& r) {
+Result<std::vector<Step>> succeeded(const Result<json>& r) {
   if (!r.ok()) return r.error();
   return std::vector<Step>{};
 }
@@ -304,13 +304,11 @@ class Applier : public std::enable_shared_from_this<Applier> {
     integrations::call_action(
         services_, caller_, service, action, std::move(request),
         [self, s = std::move(s)](Result<json> r) {
-          auto more = s.then ? s.then(r) : succeeded(s, r);
+          auto more = s.then ? s.then(r) : succeeded(r);
           if (!more.ok()) {
             const Error& e = more.error();
             return self->done_(Error{e.code, self->file_ + ": " + s.where + ": " +
-                                                 std::string(e.info().json_type.substr(
-                                                     e.info().json_type.find('#') + 1)) +
-                                                 ": " + e.message});
+                                                 std::string(e.info().shape()) + ": " + e.message});
           }
           for (auto it = more.value().rbegin(); it != more.value().rend(); ++it)
             self->steps_.push_front(std::move(*it));

@@ -150,9 +150,8 @@ void serve_route(const integrations::Services& services, const Caller& caller,
                             [done = std::move(done)](Result<json> r) {
                               if (r.ok()) return done({200, std::move(r.value())});
                               const ErrorInfo& info = r.error().info();
-                              std::string type(info.json_type);
                               done({static_cast<int>(info.http_status),
-                                    {{"__type", type.substr(type.find('#') + 1)},
+                                    {{"__type", std::string(info.shape())},
                                      {"message", r.error().message}}});
                             });
 }
