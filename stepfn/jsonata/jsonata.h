@@ -1,0 +1,87 @@
+// JSONata 2.0 (https://docs.jsonata.org), the expression language of Step Functions' JSONata
+// mode: compile an expression once, evaluate it against many inputs.
+//
+//   auto compiled = jsonata::compile("$sum(Account.Order.Product.(Price * Quantity))");
+//   if (auto* error = std::get_if<jsonata::Error>(&compiled)) ... // syntax error, with position
+//   jsonata::Bindings bindings;                   // $variables and host functions
+//   auto result = std::get<jsonata::Expression>(compiled).evaluate(input, bindings);
+//
+// Values are nlohmann::json. JSONata's *undefined* (no match) is an empty optional, never
+// null. Numbers are doubles inside; a result that is a whole number within +-2^53 comes back as
+// an integer, so it serializes as `3`, not `3.0`.
+//
+// Thread-safety: an Expression is immutable once compiled and may be evaluated from several
+// threads at once; Bindings are read, never written, by evaluate().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace wyvern::jsonata {
+
+using json = nlohmann::json;
+
+// A JSONata error: its code as the reference implementation names it ("S0201" syntax, "T2001"
+// type, "D3001" dynamic, "U1001" stack, ...), the character position it concerns (1-based
+// offset just past the offending token, as jsonata-js reports; 0 when none), the token when
+// there is one, and the message with its inserts filled in.
+struct Error {
+  std::string code;
+  std::size_t position = 0;
+  std::string token;
+  std::string message;
+};
+
+// A function supplied by the host (Step Functions adds $partition, $hash, ...). Arguments
+// arrive evaluated; an undefined argument is an empty optional. Return an Error to fail the
+// evaluation with it.
+using HostFunction =
+    std::function<std::variant<std::optional<json>, Error>(const std::vector<std::optional<json>>& args)>;
+
+struct Bindings {
+  std::map<std::string, json, std::less<>> variables;            // $name -> value (no '$')
+  std::map<std::string, HostFunction, std::less<>> functions;    // $name(...) -> host function
+  // What $now() and $millis() answer: milliseconds since the epoch, the same for every call in
+  // one evaluation. Injected so that a virtual clock drives it.
+  std::int64_t now_millis = 0;
+  // Deepest call nesting before U1001 (stack overflow); guards against runaway recursion.
+  int max_depth = 500;
+};
+
+struct Node;
+
+class Expression {
+ public:
+  // The value of the expression against `input` (JSONata's `$` and `$$`), or the error that
+  // stopped it. Never throws for anything an expression or input can do.
+  std::variant<std::optional<json>, Error> evaluate(const std::optional<json>& input,
+                                                    const Bindings& bindings) const;
+
+  // Names of the functions and $variables the expression reads (free ones only), for
+  // validation (Step Functions refuses $eval at creation).
+  const std::vector<std::string>& referenced_functions() const;
+  const std::vector<std::string>& referenced_variables() const;
+
+  const std::string& text() const;
+
+ private:
+  friend std::variant<Expression, Error> compile(std::string_view text);
+  std::shared_ptr<const struct Compiled> compiled_;
+};
+
+// Parses `text`; the Error is JSONata's syntax error (code S0xxx) with its position.
+std::variant<Expression, Error> compile(std::string_view text);
+
+// The functions Step Functions adds to JSONata: $partition, $range, $hash, $random, $uuid,
+// $parse. $random and $uuid draw from a per-thread generator unless $random is given a seed.
+void add_step_functions_functions(Bindings& bindings);
+
+}  // namespace wyvern::jsonata
