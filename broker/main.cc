@@ -31,6 +31,8 @@ protocols, at http://HOST:PORT.
                      "<stateMachineArn>#<TestCase>" to run a test case on mocked Task results
   --config FILE      provision the resources in FILE at start (queues, topics, buses,
                      rules, state machines, functions, routes, mocks; see the README)
+  --console-dir DIR  the built web console served at /_wyvern/console (default: the
+                     source tree's broker/console/dist, or $WYVERN_CONSOLE_DIR)
   --help             show this help
 )";
 
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
       config.data_dir = value("--data-dir");
     } else if (arg == "--config") {
       config.resources = value("--config");
+    } else if (arg == "--console-dir") {
+      config.console_dir = value("--console-dir");
     } else if (arg == "--functions") {
       config.functions = value("--functions");
     } else if (arg == "--mock-config") {

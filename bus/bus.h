@@ -66,6 +66,18 @@ struct PutEventsEntry {
   std::optional<std::string> source, detail_type, detail, event_bus_name, time, trace_header;
   std::vector<std::string> resources;
 };
+// What a bus has seen lately, for looking (the console): not stored, gone after a restart.
+struct RecentEvent {
+  TimeMs at = 0;
+  std::string event;                       // as delivered to targets (JSON text)
+  std::vector<std::string> matched_rules;  // enabled rules whose pattern it matched
+};
+struct RecentEvents {
+  uint64_t seen = 0;                     // events routed since the start
+  std::vector<RecentEvent> newest_first;  // at most kRecentEventsKept
+};
+inline constexpr size_t kRecentEventsKept = 100;
+
 struct PutEventsResult {
   // One per entry, in order: an event id, or an error code and message.
   struct Entry {
@@ -172,6 +184,9 @@ class EventBridge {
                                   Reply<PutEventsResult>) = 0;
   virtual void test_event_pattern(const Caller&, const std::string& pattern,
                                   const std::string& event, Reply<bool>) = 0;
+  // The bus's latest events with the rules each matched (a bus name or ARN; nullopt: default).
+  // REQUIRES: on the core strand.
+  virtual Result<RecentEvents> recent_events(const Caller&, const std::optional<std::string>& bus) = 0;
 
   // Archives and replays take and answer their requests in AWS's JSON shapes (the members of
   // CreateArchive, StartReplay, ...), as targets are kept: what a client writes reads back.

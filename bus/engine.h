@@ -177,6 +177,7 @@ class Engine final : public EventBridge {
   void put_events(const Caller&, std::vector<PutEventsEntry>, Reply<PutEventsResult>) override;
   void put_service_events(const Caller&, std::vector<PutEventsEntry>,
                           Reply<PutEventsResult>) override;
+  Result<RecentEvents> recent_events(const Caller&, const std::optional<std::string>& bus) override;
   void test_event_pattern(const Caller&, const std::string& pattern, const std::string& event,
                           Reply<bool>) override;
   void create_archive(const Caller&, const json& request, Reply<json>) override;
@@ -285,6 +286,7 @@ class Engine final : public EventBridge {
   std::map<std::string, Connection> connections_;         // by "region/account/name"
   std::map<std::string, ApiDestination> api_destinations_;  // by "region/account/name"
   std::set<Timers::TimerId> retry_timers_;
+  std::map<std::string, RecentEvents> recent_;            // by bus key; newest_first kept short
   RuleSet::RuleId next_rule_id_ = 1;
 };
 

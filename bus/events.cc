@@ -202,6 +202,13 @@ void Engine::test_event_pattern(const Caller&, const std::string& pattern,
   reply(matches(*compiled, event));
 }
 
+Result<RecentEvents> Engine::recent_events(const Caller& caller, const std::optional<std::string>& bus) {
+  auto b = find_bus(caller, bus);
+  if (!b) return b.error();
+  auto it = recent_.find((*b)->key);
+  return it == recent_.end() ? RecentEvents{} : it->second;
+}
+
 void Engine::route(const Bus& b, const std::string& event_text, const json& event,
                    WriteBatch& batch, std::vector<std::string>& started,
                    const std::string* only_rule, bool from_bus,
@@ -216,6 +223,13 @@ void Engine::route(const Bus& b, const std::string& event_text, const json& even
           matched.push_back(&it->second);
   }
   TimeMs now = env_.clock->now_ms();
+  RecentEvents& recent = recent_[b.key];
+  recent.seen++;
+  RecentEvent seen{now, event_text, {}};
+  for (const Rule* r : matched)
+    if (r->enabled) seen.matched_rules.push_back(r->name);
+  recent.newest_first.insert(recent.newest_first.begin(), std::move(seen));
+  if (recent.newest_first.size() > kRecentEventsKept) recent.newest_first.pop_back();
   for (const Rule* r : matched) {
     if (!r->enabled) continue;
     if (only_rule_arns && !only_rule_arns->empty() && !only_rule_arns->count(r->arn)) continue;

@@ -316,6 +316,7 @@ void Engine::reset() {
   replays_.clear();
   connections_.clear();
   api_destinations_.clear();
+  recent_.clear();
 }
 
 // --- Event buses --------------------------------------------------------------------------
@@ -368,6 +369,7 @@ void Engine::delete_event_bus(const Caller& caller, const std::string& name, Rep
     batch.erase(kRulesTable, it->second.key + "\n" + rule_name);
   }
   batch.erase(kBusesTable, it->second.key);
+  recent_.erase(it->second.key);
   buses_.erase(it);
   commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }

@@ -561,6 +561,30 @@ void Engine::send_task_heartbeat(const Caller&, const std::string& token, Reply<
 // is InvalidToken; one whose task closed (answered, timed out, its execution ended) or whose
 // deadline has passed (its timer has yet to close it) is TaskTimedOut; one of the right shape
 // that this engine never issued, or no longer remembers, is TaskDoesNotExist.
+std::vector<PendingTask> Engine::pending_tasks(const std::string& execution_arn) {
+  std::vector<PendingTask> out;
+  for (const auto& [token, run_key] : tokens_) {
+    auto run = runs_.find(run_key);
+    if (run == runs_.end() || !run->second.task || run->second.task->token != token) continue;
+    // A branch's or iteration's task belongs to the execution at the top of its parents.
+    const Run* top = &run->second;
+    for (auto up = runs_.find(top->parent); !top->parent.empty() && up != runs_.end();
+         up = runs_.find(top->parent))
+      top = &up->second;
+    if (top->info.arn != execution_arn) continue;
+    const Run& r = run->second;
+    const json* state = nullptr;
+    if (auto states = r.definition.find("States"); states != r.definition.end() && states->is_object())
+      if (auto it = states->find(r.state); it != states->end()) state = &*it;
+    out.push_back({r.state, token, r.task->callback ? "callback" : "activity",
+                   state && state->contains("Resource") && (*state)["Resource"].is_string()
+                       ? (*state)["Resource"].get<std::string>()
+                       : "",
+                   r.task->scheduled_at});
+  }
+  return out;
+}
+
 Result<Run*> Engine::task_for(const std::string& token) {
   auto id = task_token_id(token);
   if (!id) return Error{ErrorCode::kInvalidToken, "Invalid Token: '" + token + "'"};

@@ -221,6 +221,7 @@ class Engine final : public StepFunctions {
   void send_task_failure(const Caller&, const std::string& token, std::optional<std::string> error,
                          std::optional<std::string> cause, Reply<Ok> reply) override;
   void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok> reply) override;
+  std::vector<PendingTask> pending_tasks(const std::string& execution_arn) override;
   void tag_resource(const Caller&, const std::string& arn,
                     const std::map<std::string, std::string>& tags, Reply<Ok> reply) override;
 

@@ -137,6 +137,15 @@ struct ActivityTask {
   std::optional<std::string> token, input;
 };
 
+// A Task state of a running execution waiting on a task token (an activity's worker or a
+// .waitForTaskToken callback), for looking (the console answers it by hand).
+struct PendingTask {
+  std::string state, token;
+  std::string kind;  // "activity" or "callback"
+  std::string resource;
+  TimeMs scheduled_at = 0;
+};
+
 // A call a Task state makes on another service through the broker (an optimized integration).
 struct ServiceCall {
   std::string service;  // "sqs", "sns", "events" or "states"
@@ -283,6 +292,9 @@ class StepFunctions {
                                  std::optional<std::string> error, std::optional<std::string> cause,
                                  Reply<Ok>) = 0;
   virtual void send_task_heartbeat(const Caller&, const std::string& token, Reply<Ok>) = 0;
+  // The tasks of a Standard execution (its Parallel branches and Map iterations included) that
+  // wait for a token. REQUIRES: on the core strand.
+  virtual std::vector<PendingTask> pending_tasks(const std::string& execution_arn) = 0;
 
   virtual void test_state(const Caller&, TestStateRequest, Reply<TestStateResult>) = 0;
 

@@ -3,6 +3,11 @@
 #include <map>
 #include <set>
 
+#include "bus/bus.h"
+#include "foundation/codec.h"
+#include "stepfn/stepfn.h"
+#include "topics/topics.h"
+
 namespace wyvern::server {
 namespace {
 
@@ -192,10 +197,28 @@ Result<json> execution(const integrations::Services& services, const Caller& cal
     token = text(*page, "nextToken");
   } while (!token.empty());
   auto machine = call_action_now(services, caller, "sfn", "DescribeStateMachineForExecution", {{"executionArn", arn}});
+  json pending = json::array();
+  for (const auto& t : services.sfn->pending_tasks(arn))
+    pending.push_back({{"state", t.state},
+                       {"token", t.token},
+                       {"kind", t.kind},
+                       {"resource", t.resource},
+                       {"scheduled_at", iso8601_ms(t.scheduled_at)}});
   return json{{"execution", *described},
               {"definition", machine ? parsed(text(*machine, "definition")) : json(nullptr)},
               {"history", events},
-              {"states", state_statuses(events)}};
+              {"states", state_statuses(events)},
+              {"pending_tasks", pending}};
+}
+
+// A bus's latest events, newest first, with the rules each matched.
+Result<json> bus_events(const integrations::Services& services, const Caller& caller, const std::string& bus) {
+  auto recent = services.events->recent_events(caller, bus);
+  if (!recent) return recent.error();
+  json out = json::array();
+  for (const auto& e : recent->newest_first)
+    out.push_back({{"time", iso8601_ms(e.at)}, {"event", parsed(e.event)}, {"matched_rules", e.matched_rules}});
+  return out;
 }
 
 // A queue's messages as they sit, none received: body, state, receive count, group, origin.
@@ -243,6 +266,54 @@ std::string queue_url(const Caller& caller, const std::string& name) {
 
 }  // namespace
 
+json live_snapshot(const integrations::Services& services, const Caller& caller) {
+  json snapshot = {{"queues", json::object()}, {"state_machines", json::object()},
+                   {"running", json::object()}, {"buses", json::object()}};
+  if (auto listed = call_action_now(services, caller, "sqs", "ListQueues", {{"MaxResults", 1000}}))
+    for (const auto& url : listed->value("QueueUrls", json::array())) {
+      auto got = call_action_now(services, caller, "sqs", "GetQueueAttributes",
+                                 {{"QueueUrl", url},
+                                  {"AttributeNames", {"ApproximateNumberOfMessages",
+                                                      "ApproximateNumberOfMessagesNotVisible",
+                                                      "ApproximateNumberOfMessagesDelayed"}}});
+      if (!got) continue;
+      const json attributes = got->value("Attributes", json::object());
+      snapshot["queues"][last_part(url.get<std::string>(), '/')] = {
+          {"visible", number(attributes, "ApproximateNumberOfMessages")},
+          {"in_flight", number(attributes, "ApproximateNumberOfMessagesNotVisible")},
+          {"delayed", number(attributes, "ApproximateNumberOfMessagesDelayed")}};
+    }
+  // Running executions' history lengths tell a watcher that one moved on; a few dozen is
+  // plenty for a person to watch.
+  constexpr int kRunningWatched = 50;
+  int watched = 0;
+  if (auto listed = call_action_now(services, caller, "sfn", "ListStateMachines", json::object()))
+    for (const auto& m : listed->value("stateMachines", json::array())) {
+      std::string arn = text(m, "stateMachineArn");
+      json counts = {{"RUNNING", 0}, {"SUCCEEDED", 0}, {"FAILED", 0}, {"TIMED_OUT", 0}, {"ABORTED", 0}};
+      auto executions = call_action_now(services, caller, "sfn", "ListExecutions",
+                                        {{"stateMachineArn", arn}, {"maxResults", 1000}});
+      if (executions)
+        for (const auto& e : executions->value("executions", json::array())) {
+          std::string status = text(e, "status");
+          counts[status] = counts.value(status, 0) + 1;
+          if (status != "RUNNING" || ++watched > kRunningWatched) continue;
+          auto history = call_action_now(services, caller, "sfn", "GetExecutionHistory",
+                                         {{"executionArn", text(e, "executionArn")},
+                                          {"maxResults", 1}, {"reverseOrder", true}});
+          if (history && !history->value("events", json::array()).empty())
+            snapshot["running"][text(e, "executionArn")] = (*history)["events"][0].value("id", 0);
+        }
+      snapshot["state_machines"][text(m, "name")] = counts;
+    }
+  if (auto listed = call_action_now(services, caller, "events", "ListEventBuses", json::object()))
+    for (const auto& b : listed->value("EventBuses", json::array()))
+      if (auto recent = services.events->recent_events(caller, text(b, "Name")))
+        snapshot["buses"][text(b, "Name")] = recent->seen;
+  snapshot["outbox"] = services.sns->outbox().size();
+  return snapshot;
+}
+
 json state_statuses(const json& events) {
   json statuses = json::object();
   std::string current;
@@ -289,6 +360,8 @@ void serve_admin_api(const integrations::Services& services, const Caller& calle
       return messages(services, caller, path.substr(8, path.size() - 8 - 9), query, done);
     if (path == "/topics") return answer(topics(services, caller));
     if (path == "/buses") return answer(buses(services, caller));
+    if (path.rfind("/buses/", 0) == 0 && path.ends_with("/events"))
+      return answer(bus_events(services, caller, path.substr(7, path.size() - 7 - 7)));
     if (path == "/state-machines") return answer(state_machines(services, caller));
     if (path == "/executions") return answer(executions(services, caller, query));
     if (path.rfind("/executions/", 0) == 0) return answer(execution(services, caller, path.substr(12)));

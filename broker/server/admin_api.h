@@ -26,6 +26,12 @@ void serve_admin_api(const integrations::Services& services, const Caller& calle
                      const nlohmann::json& query, const nlohmann::json& body,
                      std::function<void(ApiResponse)> done);
 
+// What the console's live stream carries (see live_feed.h): queue counts, executions by
+// status per state machine, each running execution's history length, events routed per bus
+// and the outbox's length. The broker adds the clock.
+// REQUIRES: runs on the core strand.
+nlohmann::json live_snapshot(const integrations::Services& services, const Caller& caller);
+
 // Each state's status from an execution's history events (Step Functions' camelCase shape):
 // "in_progress", "succeeded", "failed", "caught_error" or "cancelled", as the console colours
 // the graph.

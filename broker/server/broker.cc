@@ -19,6 +19,8 @@
 #include "foundation/codec.h"
 #include "foundation/local_functions.h"
 #include "admin_api.h"
+#include "console_files.h"
+#include "live_feed.h"
 #include "resources.h"
 #include "routes.h"
 #include "foundation/store.h"
@@ -288,6 +290,13 @@ class BrokerImpl final : public Broker {
         io_, options,
         [this](Request&& req, Respond respond) { handle(std::move(req), std::move(respond)); },
         [this](const Request& req) { return too_large(req); });
+    http_->set_stream_handler(
+        {[](const Request& req) {
+           return req.method() == http::verb::get &&
+                  std::string_view(req.target().data(), req.target().size()).starts_with("/_wyvern/api/stream");
+         },
+         "text/event-stream",
+         [this](const Request&, std::shared_ptr<Stream> stream) { live_.add(std::move(stream)); }});
     auto err = http_->start();
     if (!err.empty()) return Error{ErrorCode::kInternalFailure, err};
     return http_->port();
@@ -306,6 +315,7 @@ class BrokerImpl final : public Broker {
     net::post(core_, [this] {
       if (stopping_) return;
       stopping_ = true;
+      live_.stop();
       if (http_) http_->stop();
       sqs_->release_waiters();
       wait_for_drain(std::chrono::steady_clock::now() + std::chrono::seconds(10));
@@ -679,6 +689,16 @@ class BrokerImpl final : public Broker {
       res.body() = body.dump();
       respond(std::move(res));
     };
+    if (path == "/_wyvern/console" || path.rfind("/_wyvern/console/", 0) == 0) {
+      if (req.method() != http::verb::get && req.method() != http::verb::head)
+        return reply(http::status::method_not_allowed, {{"error", "the console is read with GET"}});
+      if (path == "/_wyvern/console") {  // relative asset URLs need the trailing slash
+        Response res{http::status::moved_permanently, version};
+        res.set(http::field::location, "/_wyvern/console/");
+        return respond(std::move(res));
+      }
+      return respond(console_file(console_dir(config_.console_dir), path.substr(16), version));
+    }
     if (path.rfind("/_wyvern/api/", 0) == 0) {
       json query = json::object();
       if (auto q = target.find('?'); q != std::string_view::npos)
@@ -866,6 +886,12 @@ class BrokerImpl final : public Broker {
   std::shared_ptr<const std::vector<Route>> routes_ = std::make_shared<const std::vector<Route>>();
   json routes_json_;  // as written, for export
   std::unique_ptr<HttpServer> http_;
+  // The console's live stream; its snapshot reads the services on the core strand.
+  LiveFeed live_{core_, [this] {
+                   json snapshot = live_snapshot(services(), queue::Caller{});
+                   snapshot["clock"] = clock_json();
+                   return snapshot;
+                 }};
   std::vector<std::thread> threads_;
   std::chrono::steady_clock::time_point started_;
   bool stopping_ = false;  // core strand only

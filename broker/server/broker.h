@@ -22,6 +22,7 @@ struct Config {
   std::string mock_config;         // a Step Functions Local MockConfigFile, or empty
   std::string functions;           // local commands bound to Lambda function names, or empty
   std::string resources;           // a resources file provisioned at start (--config), or empty
+  std::string console_dir;         // the built console's files; empty: see console_files.h
   int io_threads = 1;
 };
 

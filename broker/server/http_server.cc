@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include <array>
+#include <deque>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -37,6 +38,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Options options;
   Handler handler;
   TooLarge too_large;
+  StreamHandler streams;
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
@@ -53,11 +55,72 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
 
-  // Called by stop(): an idle connection closes now; a busy one closes after its answer.
+  // Called by stop(): an idle or streaming connection closes now; a busy one closes after its
+  // answer.
   void close_when_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->close();
+      if (!self->busy_ || self->streaming_) self->close();
     });
+  }
+
+  // --- a streamed response -------------------------------------------------------------
+  class StreamImpl final : public Stream {
+   public:
+    explicit StreamImpl(std::weak_ptr<Connection> connection) : connection_(std::move(connection)) {}
+    void send(std::string chunk) override {
+      if (!open_) return;
+      if (auto c = connection_.lock())
+        net::post(c->stream_.get_executor(),
+                  [c, chunk = std::move(chunk)]() mutable { c->stream_send(std::move(chunk)); });
+    }
+    void close() override {
+      if (!open_.exchange(false)) return;
+      if (auto c = connection_.lock()) net::post(c->stream_.get_executor(), [c] { c->close(); });
+    }
+    bool open() const override { return open_; }
+    void closed() { open_ = false; }
+
+   private:
+    std::weak_ptr<Connection> connection_;
+    std::atomic<bool> open_{true};
+  };
+
+  void start_stream(Request req) {
+    streaming_ = true;
+    --server_->in_flight;  // a stream may last forever; shutdown does not wait for it
+    stream_impl_ = std::make_shared<StreamImpl>(weak_from_this());
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + server_->streams.content_type +
+                       "\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    stream_send(std::move(head));
+    // Reading tells when the client goes away (a stream's client sends nothing more).
+    do_watch();
+    server_->streams.opened(req, stream_impl_);
+  }
+
+  void do_watch() {
+    stream_.expires_never();
+    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->do_watch();
+    });
+  }
+
+  void stream_send(std::string chunk) {
+    if (closed_) return;
+    queued_bytes_ += chunk.size();
+    if (queued_bytes_ > 1024 * 1024) return close();  // a client that does not read
+    queue_.push_back(std::move(chunk));
+    if (queue_.size() == 1) do_stream_write();
+  }
+
+  void do_stream_write() {
+    net::async_write(stream_.socket(), net::buffer(queue_.front()),
+                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                       if (ec) return self->close();
+                       self->queued_bytes_ -= n;
+                       self->queue_.pop_front();
+                       if (!self->queue_.empty()) self->do_stream_write();
+                     });
   }
 
  private:
@@ -87,6 +150,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     ++server_->in_flight;
     Request req = parser_->release();
     keep_alive_ = req.keep_alive();
+    if (server_->streams.accepts && server_->streams.accepts(req)) return start_stream(std::move(req));
     auto respond = [self = shared_from_this()](Response res) {
       net::post(self->stream_.get_executor(),
                 [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
@@ -131,6 +195,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   void close() {
+    closed_ = true;
+    if (stream_impl_) stream_impl_->closed();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -144,6 +210,12 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   bool keep_alive_ = true;
   bool draining_ = false;
   std::array<char, 64 * 1024> scratch_;
+  // A streamed response: what waits to be written, in order.
+  bool streaming_ = false;
+  bool closed_ = false;
+  std::shared_ptr<StreamImpl> stream_impl_;
+  std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
 };
 
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -167,6 +239,10 @@ HttpServer::HttpServer(net::io_context& io, Options options, Handler handler, To
 
 HttpServer::~HttpServer() {
   stop();
+}
+
+void HttpServer::set_stream_handler(StreamHandler handler) {
+  impl_->streams = std::move(handler);
 }
 
 std::string HttpServer::start() {

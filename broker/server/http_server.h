@@ -7,7 +7,12 @@
 // connections with a request in flight close after answering it. drained() turns true when no
 // request is in flight.
 //
-// Thread-safety: a Handler may call its Respond from any thread, exactly once.
+// A request that a StreamHandler accepts is answered as a stream instead (server-sent events):
+// the server writes the head, then whatever the handler send()s, until either side closes.
+// Streams do not count as in flight: stop() closes them.
+//
+// Thread-safety: a Handler may call its Respond from any thread, exactly once. A Stream may be
+// used from any thread.
 #pragma once
 
 #include <atomic>
@@ -28,6 +33,23 @@ using Handler = std::function<void(Request&&, Respond)>;
 // caller so that it is shaped like the AWS error the client expects).
 using TooLarge = std::function<Response(const Request& headers_only)>;
 
+// The body of a streamed response, written in pieces in order. After the client has gone (or
+// close()), open() is false and send() does nothing. A client that does not read is dropped
+// once a megabyte waits for it.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual void send(std::string chunk) = 0;
+  virtual void close() = 0;
+  virtual bool open() const = 0;
+};
+
+struct StreamHandler {
+  std::function<bool(const Request&)> accepts;  // true: answer `request` as a stream
+  std::string content_type = "text/event-stream";
+  std::function<void(const Request&, std::shared_ptr<Stream>)> opened;  // after the head is sent
+};
+
 class HttpServer {
  public:
   struct Options {
@@ -38,6 +60,9 @@ class HttpServer {
 
   HttpServer(boost::asio::io_context& io, Options options, Handler handler, TooLarge too_large);
   ~HttpServer();
+
+  // REQUIRES: before start().
+  void set_stream_handler(StreamHandler handler);
 
   // Binds and starts accepting. Returns an error message on failure, empty on success.
   std::string start();
