@@ -17,6 +17,8 @@ packages=(
   wrk
   # used by scripts and tests (openssl and python3-cryptography check SNS signatures)
   curl procps openssl python3-cryptography
+  # the web console's browser tests (tests/console) drive Debian's headless Chromium
+  chromium
 )
 
 missing=()
@@ -38,8 +40,33 @@ fi
 # its lock file), installed when any of them is missing.
 npm_deps_missing() {
   node -e 'const p=require(process.argv[1]+"/package.json"); const fs=require("fs");
-    process.exit(Object.keys(p.dependencies||{}).every(d=>fs.existsSync(process.argv[1]+"/node_modules/"+d))?1:0)' "$1"
+    const deps=Object.keys({...p.dependencies, ...p.devDependencies});
+    process.exit(deps.every(d=>fs.existsSync(process.argv[1]+"/node_modules/"+d))?1:0)' "$1"
 }
 if [ -f tests/e2e/js/package.json ] && npm_deps_missing "$PWD/tests/e2e/js"; then
   (cd tests/e2e/js && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+# The web console (broker/console): its npm packages (pinned in its package.json and lock file)
+# and its build into broker/console/dist, which the broker serves at /_wyvern/console. The
+# broker never runs Node.js; only this step does. Rebuilt when dist is missing or older than
+# any source file.
+console=broker/console
+if [ -f $console/package.json ]; then
+  if npm_deps_missing "$PWD/$console"; then
+    if [ -f $console/package-lock.json ]; then
+      (cd $console && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      (cd $console && npm install --no-audit --no-fund --loglevel=error)
+    fi
+  fi
+  if [ ! -f $console/dist/index.html ] ||
+     [ -n "$(find $console/src $console/index.html $console/style.css $console/build.mjs \
+               $console/package-lock.json -newer $console/dist/index.html 2>/dev/null | head -1)" ]; then
+    (cd $console && npm run build --silent)
+  fi
+fi
+# The console's browser tests (Playwright's driver only: the browser is Debian's chromium).
+if [ -f tests/console/package.json ] && npm_deps_missing "$PWD/tests/console"; then
+  (cd tests/console && npm install --no-audit --no-fund --loglevel=error)
 fi

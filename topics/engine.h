@@ -150,6 +150,11 @@ class Engine final : public TopicService {
   void check_if_phone_number_is_opted_out(const Caller&, const std::string& phone_number,
                                           Reply<bool>) override;
   json outbox() const override { return outbox_; }
+  uint64_t outbox_last_id() const override { return outbox_sequence_; }
+  DeliveryStatus delivery_status(const std::string& subscription_arn) const override {
+    auto it = delivery_status_.find(subscription_arn);
+    return it == delivery_status_.end() ? DeliveryStatus{} : it->second;
+  }
   std::string signing_certificate() const override { return signer_->certificate_pem(); }
   std::string signing_certificate_path() const override { return certificate_path_; }
 
@@ -222,6 +227,7 @@ class Engine final : public TopicService {
   std::unordered_map<std::string, Subscription> unsubscribed_;
   std::set<Timers::TimerId> retry_timers_;
   json outbox_ = json::array();
+  std::map<std::string, DeliveryStatus> delivery_status_;  // by subscription ARN
   uint64_t outbox_sequence_ = 0;
   StringMap sms_attributes_;
   std::optional<Signer> signer_;

@@ -474,7 +474,13 @@ void Engine::deliver_to(const std::string& message_id, const std::string& subscr
 
 void Engine::delivery_done(const std::string& message_id, const std::string& subscription_arn,
                            int attempt, DeliveryOutcome outcome) {
-  if (outcome.ok) return finish(message_id, subscription_arn);
+  DeliveryStatus& status = delivery_status_[subscription_arn];
+  status.last_at = env_.clock->now_ms();
+  if (outcome.ok) {
+    status.delivered++;
+    return finish(message_id, subscription_arn);
+  }
+  status.last_error = outcome.error.empty() ? "Delivery failed" : outcome.error;
   auto p_it = publications_.find(message_id);
   auto s_it = subscriptions_.find(subscription_arn);
   if (p_it == publications_.end() || s_it == subscriptions_.end())
@@ -492,9 +498,11 @@ void Engine::delivery_done(const std::string& message_id, const std::string& sub
         deliver_to(message_id, subscription_arn, attempt + 1);
       });
       retry_timers_.insert(*id);
+      status.retried++;
       return;
     }
   }
+  status.failed++;
   // Given up: into the subscription's dead-letter queue, if it has one.
   auto dlq = sub.dead_letter_queue();
   if (!dlq) return finish(message_id, subscription_arn);

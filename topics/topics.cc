@@ -308,6 +308,7 @@ void Engine::reset() {
   publications_.clear();
   unsubscribed_.clear();
   outbox_ = json::array();
+  delivery_status_.clear();
   sms_attributes_.clear();
   // The signing key survives a reset (certificates fetched earlier stay valid); write it back
   // after the caller's wipe.
@@ -762,6 +763,7 @@ void Engine::unsubscribe(const Caller& caller, const std::string& subscription_a
   }
   batch.erase(kSubscriptionsTable, s.arn);
   subscriptions_.erase(subscription_arn);
+  delivery_status_.erase(subscription_arn);
   commit(std::move(batch), reply, [reply] { reply(Ok{}); });
 }
 

@@ -168,6 +168,15 @@ class TopicService {
 
   // What SMS and email would have sent, oldest first (the admin API lists it).
   virtual nlohmann::json outbox() const = 0;
+  // The id of the newest message the outbox ever held (0: none): it grows with each one.
+  virtual uint64_t outbox_last_id() const = 0;
+  // How a subscription's deliveries went since the broker started (not stored), for looking.
+  struct DeliveryStatus {
+    uint64_t delivered = 0, retried = 0, failed = 0;  // failed: given up (to the DLQ, if any)
+    TimeMs last_at = 0;                                // 0: nothing tried yet
+    std::string last_error;                            // of the latest failed attempt
+  };
+  virtual DeliveryStatus delivery_status(const std::string& subscription_arn) const = 0;
   // The certificate (PEM) whose key signs notifications, served at their SigningCertURL.
   virtual std::string signing_certificate() const = 0;
   // The SigningCertURL path the certificate is served at, e.g. "/_wyvern/sns/Simple...pem".

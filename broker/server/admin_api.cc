@@ -99,6 +99,12 @@ Result<json> topics(const integrations::Services& services, const Caller& caller
                   {"raw", false},
                   {"filter_policy", nullptr},
                   {"filter_policy_scope", nullptr}};
+      auto delivery = services.sns->delivery_status(sub_arn);
+      sub["delivery"] = {{"delivered", delivery.delivered},
+                         {"retried", delivery.retried},
+                         {"failed", delivery.failed},
+                         {"last_at", delivery.last_at ? json(iso8601_ms(delivery.last_at)) : json(nullptr)},
+                         {"last_error", delivery.last_error.empty() ? json(nullptr) : json(delivery.last_error)}};
       if (sub["confirmed"].get<bool>()) {
         auto sa = call_action_now(services, caller, "sns", "GetSubscriptionAttributes", {{"SubscriptionArn", sub_arn}});
         if (sa) {
@@ -310,7 +316,7 @@ json live_snapshot(const integrations::Services& services, const Caller& caller)
     for (const auto& b : listed->value("EventBuses", json::array()))
       if (auto recent = services.events->recent_events(caller, text(b, "Name")))
         snapshot["buses"][text(b, "Name")] = recent->seen;
-  snapshot["outbox"] = services.sns->outbox().size();
+  snapshot["outbox"] = services.sns->outbox_last_id();
   return snapshot;
 }
 

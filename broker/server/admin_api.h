@@ -28,7 +28,8 @@ void serve_admin_api(const integrations::Services& services, const Caller& calle
 
 // What the console's live stream carries (see live_feed.h): queue counts, executions by
 // status per state machine, each running execution's history length, events routed per bus
-// and the outbox's length. The broker adds the clock.
+// and the newest outbox message's id. The broker adds the clock's offset (not its time, which
+// changes all the time: now is the real time plus the offset).
 // REQUIRES: runs on the core strand.
 nlohmann::json live_snapshot(const integrations::Services& services, const Caller& caller);
 

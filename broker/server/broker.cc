@@ -889,7 +889,7 @@ class BrokerImpl final : public Broker {
   // The console's live stream; its snapshot reads the services on the core strand.
   LiveFeed live_{core_, [this] {
                    json snapshot = live_snapshot(services(), queue::Caller{});
-                   snapshot["clock"] = clock_json();
+                   snapshot["clock"] = {{"offset_ms", clock_.offset_ms()}};
                    return snapshot;
                  }};
   std::vector<std::thread> threads_;

@@ -83,6 +83,16 @@ class AdminApi(BrokerTestCase):
         self.assertEqual((sub["protocol"], sub["endpoint"], sub["confirmed"], sub["raw"], sub["filter_policy"],
                           sub["filter_policy_scope"]),
                          ("sqs", queue_arn("red"), True, True, {"colour": ["red"]}, "MessageAttributes"))
+        self.assertEqual(sub["delivery"], {"delivered": 0, "retried": 0, "failed": 0, "last_at": None, "last_error": None})
+        # Deliveries are counted per subscription: one to the queue, one to a queue that is gone.
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("gone"))
+        sns.publish(TopicArn=topic, Message="fire", MessageAttributes={"colour": {"DataType": "String", "StringValue": "red"}})
+        sns.publish(TopicArn=topic, Message="ice", MessageAttributes={"colour": {"DataType": "String", "StringValue": "blue"}})
+        subs = {s["endpoint"]: s["delivery"] for s in self.get("/topics")[0]["subscriptions"]}
+        self.assertEqual((subs[queue_arn("red")]["delivered"], subs[queue_arn("red")]["failed"]), (1, 0))
+        self.assertEqual((subs[queue_arn("gone")]["delivered"], subs[queue_arn("gone")]["failed"]), (0, 2))
+        self.assertEqual(subs[queue_arn("gone")]["last_error"], "The specified queue does not exist.")
+        self.assertRegex(subs[queue_arn("gone")]["last_at"], r"^\d{4}-")
 
     def test_buses_show_rules_with_patterns_and_targets_and_patterns_can_be_tried(self):
         events = boto3.client("events", endpoint_url=self.broker.endpoint, region_name=REGION,
@@ -204,6 +214,7 @@ class AdminApi(BrokerTestCase):
         first = snapshots.get(timeout=10)
         self.assertEqual(first["queues"]["eggs"], {"visible": 0, "in_flight": 0, "delayed": 0})
         self.assertEqual(set(first), {"queues", "state_machines", "running", "buses", "outbox", "clock"})
+        self.assertEqual(set(first["clock"]), {"offset_ms"})
         self.sqs.send_message(QueueUrl=url, MessageBody="one")
         self.next_snapshot_where(snapshots, lambda s: s["queues"]["eggs"]["visible"] == 1)
         self.sqs.receive_message(QueueUrl=url)
