@@ -312,6 +312,20 @@ test("Atlas, already known, shows ValidateDragon's caught error and the Catch ta
   await settled(topics.page);
   await topics.page.locator("tr.outbox-message", { hasText: "failed validation" }).waitFor();
   assert.ok(await topics.page.locator('tr.subscription[data-protocol="sqs"]', { hasText: "colour" }).count());
+  // A red sighting published to "alerts" (SNS's Query protocol) reaches both subscriptions; the
+  // page's delivery counts follow without a reload.
+  const published = await fetch(endpoint + "/", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      Action: "Publish", TopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:alerts`, Message: "red dragon over Houston",
+      "MessageAttributes.entry.1.Name": "colour", "MessageAttributes.entry.1.Value.DataType": "String",
+      "MessageAttributes.entry.1.Value.StringValue": "red",
+    }),
+  });
+  assert.equal(published.status, 200);
+  for (const protocol of ["sqs", "sms"])
+    await topics.page.locator(`tr.subscription[data-protocol="${protocol}"] .delivery[data-delivered="1"]`).waitFor();
   await shot(topics.page, "topics");
   await topics.page.close();
 });

@@ -1,5 +1,5 @@
-// Topics (SNS): each topic with its subscriptions (protocol, endpoint, confirmation, raw
-// delivery, filter policy and its scope), and the outbox: what SNS would have texted or
+// Topics (SNS): each topic with its subscriptions (protocol, endpoint, confirmation, how its
+// deliveries went, raw delivery, filter policy and its scope), and the outbox: what SNS would have texted or
 // mailed, refreshed as it grows.
 
 import { api } from "../api.js";
@@ -12,16 +12,27 @@ function endpointCell(sub) {
   return sub.endpoint;
 }
 
+// Counts since the broker started: delivered, retried (HTTP/S backoff), given up.
+function deliveryCell(d) {
+  if (!d || !d.last_at) return h("span.muted", "nothing delivered yet");
+  return h("div.delivery", { "data-delivered": d.delivered, "data-failed": d.failed },
+    h("span", `${d.delivered} delivered`),
+    d.retried ? h("span.muted", ` · ${d.retried} retried`) : null,
+    d.failed ? h("span.failed", ` · ${d.failed} given up`) : null,
+    d.last_error ? h("div.small.muted", `last error: ${d.last_error}`) : null);
+}
+
 function topicCard(topic) {
   return h("section.card.topic", { "data-topic": topic.name },
     h("h2", topic.name, topic.fifo ? h("span.pill", "FIFO") : null,
       topic.display_name ? h("span.muted.small", ` “${topic.display_name}”`) : null),
     h("p.muted.mono.small", topic.arn),
-    table(["Protocol", "Endpoint", "Delivery", "Raw", "Filter policy"],
+    table(["Protocol", "Endpoint", "Confirmation", "Deliveries", "Raw", "Filter policy"],
       topic.subscriptions.map((s) => h("tr.subscription", { "data-protocol": s.protocol },
         h("td", s.protocol),
         h("td", endpointCell(s)),
         h("td", s.confirmed ? h("span.pill.state-visible", "confirmed") : h("span.pill.state-delayed", "pending confirmation")),
+        h("td", deliveryCell(s.delivery)),
         h("td", s.raw ? "yes" : "no"),
         h("td", s.filter_policy
           ? [h("pre.json", pretty(s.filter_policy)), h("div.muted.small", `scope: ${s.filter_policy_scope || "MessageAttributes"}`)]
@@ -70,5 +81,14 @@ export function view(root, _params, { live }) {
   });
   loadTopics();
   loadOutbox();
-  return live.watch((s) => s.outbox, loadOutbox);
+  // Deliveries land in queues or the outbox: either moving may change a subscription's counts.
+  const stopOutbox = live.watch((s) => s.outbox, () => {
+    loadOutbox();
+    loadTopics();
+  });
+  const stopQueues = live.watch((s) => s.queues, loadTopics);
+  return () => {
+    stopOutbox();
+    stopQueues();
+  };
 }
