@@ -451,9 +451,10 @@ void Engine::get_execution_history(const Caller&, const std::string& arn, bool r
   Run& run = **found;
   std::vector<HistoryEvent> events = run.history;
   if (reverse_order) std::reverse(events.begin(), events.end());
+  // Without execution data, no input, output or assigned variables (which are data too).
   if (!include_execution_data)
     for (auto& e : events)
-      for (const char* field : {"input", "output"}) {
+      for (const char* field : {"input", "output", "assignedVariables"}) {
         e.details.erase(field);
         e.details.erase(std::string(field) + "Details");
       }

@@ -670,6 +670,7 @@ void test_state(StepFunctions& sfn, const Caller& caller, const json& j, Done do
   r.inspection_level = in.str("inspectionLevel").value_or("INFO");
   r.state_name = in.str("stateName");
   r.context = in.str("context");
+  r.variables = in.str("variables");
   if (j.contains("mock") && j["mock"].is_object()) {
     const json& mock = j["mock"];
     if (mock.contains("result") && mock["result"].is_string())
