@@ -1,5 +1,6 @@
 #include "definition.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -660,6 +661,116 @@ void express_restrictions(const json& machine, const std::string& at,
 }
 
 }  // namespace
+
+namespace {
+
+// Collects, once each, the variables that fields read: a path's or an intrinsic
+// function's arguments ("$name..."). Literal strings read nothing, so only the fields that hold
+// paths are looked at: "...Path" fields (not ResultPath, which cannot), a Choice rule's
+// Variable, and "key.$" fields in payload templates (Parameters, ResultSelector, ItemSelector,
+// Assign, BatchInput, ...).
+class ReferenceCollector {
+ public:
+  std::map<std::string, std::vector<std::string>> out;
+
+  void machine(const json& def) {
+    if (!def.is_object() || !def.contains("States") || !def["States"].is_object()) return;
+    for (const auto& [name, st] : def["States"].items()) {
+      if (!st.is_object()) continue;
+      names_ = &out[name];
+      state(st);
+      if (names_->empty()) out.erase(name);
+      for (const char* nested : {"ItemProcessor", "Iterator"})
+        if (st.contains(nested)) machine(st[nested]);
+      if (st.contains("Branches") && st["Branches"].is_array())
+        for (const auto& branch : st["Branches"]) machine(branch);
+    }
+  }
+
+ private:
+  std::vector<std::string>* names_ = nullptr;
+
+  void state(const json& st) {
+    for (const auto& [key, value] : st.items()) {
+      if (key == "Branches" || key == "ItemProcessor" || key == "Iterator") continue;
+      if (key == "Choices" && value.is_array()) {
+        for (const auto& r : value) rule(r);
+      } else if (is_path_field(key) && value.is_string()) {
+        expression(value.get<std::string>());
+      } else if (key == "ItemBatcher" && value.is_object()) {
+        state(value);
+      } else {
+        payload(value);
+      }
+    }
+  }
+
+  void rule(const json& r) {
+    if (!r.is_object()) return;
+    for (const auto& [key, value] : r.items()) {
+      if ((key == "Variable" || is_path_field(key)) && value.is_string())
+        expression(value.get<std::string>());
+      else if ((key == "And" || key == "Or") && value.is_array())
+        for (const auto& sub : value) rule(sub);
+      else if (key == "Not")
+        rule(value);
+      else if (key == "Assign")
+        payload(value);
+    }
+  }
+
+  void payload(const json& v) {
+    if (v.is_array())
+      for (const auto& item : v) payload(item);
+    if (!v.is_object()) return;
+    for (const auto& [key, value] : v.items()) {
+      if (key.size() > 2 && key.compare(key.size() - 2, 2, ".$") == 0 && value.is_string())
+        expression(value.get<std::string>());
+      else
+        payload(value);
+    }
+  }
+
+  static bool is_path_field(const std::string& key) {
+    return key != "ResultPath" && key.size() > 4 && key.compare(key.size() - 4, 4, "Path") == 0;
+  }
+
+  // A path, or an intrinsic function whose arguments may be paths (outside quoted strings).
+  void expression(const std::string& text) {
+    if (!is_intrinsic(text)) {
+      if (auto ref = path_ref(text); ref && ref->root == PathRoot::kVariable) add(ref->variable);
+      return;
+    }
+    bool quoted = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\\') {
+        ++i;
+      } else if (text[i] == '\'') {
+        quoted = !quoted;
+      } else if (!quoted && text[i] == '$') {
+        size_t end = text.find_first_of(",) \t", i);
+        if (auto ref = path_ref(text.substr(i, end == std::string::npos ? end : end - i));
+            ref && ref->root == PathRoot::kVariable)
+          add(ref->variable);
+        if (end == std::string::npos) break;
+        i = end;
+      }
+    }
+  }
+
+  void add(const std::string& name) {
+    if (std::find(names_->begin(), names_->end(), name) == names_->end()) names_->push_back(name);
+  }
+};
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> variable_references(const json& definition) {
+  ReferenceCollector collector;
+  collector.machine(definition);
+  for (auto& [state, names] : collector.out) std::sort(names.begin(), names.end());
+  return std::move(collector.out);
+}
 
 std::vector<Diagnostic> validate_definition(const std::string& definition,
                                             const std::string& type) {

@@ -53,6 +53,9 @@ struct StateMachine {
   std::string description;  // versions only
   // In the reply to a create or update that published a version: that version's ARN.
   std::optional<std::string> published_version_arn;
+  // DescribeStateMachine(ForExecution): the variables each state's fields read, by state name
+  // (states that read none are left out).
+  std::map<std::string, std::vector<std::string>> variable_references;
 };
 
 struct CreateStateMachineRequest {
@@ -305,6 +308,12 @@ struct Diagnostic {
   std::string message;
   std::string location;  // a JSON pointer into the definition, e.g. /States/Foo/Next
 };
+
+// The variables each state of `definition` (a parsed, valid one) reads, by state name, each
+// name once and in alphabetical order (AWS documents no order); states inside Parallel and Map
+// states included.
+std::map<std::string, std::vector<std::string>> variable_references(
+    const nlohmann::json& definition);
 
 // Every problem AWS would report for `definition` (empty: it is valid).
 // `type` EXPRESS adds what Express machines may not use (activities, .sync, .waitForTaskToken).

@@ -79,6 +79,12 @@ class Variables(BrokerTestCase):
         self.assertEqual(done["status"], "SUCCEEDED", done)
         self.assertEqual(json.loads(done["output"]), ORDER_OUTPUT)
         events = self.sfn.get_execution_history(executionArn=run)["events"]
+        # The variables each state reads (DescribeStateMachine's variableReferences).
+        if has_member(self.sfn, "DescribeStateMachineOutput", "variableReferences"):
+            expected = {"Cost": ["discount", "line"], "Total": ["customer", "lines"]}
+            self.assertEqual(self.sfn.describe_state_machine(stateMachineArn=arn)["variableReferences"], expected)
+            self.assertEqual(self.sfn.describe_state_machine_for_execution(executionArn=run)["variableReferences"],
+                             expected)
         if not self.modelled:
             return  # boto3 1.26 parses no assignedVariables
         self.assertEqual(assigned(events), [

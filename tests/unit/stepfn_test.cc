@@ -837,3 +837,21 @@ TEST_CASE("Assign fields and variable references are validated", "[stepfn][valid
                    {"D", {{"Type", "Succeed"}}}}}};
   CHECK(problems(choice).empty());
 }
+
+TEST_CASE("DescribeStateMachine names the variables each state reads", "[stepfn][variables]") {
+  json def = json::parse(R"J({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Assign": {"x": 1, "lit": "$notRead"}, "InputPath": "$in",
+          "Parameters": {"a.$": "$x.y", "b.$": "States.Format('{} $quoted {}', $x, $other[0])"},
+          "Next": "C"},
+    "C": {"Type": "Choice", "Default": "M", "Choices": [
+      {"Not": {"Variable": "$flag", "NumericLessThanPath": "$limit"}, "Assign": {"k.$": "$seen"},
+       "Next": "M"}]},
+    "M": {"Type": "Map", "ItemsPath": "$items", "ResultPath": "$.r", "End": true,
+          "ItemProcessor": {"StartAt": "I", "States": {
+            "I": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}})J");
+  auto refs = variable_references(def);
+  CHECK(refs == std::map<std::string, std::vector<std::string>>{{"A", {"in", "other", "x"}},
+                                                                {"C", {"flag", "limit", "seen"}},
+                                                                {"M", {"items"}},
+                                                                {"I", {"x"}}});
+}
