@@ -154,11 +154,13 @@ void Engine::describe_state_machine(const Caller&, const std::string& arn,
   if (t->alias_arn)
     return reply(Error{ErrorCode::kInvalidArn,
                        "Invalid Arn: 'Resource type not valid in this context: " + arn + "'"});
-  if (!t->version) return reply(*t->machine);
-  StateMachine v = *t->version;
-  v.name = t->machine->name;
-  v.type = t->machine->type;
-  reply(std::move(v));
+  StateMachine m = t->version ? *t->version : *t->machine;
+  if (t->version) {
+    m.name = t->machine->name;
+    m.type = t->machine->type;
+  }
+  m.variable_references = variable_references(json::parse(m.definition, nullptr, false));
+  reply(std::move(m));
 }
 
 void Engine::describe_state_machine_for_execution(const Caller&, const std::string& arn,
@@ -171,6 +173,7 @@ void Engine::describe_state_machine_for_execution(const Caller&, const std::stri
   m.name = run.state_machine_name;
   m.definition = run.definition_text.empty() ? run.definition.dump() : run.definition_text;
   m.role_arn = run.role_arn;
+  m.variable_references = variable_references(run.definition);
   reply(std::move(m));
 }
 
@@ -451,9 +454,10 @@ void Engine::get_execution_history(const Caller&, const std::string& arn, bool r
   Run& run = **found;
   std::vector<HistoryEvent> events = run.history;
   if (reverse_order) std::reverse(events.begin(), events.end());
+  // Without execution data, no input, output or assigned variables (which are data too).
   if (!include_execution_data)
     for (auto& e : events)
-      for (const char* field : {"input", "output"}) {
+      for (const char* field : {"input", "output", "assignedVariables"}) {
         e.details.erase(field);
         e.details.erase(std::string(field) + "Details");
       }

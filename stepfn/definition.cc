@@ -1,10 +1,12 @@
 #include "definition.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
-#include "foundation/jsonpath.h"
 #include "intrinsics.h"
+#include "variables.h"
 
 namespace wyvern::stepfn {
 namespace {
@@ -14,20 +16,21 @@ const std::set<std::string> kTypes = {"Pass",    "Task", "Choice",   "Wait",
 
 // Fields each state type may have (besides Type and Comment).
 const std::map<std::string, std::set<std::string>> kFields = {
-    {"Pass", {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"}},
+    {"Pass",
+     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"}},
     {"Task",
      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
       "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
       "HeartbeatSecondsPath", "Credentials", "Arguments", "Output", "Assign", "QueryLanguage"}},
-    {"Choice", {"InputPath", "OutputPath", "Choices", "Default"}},
+    {"Choice", {"InputPath", "OutputPath", "Choices", "Default", "Assign"}},
     {"Wait",
      {"Next", "End", "InputPath", "OutputPath", "Seconds", "Timestamp", "SecondsPath",
-      "TimestampPath"}},
+      "TimestampPath", "Assign"}},
     {"Succeed", {"InputPath", "OutputPath"}},
     {"Fail", {"Error", "Cause", "ErrorPath", "CausePath"}},
     {"Parallel",
      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
-      "Branches", "Retry", "Catch"}},
+      "Branches", "Retry", "Catch", "Assign"}},
     {"Map",
      {"Next",
       "End",
@@ -51,7 +54,8 @@ const std::map<std::string, std::set<std::string>> kFields = {
       "Catch",
       "ItemReader",
       "ResultWriter",
-      "ItemBatcher"}},
+      "ItemBatcher",
+      "Assign"}},
 };
 
 class Validator {
@@ -74,6 +78,7 @@ class Validator {
           "The value for the field 'TimeoutSeconds' must be an integer from 1 to 99999999",
           at + "/TimeoutSeconds");
     const json& states = def["States"];
+    scopes_.push_back(assigned_names(states));
     std::string start = def.contains("StartAt") && def["StartAt"].is_string()
                             ? def["StartAt"].get<std::string>()
                             : std::string();
@@ -81,6 +86,7 @@ class Validator {
       add("MISSING_TRANSITION_TARGET", "State \"" + start + "\" is not found", at + "/StartAt");
     for (const auto& [name, state] : states.items())
       this->state(states, name, state, at + "/States/" + name);
+    scopes_.pop_back();
     // Reachability from StartAt.
     std::set<std::string> seen;
     std::vector<std::string> todo;
@@ -100,8 +106,81 @@ class Validator {
   }
 
  private:
+  // The names each enclosing scope assigns, outermost first; the last is the scope whose
+  // states are being validated (workflow-variables.html#variable-scope: "A variable exists in a
+  // scope if any state in the scope assigns a value to it").
+  std::vector<std::set<std::string>> scopes_;
+
   void add(std::string code, std::string message, std::string location) {
     out.push_back({std::move(code), std::move(message), std::move(location)});
+  }
+
+  // A variable's name as an Assign key gives it: without the ".$" of a path's key.
+  static std::string variable_of(const std::string& key) {
+    bool path = key.size() > 2 && key.compare(key.size() - 2, 2, ".$") == 0;
+    return path ? key.substr(0, key.size() - 2) : key;
+  }
+
+  // The variables the states of one scope assign: in a state's Assign, a Choice rule's or a
+  // Catcher's (a Parallel or Map state's Catcher assigns in the scope the state is in).
+  static std::set<std::string> assigned_names(const json& states) {
+    std::set<std::string> names;
+    auto take = [&](const json& holder) {
+      if (holder.is_object() && holder.contains("Assign") && holder["Assign"].is_object())
+        for (const auto& [key, value] : holder["Assign"].items()) names.insert(variable_of(key));
+    };
+    for (const auto& [name, st] : states.items()) {
+      take(st);
+      if (!st.is_object()) continue;
+      for (const char* list : {"Choices", "Catch"})
+        if (st.contains(list) && st[list].is_array())
+          for (const auto& item : st[list]) take(item);
+    }
+    return names;
+  }
+
+  static bool distributed(const json& processor) {
+    return processor.is_object() && processor.contains("ProcessorConfig") &&
+           processor["ProcessorConfig"].is_object() &&
+           processor["ProcessorConfig"].value("Mode", "") == "DISTRIBUTED";
+  }
+
+  // An Assign field (a state's, a Choice rule's or a Catcher's): an object whose keys name
+  // variables, each value a literal or, under a "name.$" key, a path or intrinsic function as
+  // in a payload template. The wording of these messages is Wyvern's: AWS documents the rules
+  // (workflow-variables.html) but not its diagnostics.
+  void assign(const json& fields, const std::string& at) {
+    if (!fields.is_object())
+      return add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Assign' must be an OBJECT",
+                 at);
+    std::set<std::string> seen;
+    for (const auto& [key, value] : fields.items()) {
+      std::string name = variable_of(key), where = at + "/" + key;
+      if (name == kReservedVariable) {
+        add("SCHEMA_VALIDATION_FAILED",
+            "The variable name 'states' is reserved and cannot be assigned", where);
+      } else if (!is_variable_name(name)) {
+        add("SCHEMA_VALIDATION_FAILED",
+            "The variable name '" + name +
+                "' is invalid: it must be a Unicode identifier (an ID_Start character, then "
+                "ID_Continue characters) of at most 80 characters",
+            where);
+      } else if (!seen.insert(name).second) {
+        add("SCHEMA_VALIDATION_FAILED",
+            "The variable '" + name + "' is assigned more than once in this Assign field", where);
+      } else {
+        for (size_t i = 0; i + 1 < scopes_.size(); ++i)
+          if (scopes_[i].count(name)) {
+            add("SCHEMA_VALIDATION_FAILED",
+                "The variable '" + name +
+                    "' is assigned in an outer scope, so a state inside a Parallel branch or "
+                    "Map iteration cannot assign it",
+                where);
+            break;
+          }
+      }
+      payload(json{{key, value}}, at);
+    }
   }
 
   static std::vector<std::string> transitions(const json& state) {
@@ -118,15 +197,15 @@ class Validator {
     return next;
   }
 
-  // `context`: the field may also be a path into the context object ("$$...").
+  // `context`: the field may also be a path into the context object ("$$..."). Any path
+  // field but ResultPath may read a variable ("$name...", workflow-variables.html: "Variables
+  // cannot be used in ResultPath").
   void path_field(const json& state, const char* field, const std::string& at, bool reference,
                   bool context = false) {
     if (!state.contains(field) || state[field].is_null()) return;
     const json& v = state[field];
-    bool in_context = context && v.is_string() && v.get<std::string>().rfind("$$", 0) == 0;
-    auto path = v.is_string() ? jsonpath::parse(v.get<std::string>(), in_context ? "$$" : "$")
-                              : std::nullopt;
-    if (!path || (reference && !path->definite))
+    bool variables = std::string_view(field) != "ResultPath";
+    if (!v.is_string() || !is_valid_path(v.get<std::string>(), context, variables, reference))
       add("SCHEMA_VALIDATION_FAILED",
           std::string("The value for the field '") + field + "' must be a valid " +
               (reference ? "Reference" : "JSON") + "Path",
@@ -184,8 +263,7 @@ class Validator {
           }
           std::string text = value.get<std::string>();
           bool ok = is_intrinsic(text) ? !check_intrinsic(text).has_value()
-                                       : (jsonpath::parse(text).has_value() ||
-                                          jsonpath::parse(text, "$$").has_value());
+                                       : is_valid_path(text, true, true);
           if (!ok)
             add("SCHEMA_VALIDATION_FAILED",
                 "The value for the field '" + field +
@@ -243,6 +321,7 @@ class Validator {
     path_field(state, "ResultPath", at, true);
     for (const char* p : {"Parameters", "ResultSelector"})
       if (state.contains(p)) payload(state[p], at + "/" + p);
+    if (state.contains("Assign")) assign(state["Assign"], at + "/Assign");
     if (state.contains("Retry")) retriers(state["Retry"], at + "/Retry");
     if (state.contains("Catch")) catchers(states, state["Catch"], at + "/Catch");
     if (type == "Task" && (!state.contains("Resource") || !state["Resource"].is_string()))
@@ -291,10 +370,17 @@ class Validator {
     }
     if (type == "Map") {
       const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
-      if (!state.contains(processor))
+      if (!state.contains(processor)) {
         add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", at);
-      else
+      } else if (distributed(state[processor])) {
+        // A distributed Map's child executions cannot see the variables around the Map
+        // (workflow-variables.html#variable-scope), so they may reuse their names.
+        auto outer = std::exchange(scopes_, {});
         machine(state[processor], at + "/" + processor);
+        scopes_ = std::move(outer);
+      } else {
+        machine(state[processor], at + "/" + processor);
+      }
       path_field(state, "ItemsPath", at, false, true);
       map_limit(state, "MaxConcurrency", false, at);
       map_limit(state, "ToleratedFailureCount", false, at);
@@ -386,6 +472,7 @@ class Validator {
         add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + c["Next"].dump(),
             where + "/Next");
       path_field(c, "ResultPath", where, true);
+      if (c.contains("Assign")) assign(c["Assign"], where + "/Assign");
     }
   }
 
@@ -430,6 +517,7 @@ class Validator {
         add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + rule["Next"].dump(),
             where + "/Next");
       comparison(rule, where, true);
+      if (rule.contains("Assign")) assign(rule["Assign"], where + "/Assign");
     }
     if (state.contains("Default") &&
         (!state["Default"].is_string() || !states.contains(state["Default"].get<std::string>())))
@@ -482,7 +570,7 @@ class Validator {
                                                      "TimestampLessThanEqualsPath"};
     int operators = 0;
     for (const auto& [field, value] : rule.items()) {
-      if (field == "Next" && top) continue;
+      if ((field == "Next" || field == "Assign") && top) continue;
       if (field == "Variable" || field == "Comment") continue;
       if (!kOperators.count(field)) {
         add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);
@@ -500,8 +588,7 @@ class Validator {
       else if (ends_with("Path") && !value.is_string())
         add("SCHEMA_VALIDATION_FAILED", "The value for the field '" + field + "' must be a STRING",
             where);
-      else if (ends_with("Path") && !(jsonpath::parse(value.get<std::string>()) ||
-                                      jsonpath::parse(value.get<std::string>(), "$$")))
+      else if (ends_with("Path") && !is_valid_path(value.get<std::string>(), true, true))
         add("SCHEMA_VALIDATION_FAILED",
             "The value for the field '" + field + "' must be a valid JSONPath", where);
       else if (!ends_with("Path") &&
@@ -533,8 +620,7 @@ class Validator {
       add("SCHEMA_VALIDATION_FAILED", "Exactly one comparison operator is required", at);
     if (rule.contains("Variable") &&
         (!rule["Variable"].is_string() ||
-         !(jsonpath::parse(rule["Variable"].get<std::string>()) ||
-           jsonpath::parse(rule["Variable"].get<std::string>(), "$$"))))
+         !is_valid_path(rule["Variable"].get<std::string>(), true, true)))
       add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Variable' must be a valid JSONPath",
           at + "/Variable");
   }
@@ -575,6 +661,116 @@ void express_restrictions(const json& machine, const std::string& at,
 }
 
 }  // namespace
+
+namespace {
+
+// Collects, once each, the variables that fields read: a path's or an intrinsic
+// function's arguments ("$name..."). Literal strings read nothing, so only the fields that hold
+// paths are looked at: "...Path" fields (not ResultPath, which cannot), a Choice rule's
+// Variable, and "key.$" fields in payload templates (Parameters, ResultSelector, ItemSelector,
+// Assign, BatchInput, ...).
+class ReferenceCollector {
+ public:
+  std::map<std::string, std::vector<std::string>> out;
+
+  void machine(const json& def) {
+    if (!def.is_object() || !def.contains("States") || !def["States"].is_object()) return;
+    for (const auto& [name, st] : def["States"].items()) {
+      if (!st.is_object()) continue;
+      names_ = &out[name];
+      state(st);
+      if (names_->empty()) out.erase(name);
+      for (const char* nested : {"ItemProcessor", "Iterator"})
+        if (st.contains(nested)) machine(st[nested]);
+      if (st.contains("Branches") && st["Branches"].is_array())
+        for (const auto& branch : st["Branches"]) machine(branch);
+    }
+  }
+
+ private:
+  std::vector<std::string>* names_ = nullptr;
+
+  void state(const json& st) {
+    for (const auto& [key, value] : st.items()) {
+      if (key == "Branches" || key == "ItemProcessor" || key == "Iterator") continue;
+      if (key == "Choices" && value.is_array()) {
+        for (const auto& r : value) rule(r);
+      } else if (is_path_field(key) && value.is_string()) {
+        expression(value.get<std::string>());
+      } else if (key == "ItemBatcher" && value.is_object()) {
+        state(value);
+      } else {
+        payload(value);
+      }
+    }
+  }
+
+  void rule(const json& r) {
+    if (!r.is_object()) return;
+    for (const auto& [key, value] : r.items()) {
+      if ((key == "Variable" || is_path_field(key)) && value.is_string())
+        expression(value.get<std::string>());
+      else if ((key == "And" || key == "Or") && value.is_array())
+        for (const auto& sub : value) rule(sub);
+      else if (key == "Not")
+        rule(value);
+      else if (key == "Assign")
+        payload(value);
+    }
+  }
+
+  void payload(const json& v) {
+    if (v.is_array())
+      for (const auto& item : v) payload(item);
+    if (!v.is_object()) return;
+    for (const auto& [key, value] : v.items()) {
+      if (key.size() > 2 && key.compare(key.size() - 2, 2, ".$") == 0 && value.is_string())
+        expression(value.get<std::string>());
+      else
+        payload(value);
+    }
+  }
+
+  static bool is_path_field(const std::string& key) {
+    return key != "ResultPath" && key.size() > 4 && key.compare(key.size() - 4, 4, "Path") == 0;
+  }
+
+  // A path, or an intrinsic function whose arguments may be paths (outside quoted strings).
+  void expression(const std::string& text) {
+    if (!is_intrinsic(text)) {
+      if (auto ref = path_ref(text); ref && ref->root == PathRoot::kVariable) add(ref->variable);
+      return;
+    }
+    bool quoted = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\\') {
+        ++i;
+      } else if (text[i] == '\'') {
+        quoted = !quoted;
+      } else if (!quoted && text[i] == '$') {
+        size_t end = text.find_first_of(",) \t", i);
+        if (auto ref = path_ref(text.substr(i, end == std::string::npos ? end : end - i));
+            ref && ref->root == PathRoot::kVariable)
+          add(ref->variable);
+        if (end == std::string::npos) break;
+        i = end;
+      }
+    }
+  }
+
+  void add(const std::string& name) {
+    if (std::find(names_->begin(), names_->end(), name) == names_->end()) names_->push_back(name);
+  }
+};
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> variable_references(const json& definition) {
+  ReferenceCollector collector;
+  collector.machine(definition);
+  for (auto& [state, names] : collector.out) std::sort(names.begin(), names.end());
+  return std::move(collector.out);
+}
 
 std::vector<Diagnostic> validate_definition(const std::string& definition,
                                             const std::string& type) {

@@ -87,7 +87,8 @@ json run_record(const Run& r) {
               {"map_items", r.map_items},
               {"mock_calls", r.mock_calls},
               {"definition_text", r.definition_text},
-              {"redrive_count", r.info.redrive_count}};
+              {"redrive_count", r.info.redrive_count},
+              {"variables", r.variables}};
   if (r.task) doc["task"] = task_record(*r.task);
   if (r.info.version_arn) doc["version_arn"] = *r.info.version_arn;
   if (r.info.alias_arn) doc["alias_arn"] = *r.info.alias_arn;
@@ -223,6 +224,8 @@ void Engine::recover() {
         if (v.is_number_integer()) r.mock_calls[k] = v.get<int>();
     r.retry_at = doc.value("retry_at", TimeMs{0});
     if (doc.contains("task") && doc["task"].is_object()) r.task = task_from(doc["task"]);
+    if (doc.contains("variables") && doc["variables"].is_object()) r.variables = doc["variables"];
+    for (const auto& [name, value] : r.variables.items()) r.variable_bytes += variable_bytes(value);
     runs_[r.info.arn] = std::move(r);
   });
   env_.store->scan(kHistoryTable, [&](std::string_view key, std::string_view value) {
@@ -236,6 +239,7 @@ void Engine::recover() {
   });
   recover_closed_tokens();
   adopt_children();
+  for (auto& [arn, r] : runs_) root_of(r).execution_variable_bytes += r.variable_bytes;
   std::vector<Run*> waiting_tasks;
   for (auto& [arn, r] : runs_) {
     r.persisted_events = r.history.size();

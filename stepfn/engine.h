@@ -69,7 +69,7 @@ bool covers(const json& error_equals, const std::string& error);
 
 // A Task's [TimeoutSeconds, HeartbeatSeconds] (0: no heartbeat), from the fields or their
 // *Path variants.
-Outcome task_limits(const json& st, const json& effective, const json& context);
+Outcome task_limits(const json& st, const json& effective, const Bindings& bindings);
 inline constexpr int64_t kDefaultTaskTimeoutSeconds = 99999999;
 
 // One page of `all` (in order) after the item whose key the request's nextToken names.
@@ -121,7 +121,7 @@ struct Run {
     bool submitted = false;  // such a task's function has answered (TaskSubmitted)
     std::optional<std::string> output;  // SendTaskSuccess arrived
     std::optional<StateError> failure;  // SendTaskFailure arrived
-    std::string child;  // a startExecution.sync task's execution, once started
+    std::string child;                  // a startExecution.sync task's execution, once started
   };
   std::optional<PendingTask> task;
   // A branch of a Parallel state or an iteration of a Map state runs as a child run inside
@@ -157,10 +157,18 @@ struct Run {
   // or awaited children since it was written. persist_run skips it once, then clears this.
   bool record_current = false;
   std::map<std::string, bool> uses_context;  // per state: does it read `$$`? (a cache)
-  std::string test_case;                     // a MockConfigFile test case, or empty
-  std::map<std::string, int> mock_calls;     // mocked invocations so far, per state
-  std::vector<int> retries;                  // attempts so far, per retrier of the current state
-  TimeMs retry_at = 0;                       // parked until this time before retrying
+  // The variables this run's scope holds, name -> value: an execution's top-level states
+  // share one scope, each branch or iteration has its own (the ones around it are its
+  // parents'). Stored in the run's record, so a restart or a redrive finds them as they were.
+  json variables = json::object();
+  size_t variable_bytes = 0;  // derived: the size of `variables`' values (variables.h)
+  // Derived, for an execution: the bytes of the variables in all its live scopes, which AWS
+  // caps at 10 MiB.
+  size_t execution_variable_bytes = 0;
+  std::string test_case;                  // a MockConfigFile test case, or empty
+  std::map<std::string, int> mock_calls;  // mocked invocations so far, per state
+  std::vector<int> retries;               // attempts so far, per retrier of the current state
+  TimeMs retry_at = 0;                    // parked until this time before retrying
   std::vector<HistoryEvent> history;
   size_t persisted_events = 0;
   Timers::TimerId timer = 0;
@@ -267,9 +275,16 @@ class Engine final : public StepFunctions {
 
   // What one look at a Task, Parallel or Map state came to.
   struct TaskStep {
-    bool parked = false;
+    TaskStep(bool parked = false, std::optional<StateError> error = std::nullopt,
+             Outcome output = {}, json assigned = nullptr)
+        : parked(parked),
+          error(std::move(error)),
+          output(std::move(output)),
+          assigned(std::move(assigned)) {}
+    bool parked;
     std::optional<StateError> error;
     Outcome output;
+    json assigned;  // what the state's Assign evaluated to (null: nothing to assign)
   };
 
   // What an ARN given to StartExecution runs: a machine's current definition, or a version's.
@@ -332,15 +347,16 @@ class Engine final : public StepFunctions {
   void advance(Run& r);
   void arm_execution_deadline(Run& r);
   void time_out(const std::string& arn);
-  Outcome wait_until(const json& st, const json& input, TimeMs now);
+  Outcome wait_until(const json& st, const json& input, TimeMs now, const Bindings& bindings);
   json context_object(const Run& r);
-  TaskStep result_step(Run& r, const json& st, const json& result, const json& context);
+  TaskStep result_step(Run& r, const json& st, const json& result, const Bindings& bindings);
   TaskStep park(Run& r, TimeMs at);
-  TaskStep container_step(Run& r, const json& st, const json& effective, const json& context,
+  TaskStep container_step(Run& r, const json& st, const json& effective, const Bindings& bindings,
                           TimeMs now);
   void child_ended(const Run& c);
   std::string map_run_arn(const Run& r, const json& st);
-  Outcome batch_items(const Run& r, const json& st, const json& effective, const json& context);
+  Outcome batch_items(const Run& r, const json& st, const json& effective,
+                      const Bindings& bindings);
   void start_child(Run& r, const json& machine, const json& input, int index, json item, TimeMs now,
                    bool distributed = false);
   void abort_quietly(Run& c);
@@ -351,9 +367,18 @@ class Engine final : public StepFunctions {
   void finish(Run& r, const std::string& status, TimeMs now, const std::string& event,
               const std::string& key, json details);
   void add_event(Run& run, const std::string& type, const std::string& key, json details);
+  // The variables a run's states read: its own scope, then (for a branch or an inline Map's
+  // iteration) each scope around it. A distributed Map's child execution sees only its own.
+  VariableScope scope_of(const Run& r);
+  // Stores what an Assign evaluated to (an object; null or empty: nothing) in the run's scope
+  // and records it in the state's StateExited event `exited`; the error when a value breaks
+  // AWS's size limits (nothing is then stored).
+  std::optional<StateError> store_variables(Run& r, const json& assigned, json& exited);
+  // Drops a finished child run's variables from its execution's tally.
+  void forget_variables(const Run& child);
 
   // tasks.cc
-  TaskStep task_step(Run& r, const json& st, const json& effective, const json& context,
+  TaskStep task_step(Run& r, const json& st, const json& effective, const Bindings& bindings,
                      TimeMs now);
   void hand_out(const std::string& activity);
   void start_task(const std::string& token, const std::string& worker, Reply<ActivityTask> reply);
@@ -362,8 +387,8 @@ class Engine final : public StepFunctions {
   const json* test_case_states(const std::string& machine_name, const std::string& test_case) const;
   const json* mocked_responses(const Run& r) const;
   TaskStep mocked_task(Run& r, const json& st, const json& responses, const json& effective,
-                       const json& context, TimeMs now);
-  TaskStep lambda_task(Run& r, const json& st, const json& effective, const json& context,
+                       const Bindings& bindings, TimeMs now);
+  TaskStep lambda_task(Run& r, const json& st, const json& effective, const Bindings& bindings,
                        TimeMs now);
   void start_function(Run& r);
   // Runs the command or URL bound to a Lambda function; `done` runs on the core strand.
@@ -374,7 +399,7 @@ class Engine final : public StepFunctions {
   // Emits a top-level Standard execution's "Step Functions Execution Status Change" event.
   void announce(const Run& r);
   // --- integrations.cc: sqs, sns, events and states resources ---
-  TaskStep service_task(Run& r, const json& st, const json& effective, const json& context,
+  TaskStep service_task(Run& r, const json& st, const json& effective, const Bindings& bindings,
                         TimeMs now);
   void start_service_call(Run& r);
   void service_done(const std::string& arn, const std::string& token, ServiceAnswer answer);
@@ -407,10 +432,10 @@ class Engine final : public StepFunctions {
   std::deque<const std::string*> closed_order_;
   std::vector<std::pair<std::string, uint64_t>> closed_unsaved_;
   uint64_t next_closed_order_ = 1;
-  std::set<std::string> functions_in_flight_;   // task tokens of running local functions
-  std::set<std::string> calls_in_flight_;       // task tokens of service calls under way
+  std::set<std::string> functions_in_flight_;        // task tokens of running local functions
+  std::set<std::string> calls_in_flight_;            // task tokens of service calls under way
   std::map<std::string, std::string> sync_parents_;  // a .sync task's execution -> its parent
-  std::vector<std::string> finished_children_;  // child runs to erase from the store
+  std::vector<std::string> finished_children_;       // child runs to erase from the store
   // Durable child runs started or stopped since the last persist_run, which writes them. A
   // child changes only then, or when it runs itself (and its own persist_run writes it), so
   // nothing rewrites a Map's thousands of untouched iterations each time one of them ends.

@@ -116,7 +116,7 @@ json sdk_metadata(const std::string& service, const std::string& request_id, siz
 }  // namespace
 
 Engine::TaskStep Engine::service_task(Run& r, const json& st, const json& effective,
-                                      const json& context, TimeMs now) {
+                                      const Bindings& bindings, TimeMs now) {
   const std::string resource = st["Resource"];
   auto integration = integration_of(resource);
   if (!integration)
@@ -129,13 +129,14 @@ Engine::TaskStep Engine::service_task(Run& r, const json& st, const json& effect
     r.retry_at = 0;
     std::string token =
         in.callback ? base64_encode(random_hex(24) + ":" + r.info.arn) : random_hex(16);
-    json task_context = context;
+    json task_context = bindings.context;
     if (in.callback) task_context["Task"] = {{"Token", token}};
     Outcome payload = st.contains("Parameters")
-                          ? apply_payload(st["Parameters"], effective, task_context, "Parameters")
+                          ? apply_payload(st["Parameters"], effective,
+                                          Bindings{task_context, bindings.variables}, "Parameters")
                           : Outcome{json::object(), std::nullopt};
     if (payload.error) return {false, payload.error, {}};
-    Outcome limits = task_limits(st, effective, task_context);
+    Outcome limits = task_limits(st, effective, Bindings{task_context, bindings.variables});
     if (limits.error) return {false, limits.error, {}};
     int64_t timeout = limits.value[0], heartbeat = limits.value[1];
     Run::PendingTask t;
@@ -177,11 +178,11 @@ Engine::TaskStep Engine::service_task(Run& r, const json& st, const json& effect
                {"outputDetails", {{"truncated", false}}}});
     calls_in_flight_.erase(t.token);
     drop_task(r);
-    return result_step(r, st, result, context);
+    return result_step(r, st, result, bindings);
   }
   // A lapsed heartbeat is reported as a timeout, as AWS records it.
-  bool lapsed = !t.failure && (now >= t.deadline ||
-                               (t.heartbeat_deadline > 0 && now >= t.heartbeat_deadline));
+  bool lapsed = !t.failure &&
+                (now >= t.deadline || (t.heartbeat_deadline > 0 && now >= t.heartbeat_deadline));
   if (t.failure || lapsed) {
     StateError e = lapsed ? StateError{"States.Timeout", ""} : *t.failure;
     json details = {{"resourceType", in.service}, {"resource", in.resource}};
@@ -238,8 +239,7 @@ void Engine::start_service_call(Run& r) {
                     });
 }
 
-void Engine::service_done(const std::string& arn, const std::string& token,
-                          ServiceAnswer answer) {
+void Engine::service_done(const std::string& arn, const std::string& token, ServiceAnswer answer) {
   if (!calls_in_flight_.erase(token)) return;
   bool express = false;
   auto it = runs_.find(arn);
@@ -363,8 +363,8 @@ void Engine::announce(const Run& r) {
                   {"redriveStatusReason", or_null(e.redrive_status_reason)},
                   {"error", or_null(e.error)},
                   {"cause", or_null(e.cause)}};
-  env_.status_changed(caller_of(e.arn),
-                      detail.dump(-1, ' ', false, json::error_handler_t::replace), e.arn);
+  env_.status_changed(caller_of(e.arn), detail.dump(-1, ' ', false, json::error_handler_t::replace),
+                      e.arn);
 }
 
 }  // namespace wyvern::stepfn

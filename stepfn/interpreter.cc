@@ -35,14 +35,14 @@ struct MapLimits {
 // when it has neither. States.Runtime when the path selects no number in [0, max] (or, for
 // `integer`, no integer).
 Outcome map_number(const json& st, const std::string& field, const json& input, bool integer,
-                   double max) {
+                   double max, const Bindings& bindings) {
   if (st.contains(field) && st[field].is_number()) return {st[field], std::nullopt};
   std::string path_field = field + "Path";
   if (!st.contains(path_field) || !st[path_field].is_string()) return {nullptr, std::nullopt};
   std::string path = st[path_field];
-  Outcome v = apply_payload(json{{"v.$", path}}, input, json::object(), path_field);
+  Outcome v = read_path_field(path, input, bindings, path_field);
   if (v.error) return v;
-  const json& n = v.value["v"];
+  const json& n = v.value;
   bool valid =
       n.is_number() && n.get<double>() >= 0 && n.get<double>() <= max &&
       (!integer || n.is_number_integer() || std::floor(n.get<double>()) == n.get<double>());
@@ -54,13 +54,13 @@ Outcome map_number(const json& st, const std::string& field, const json& input, 
   return {n, std::nullopt};
 }
 
-MapLimits map_limits(const json& st, const json& input) {
+MapLimits map_limits(const json& st, const json& input, const Bindings& bindings) {
   MapLimits limits;
   constexpr double kAny = std::numeric_limits<double>::infinity();
   constexpr double kHuge = 9.2e18;  // beyond it, a count means "no limit" all the same
-  Outcome concurrency = map_number(st, "MaxConcurrency", input, true, kAny);
-  Outcome count = map_number(st, "ToleratedFailureCount", input, true, kAny);
-  Outcome percentage = map_number(st, "ToleratedFailurePercentage", input, false, 100);
+  Outcome concurrency = map_number(st, "MaxConcurrency", input, true, kAny, bindings);
+  Outcome count = map_number(st, "ToleratedFailureCount", input, true, kAny, bindings);
+  Outcome percentage = map_number(st, "ToleratedFailurePercentage", input, false, 100, bindings);
   for (const Outcome* o : {&concurrency, &count, &percentage})
     if (o->error) {
       limits.error = o->error;
@@ -119,27 +119,46 @@ void Engine::advance(Run& r) {
     if (uses == r.uses_context.end())
       uses = r.uses_context.emplace(r.state, text_of(st).find("$$") != std::string::npos).first;
     json context = uses->second ? context_object(r) : json::object();
-    Outcome effective = apply_input_path(st, r.state_input, context);
+    VariableScope variables = scope_of(r);
+    Bindings bindings{context, variables};
+    Outcome effective = apply_input_path(st, r.state_input, bindings);
     if (effective.error) return fail(r, *effective.error);
     Outcome output;
     std::optional<std::string> next;
+    // What the state's Assign evaluates to, stored as it exits. `$` in a JSONPath Assign is
+    // the result in Pass, Task, Map and Parallel states, the effective input in Choice and
+    // Wait states (workflow-variables.html, "Using variables in JSONPath states").
+    json assigned;
+    auto evaluate = [&](const json& holder, const json& document) -> std::optional<StateError> {
+      if (!holder.contains("Assign")) return std::nullopt;
+      Outcome values = evaluate_assign(st, holder["Assign"], document, bindings);
+      assigned = std::move(values.value);
+      return values.error;
+    };
     if (type == "Pass") {
-      Outcome result = st.contains("Result") ? Outcome{st["Result"], std::nullopt}
-                       : st.contains("Parameters")
-                           ? apply_payload(st["Parameters"], effective.value, context, "Parameters")
-                           : effective;
+      Outcome result =
+          st.contains("Result") ? Outcome{st["Result"], std::nullopt}
+          : st.contains("Parameters")
+              ? apply_payload(st["Parameters"], effective.value, bindings, "Parameters")
+              : effective;
       if (result.error) return fail(r, *result.error);
+      if (auto e = evaluate(st, result.value)) return fail(r, *e);
       Outcome placed = apply_result_path(st, r.state_input, result.value);
       if (placed.error) return fail(r, *placed.error);
-      output = apply_output_path(st, placed.value, context);
+      output = apply_output_path(st, placed.value, bindings);
     } else if (type == "Choice") {
-      Outcome chosen = choose(st, effective.value, context);
+      Chosen chosen = choose(st, effective.value, bindings);
       if (chosen.error) return fail(r, *chosen.error);
-      next = chosen.value.get<std::string>();
-      output = apply_output_path(st, effective.value, context);
+      next = chosen.next;
+      // The matching rule's Assign; the state's own when Default is taken (as AWS runs it;
+      // its guide says only that a rule's Assign applies "when this specific choice rule
+      // matches").
+      if (auto e = evaluate(chosen.rule >= 0 ? st["Choices"][chosen.rule] : st, effective.value))
+        return fail(r, *e);
+      output = apply_output_path(st, effective.value, bindings);
     } else if (type == "Wait") {
       if (r.wait_until == 0) {
-        auto until = wait_until(st, effective.value, now);
+        auto until = wait_until(st, effective.value, now, bindings);
         if (until.error) return fail(r, *until.error);
         r.wait_until = until.value.get<TimeMs>();
       }
@@ -149,17 +168,17 @@ void Engine::advance(Run& r) {
         return;  // parked
       }
       r.wait_until = 0;
-      output = apply_output_path(st, effective.value, context);
+      if (auto e = evaluate(st, effective.value)) return fail(r, *e);
+      output = apply_output_path(st, effective.value, bindings);
     } else if (type == "Succeed") {
-      output = apply_output_path(st, effective.value, context);
+      output = apply_output_path(st, effective.value, bindings);
     } else if (type == "Fail") {
       std::string error = st.value("Error", ""), cause = st.value("Cause", "");
       for (const char* f : {"ErrorPath", "CausePath"}) {
         if (!st.contains(f)) continue;
-        Outcome v = apply_payload(json{{std::string("v.$"), st[f]}}, r.state_input, context, f);
+        Outcome v = read_path_field(st[f], r.state_input, bindings, f);
         if (v.error) return fail(r, *v.error);
-        std::string text =
-            v.value["v"].is_string() ? v.value["v"].get<std::string>() : text_of(v.value["v"]);
+        std::string text = v.value.is_string() ? v.value.get<std::string>() : text_of(v.value);
         (std::string(f) == "ErrorPath" ? error : cause) = text;
       }
       json details = json::object();
@@ -169,21 +188,23 @@ void Engine::advance(Run& r) {
       r.info.cause = cause.empty() ? std::nullopt : std::optional<std::string>(cause);
       return finish(r, "FAILED", now, "ExecutionFailed", "executionFailedEventDetails", details);
     } else if (type == "Parallel" || type == "Map") {
-      TaskStep step = container_step(r, st, effective.value, context, now);
+      TaskStep step = container_step(r, st, effective.value, bindings, now);
       if (step.parked) return;
       if (step.error) {
         if (recover_from(r, st, *step.error, now)) continue;
         return;
       }
       output = std::move(step.output);
+      assigned = std::move(step.assigned);
     } else if (type == "Task") {
-      TaskStep step = task_step(r, st, effective.value, context, now);
+      TaskStep step = task_step(r, st, effective.value, bindings, now);
       if (step.parked) return;
       if (step.error) {
         if (recover_from(r, st, *step.error, now)) continue;  // caught: on to its Next
         return;                                               // retrying, or failed
       }
       output = std::move(step.output);
+      assigned = std::move(step.assigned);
     } else {
       return fail(r, StateError{"States.Runtime", "Wyvern does not run " + type +
                                                       " states yet (state '" + r.state + "')."});
@@ -195,9 +216,10 @@ void Engine::advance(Run& r) {
                                 "The state/task '" + r.state +
                                     "' returned a result with a size exceeding the maximum "
                                     "number of bytes service limit."});
-    add_event(
-        r, type + "StateExited", "stateExitedEventDetails",
-        {{"name", r.state}, {"output", output_text}, {"outputDetails", {{"truncated", false}}}});
+    json exited = {
+        {"name", r.state}, {"output", output_text}, {"outputDetails", {{"truncated", false}}}};
+    if (auto e = store_variables(r, assigned, exited)) return fail(r, *e);
+    add_event(r, type + "StateExited", "stateExitedEventDetails", std::move(exited));
     if (type == "Succeed" || (!next && st.value("End", false))) {
       r.info.output = text_of(output.value);
       return finish(r, "SUCCEEDED", now, "ExecutionSucceeded", "executionSucceededEventDetails",
@@ -244,13 +266,13 @@ void Engine::time_out(const std::string& arn) {
   env_.store->commit(std::move(batch), nullptr);
 }
 
-Outcome Engine::wait_until(const json& st, const json& input, TimeMs now) {
+Outcome Engine::wait_until(const json& st, const json& input, TimeMs now,
+                           const Bindings& bindings) {
   if (st.contains("Seconds")) return {now + st["Seconds"].get<TimeMs>() * 1000, std::nullopt};
   if (st.contains("SecondsPath")) {
-    Outcome v =
-        apply_payload(json{{"v.$", st["SecondsPath"]}}, input, json::object(), "SecondsPath");
+    Outcome v = read_path_field(st["SecondsPath"], input, bindings, "SecondsPath");
     if (v.error) return v;
-    const json& s = v.value["v"];
+    const json& s = v.value;
     if (!s.is_number_integer() || s.get<TimeMs>() < 0)
       return Outcome::fail("States.Runtime",
                            "The SecondsPath parameter does not reference a valid integer value");
@@ -260,14 +282,13 @@ Outcome Engine::wait_until(const json& st, const json& input, TimeMs now) {
   if (st.contains("Timestamp")) {
     text = st["Timestamp"];
   } else {
-    Outcome v =
-        apply_payload(json{{"v.$", st["TimestampPath"]}}, input, json::object(), "TimestampPath");
+    Outcome v = read_path_field(st["TimestampPath"], input, bindings, "TimestampPath");
     if (v.error) return v;
-    if (!v.value["v"].is_string())
+    if (!v.value.is_string())
       return Outcome::fail("States.Runtime",
                            "The TimestampPath parameter does not reference a valid ISO-8601 "
                            "extended offset date-time format string");
-    text = v.value["v"];
+    text = v.value;
   }
   auto at = parse_timestamp(text);
   if (!at)
@@ -298,15 +319,23 @@ json Engine::context_object(const Run& r) {
 }
 
 // A Task, Parallel or Map state's result through ResultSelector, ResultPath and OutputPath.
+// The state's Assign reads the raw result, as ResultSelector does ("the assign step in a
+// JSONPath task occurs at the same time as the ResultSelector", workflow-variables.html).
 Engine::TaskStep Engine::result_step(Run& r, const json& st, const json& result,
-                                     const json& context) {
+                                     const Bindings& bindings) {
   Outcome selected = st.contains("ResultSelector")
-                         ? apply_payload(st["ResultSelector"], result, context, "ResultSelector")
+                         ? apply_payload(st["ResultSelector"], result, bindings, "ResultSelector")
                          : Outcome{result, std::nullopt};
   if (selected.error) return {false, selected.error, {}};
+  json assigned;
+  if (st.contains("Assign")) {
+    Outcome values = evaluate_assign(st, st["Assign"], result, bindings);
+    if (values.error) return {false, values.error, {}};
+    assigned = std::move(values.value);
+  }
   Outcome placed = apply_result_path(st, r.state_input, selected.value);
   if (placed.error) return {false, placed.error, {}};
-  return {false, std::nullopt, apply_output_path(st, placed.value, context)};
+  return {false, std::nullopt, apply_output_path(st, placed.value, bindings), std::move(assigned)};
 }
 
 Engine::TaskStep Engine::park(Run& r, TimeMs at) {
@@ -319,7 +348,7 @@ Engine::TaskStep Engine::park(Run& r, TimeMs at) {
 // One look at a Parallel or Map state: start its branches or iterations as child runs,
 // then, each time one of them ends, see whether the state is done.
 Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effective,
-                                        const json& context, TimeMs now) {
+                                        const Bindings& bindings, TimeMs now) {
   bool map = st["Type"] == "Map";
   const json& processor = !map                           ? json::object()
                           : st.contains("ItemProcessor") ? st["ItemProcessor"]
@@ -343,7 +372,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
     return {false, std::move(e), {}};
   };
   if (!r.container_started && r.retry_at > now) return park(r, r.retry_at);
-  MapLimits limits = map ? map_limits(st, effective) : MapLimits{};
+  MapLimits limits = map ? map_limits(st, effective, bindings) : MapLimits{};
   if (limits.error) return fail_state(*limits.error);
   // A redrive runs again only what did not succeed; any other start runs everything.
   bool reuse = r.redriving_container && r.kept_state == r.state && r.kept_outputs.is_object();
@@ -359,14 +388,14 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
                                    ? st["ItemsPath"].get<std::string>()
                                    : "$";
-      Outcome items = apply_payload(json{{"v.$", items_path}}, effective, context, "ItemsPath");
+      Outcome items = read_path_field(items_path, effective, bindings, "ItemsPath");
       if (items.error) return {false, items.error, {}};
-      if (!items.value["v"].is_array())
+      if (!items.value.is_array())
         return {false,
                 StateError{"States.Runtime",
                            "Map state input at ItemsPath " + items_path + " must be a JSON array"},
                 {}};
-      r.map_items = items.value["v"];
+      r.map_items = std::move(items.value);
       r.map_next = 0;
       if (distributed) {
         if (st.contains("ItemReader"))
@@ -376,7 +405,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
                              "ItemReader sources are not served locally."},
                   {}};
         if (st.contains("ItemBatcher")) {
-          Outcome batches = batch_items(r, st, effective, context);
+          Outcome batches = batch_items(r, st, effective, bindings);
           if (batches.error) return {false, batches.error, {}};
           r.map_items = std::move(batches.value);
         }
@@ -391,7 +420,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       }
     } else {
       Outcome input = st.contains("Parameters")
-                          ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                          ? apply_payload(st["Parameters"], effective, bindings, "Parameters")
                           : Outcome{effective, std::nullopt};
       if (input.error) return {false, input.error, {}};
       r.container_started = true;
@@ -411,11 +440,12 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       size_t i = r.map_next++;
       if (kept && r.kept_outputs.contains(std::to_string(i))) continue;  // done before a redrive
       json item = r.map_items[i];
-      json item_context = context;
+      json item_context = bindings.context;
       item_context["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
       const char* selector = st.contains("ItemSelector") ? "ItemSelector" : "Parameters";
       Outcome input = st.contains(selector) && !batched
-                          ? apply_payload(st[selector], effective, item_context, selector)
+                          ? apply_payload(st[selector], effective,
+                                          Bindings{item_context, bindings.variables}, selector)
                           : Outcome{item, std::nullopt};
       if (input.error) return fail_state(*input.error);
       if (!distributed)
@@ -461,7 +491,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   else
     add_event(r, map ? "MapStateSucceeded" : "ParallelStateSucceeded", "", json::object());
   end_container(r);
-  return result_step(r, st, results, context);
+  return result_step(r, st, results, bindings);
 }
 
 // "arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:ID", LABEL being the state's Label or,
@@ -478,18 +508,18 @@ std::string Engine::map_run_arn(const Run& r, const json& st) {
 // the form {"Items": [...], "BatchInput": ...}, at most MaxItemsPerBatch items and
 // MaxInputBytesPerBatch bytes each.
 Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
-                            const json& context) {
+                            const Bindings& bindings) {
   const json& batcher = st["ItemBatcher"];
   auto limit = [&](const char* field) -> Outcome {
     if (batcher.contains(field) && batcher[field].is_number_unsigned()) return {batcher[field], {}};
     std::string path_field = std::string(field) + "Path";
     if (!batcher.contains(path_field)) return {0, std::nullopt};
-    Outcome v = apply_payload(json{{"v.$", batcher[path_field]}}, effective, context, path_field);
+    Outcome v = read_path_field(batcher[path_field], effective, bindings, path_field);
     if (v.error) return v;
-    if (!v.value["v"].is_number_unsigned())
+    if (!v.value.is_number_unsigned())
       return Outcome::fail("States.Runtime",
                            "The " + path_field + " field does not refer to a positive integer");
-    return {v.value["v"], std::nullopt};
+    return v;
   };
   Outcome max_items = limit("MaxItemsPerBatch");
   if (max_items.error) return max_items;
@@ -497,7 +527,7 @@ Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
   if (max_bytes.error) return max_bytes;
   json batch_input;
   if (batcher.contains("BatchInput")) {
-    Outcome b = apply_payload(batcher["BatchInput"], effective, context, "BatchInput");
+    Outcome b = apply_payload(batcher["BatchInput"], effective, bindings, "BatchInput");
     if (b.error) return b;
     batch_input = b.value;
   }
@@ -514,11 +544,13 @@ Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
     bytes = 0;
   };
   for (size_t i = 0; i < r.map_items.size(); ++i) {
-    json item_context = context;
+    json item_context = bindings.context;
     item_context["Map"] = {{"Item", {{"Index", i}, {"Value", r.map_items[i]}}}};
-    Outcome selected = st.contains("ItemSelector") ? apply_payload(st["ItemSelector"], effective,
-                                                                   item_context, "ItemSelector")
-                                                   : Outcome{r.map_items[i], std::nullopt};
+    Outcome selected =
+        st.contains("ItemSelector")
+            ? apply_payload(st["ItemSelector"], effective,
+                            Bindings{item_context, bindings.variables}, "ItemSelector")
+            : Outcome{r.map_items[i], std::nullopt};
     if (selected.error) return selected;
     size_t size = text_of(selected.value).size();
     if ((item_cap && current.size() >= item_cap) ||
@@ -649,6 +681,7 @@ void Engine::end_container(Run& r) {
       if (!c->express) changed_children_.push_back(arn);
       continue;
     }
+    if (Run* c = find_run(arn)) forget_variables(*c);
     if (runs_.erase(arn)) finished_children_.push_back(arn);
     express_.erase(arn);
   }
@@ -694,7 +727,8 @@ void Engine::finish(Run& r, const std::string& status, TimeMs now, const std::st
   if (auto waiting = sync_parents_.find(r.info.arn); waiting != sync_parents_.end()) {
     // A parent's .sync task waits on this execution: it goes on in a turn of its own.
     // (An Express child is gone once it ends: its description travels with the call.)
-    env_.post([this, parent = waiting->second, child = r.info] { sync_child_ended(parent, child); });
+    env_.post(
+        [this, parent = waiting->second, child = r.info] { sync_child_ended(parent, child); });
   }
   auto callers = std::move(r.on_end);
   for (auto& reply : callers) reply(r.info);
@@ -711,6 +745,47 @@ void Engine::add_event(Run& run, const std::string& type, const std::string& key
   e.details_key = key;
   e.details = std::move(details);
   r.history.push_back(std::move(e));
+}
+
+VariableScope Engine::scope_of(const Run& r) {
+  std::vector<const json*> scopes;
+  for (const Run* at = &r; at;) {
+    scopes.push_back(&at->variables);
+    if (at->own_history || at->parent.empty()) break;
+    at = find_run(at->parent);
+  }
+  return VariableScope(std::move(scopes));
+}
+
+std::optional<StateError> Engine::store_variables(Run& r, const json& assigned, json& exited) {
+  if (!assigned.is_object() || assigned.empty()) return std::nullopt;
+  Run& root = root_of(r);
+  // The run's scope owns every name it assigns: validation keeps inner scopes from assigning
+  // an outer scope's names.
+  size_t before = 0, after = 0;
+  for (const auto& [name, value] : assigned.items()) {
+    if (auto old = r.variables.find(name); old != r.variables.end()) before += variable_bytes(*old);
+    after += variable_bytes(value);
+  }
+  size_t execution_after =
+      root.execution_variable_bytes - std::min(before, root.execution_variable_bytes) + after;
+  if (auto e = assignment_limits(r.state, assigned, execution_after)) return e;
+  json shown = json::object();
+  for (const auto& [name, value] : assigned.items()) {
+    shown[name] = text_of(value);
+    r.variables[name] = value;
+  }
+  r.variable_bytes = r.variable_bytes - std::min(before, r.variable_bytes) + after;
+  root.execution_variable_bytes = execution_after;
+  exited["assignedVariables"] = std::move(shown);
+  exited["assignedVariablesDetails"] = {{"truncated", false}};
+  return std::nullopt;
+}
+
+void Engine::forget_variables(const Run& child) {
+  Run& root = root_of(child);
+  if (&root == &child) return;
+  root.execution_variable_bytes -= std::min(child.variable_bytes, root.execution_variable_bytes);
 }
 
 }  // namespace wyvern::stepfn

@@ -8,7 +8,6 @@
 #include <random>
 
 #include "foundation/codec.h"
-#include "foundation/jsonpath.h"
 
 namespace wyvern::stepfn {
 namespace {
@@ -177,7 +176,7 @@ struct Failure {
 
 class Evaluator {
  public:
-  Evaluator(const json& input, const json& context) : input_(input), context_(context) {}
+  Evaluator(const json& input, const Bindings& bindings) : input_(input), bindings_(bindings) {}
 
   json eval(const Call& call) {
     std::vector<json> a;
@@ -306,14 +305,17 @@ class Evaluator {
         return eval(*arg.call);
       case Arg::Kind::kPath:
       case Arg::Kind::kContextPath: {
-        bool context = arg.kind == Arg::Kind::kContextPath;
-        auto path = jsonpath::parse(arg.path, context ? "$$" : "$");
-        if (!path) throw Failure{"Invalid path " + arg.path};
-        auto v = jsonpath::query(*path, context ? context_ : input_);
-        if (!v)
+        Selection found = select(arg.path, input_, bindings_);
+        if (found.problem == Selection::Problem::kInvalid)
+          throw Failure{"Invalid path " + arg.path};
+        if (found.problem == Selection::Problem::kUndefinedVariable)
+          throw Failure{"The JsonPath argument for the field '" + arg.path +
+                        "' references the variable '" + path_ref(arg.path)->variable +
+                        "', which has no value in this scope"};
+        if (!found.value)
           throw Failure{"The JsonPath argument for the field '" + arg.path +
                         "' could not be found in the input"};
-        return *v;
+        return std::move(*found.value);
       }
     }
     return nullptr;
@@ -380,7 +382,7 @@ class Evaluator {
   }
 
   const json& input_;
-  const json& context_;
+  const Bindings& bindings_;
 };
 
 }  // namespace
@@ -397,14 +399,15 @@ std::optional<std::string> check_intrinsic(std::string_view text) {
   return check_call(*call);
 }
 
-IntrinsicResult evaluate_intrinsic(std::string_view text, const json& input, const json& context) {
+IntrinsicResult evaluate_intrinsic(std::string_view text, const json& input,
+                                   const Bindings& bindings) {
   Parser parser(text);
   auto call = parser.parse_call(0);
   if (!call || !parser.at_end())
     return {std::nullopt, "Invalid intrinsic function " + std::string(text)};
   if (auto err = check_call(*call)) return {std::nullopt, *err};
   try {
-    return {Evaluator(input, context).eval(*call), {}};
+    return {Evaluator(input, bindings).eval(*call), {}};
   } catch (const Failure& f) {
     return {std::nullopt, f.cause};
   }

@@ -1,13 +1,15 @@
 // Step Functions' intrinsic functions (JSONPath mode): States.Format, States.Array and the
 // other 16, as they may appear in a "key.$" value of Parameters, ResultSelector or a Pass
 // state. Arguments are string, number, boolean and null literals, paths into the state's
-// input ($) or the context object ($$), and nested intrinsic calls.
+// input ($), the context object ($$) or a variable ($name), and nested intrinsic calls.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "variables.h"
 
 namespace wyvern::stepfn {
 
@@ -25,7 +27,8 @@ struct IntrinsicResult {
   std::string error;  // States.IntrinsicFailure's cause when value is empty
 };
 
-// Evaluates `text` against the state's input and the context object.
-IntrinsicResult evaluate_intrinsic(std::string_view text, const json& input, const json& context);
+// Evaluates `text` against the state's input, the context object and the variables.
+IntrinsicResult evaluate_intrinsic(std::string_view text, const json& input,
+                                   const Bindings& bindings);
 
 }  // namespace wyvern::stepfn

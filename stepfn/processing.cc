@@ -11,17 +11,26 @@
 namespace wyvern::stepfn {
 namespace {
 
-Outcome read_path(const std::string& text, const json& input, const json& context,
+Outcome read_path(const std::string& text, const json& input, const Bindings& bindings,
                   const std::string& field) {
-  bool is_context = text.rfind("$$", 0) == 0;
-  auto path = jsonpath::parse(text, is_context ? "$$" : "$");
-  if (!path) return Outcome::fail("States.Runtime", "Invalid path '" + text + "'");
-  auto value = jsonpath::query(*path, is_context ? context : input);
-  if (!value)
-    return Outcome::fail("States.Runtime", "The JSONPath '" + text + "' specified for the field '" +
-                                               field + "' could not be found in the input '" +
-                                               (is_context ? context : input).dump() + "'");
-  return {std::move(*value), std::nullopt};
+  Selection found = select(text, input, bindings);
+  switch (found.problem) {
+    case Selection::Problem::kNone:
+      return {std::move(*found.value), std::nullopt};
+    case Selection::Problem::kInvalid:
+      return Outcome::fail("States.Runtime", "Invalid path '" + text + "'");
+    case Selection::Problem::kUndefinedVariable:
+      // AWS's wording for this case is not documented (see README: differences).
+      return Outcome::fail("States.Runtime",
+                           "The JSONPath '" + text + "' specified for the field '" + field +
+                               "' references the variable '" + path_ref(text)->variable +
+                               "', which has no value in this scope");
+    case Selection::Problem::kNoMatch:
+      break;
+  }
+  return Outcome::fail("States.Runtime", "The JSONPath '" + text + "' specified for the field '" +
+                                             field + "' could not be found in the input '" +
+                                             found.searched->dump() + "'");
 }
 
 // StringMatches: '*' matches any run of characters; '\*' is a literal star and '\\' a
@@ -55,14 +64,10 @@ bool wildcard_match(const std::string& pattern, const std::string& text) {
 
 struct Rule {
   const json& input;
-  const json& context;
+  const Bindings& bindings;
 
   std::optional<json> variable(const json& rule) const {
-    std::string text = rule.value("Variable", "$");
-    bool is_context = text.rfind("$$", 0) == 0;
-    auto path = jsonpath::parse(text, is_context ? "$$" : "$");
-    if (!path) return std::nullopt;
-    return jsonpath::query(*path, is_context ? context : input);
+    return select(rule.value("Variable", "$"), input, bindings).value;
   }
 
   // Evaluates a rule; an error when a Path operand or the Variable is missing where AWS fails.
@@ -83,7 +88,7 @@ struct Rule {
     }
     auto v = variable(rule);
     for (const auto& [op, operand] : rule.items()) {
-      if (op == "Variable" || op == "Next" || op == "Comment") continue;
+      if (op == "Variable" || op == "Next" || op == "Comment" || op == "Assign") continue;
       if (op == "IsPresent") return {v.has_value() == operand.get<bool>(), std::nullopt};
       if (!v)
         return Outcome::fail("States.Runtime", "Invalid path '" + rule.value("Variable", "") +
@@ -102,7 +107,7 @@ struct Rule {
       std::string name = op;
       if (name.size() > 4 && name.compare(name.size() - 4, 4, "Path") == 0) {
         name.resize(name.size() - 4);
-        Outcome o = read_path(operand.get<std::string>(), input, context, op);
+        Outcome o = read_path(operand.get<std::string>(), input, bindings, op);
         if (o.error) return o;
         other = o.value;
       }
@@ -148,18 +153,18 @@ struct Rule {
 
 }  // namespace
 
-Outcome apply_input_path(const json& state, const json& input, const json& context) {
+Outcome apply_input_path(const json& state, const json& input, const Bindings& bindings) {
   if (!state.contains("InputPath")) return {input, std::nullopt};
   if (state["InputPath"].is_null()) return {json::object(), std::nullopt};
-  return read_path(state["InputPath"].get<std::string>(), input, context, "InputPath");
+  return read_path(state["InputPath"].get<std::string>(), input, bindings, "InputPath");
 }
 
-Outcome apply_payload(const json& payload, const json& input, const json& context,
+Outcome apply_payload(const json& payload, const json& input, const Bindings& bindings,
                       const std::string& field) {
   if (payload.is_array()) {
     json out = json::array();
     for (const auto& item : payload) {
-      Outcome o = apply_payload(item, input, context, field);
+      Outcome o = apply_payload(item, input, bindings, field);
       if (o.error) return o;
       out.push_back(std::move(o.value));
     }
@@ -170,23 +175,25 @@ Outcome apply_payload(const json& payload, const json& input, const json& contex
   for (const auto& [key, value] : payload.items()) {
     if (key.size() > 2 && key.compare(key.size() - 2, 2, ".$") == 0) {
       std::string name = key.substr(0, key.size() - 2);
-      const std::string text = value.get<std::string>();
-      if (is_intrinsic(text)) {
-        IntrinsicResult r = evaluate_intrinsic(text, input, context);
-        if (!r.value) return Outcome::fail("States.IntrinsicFailure", r.error);
-        out[name] = std::move(*r.value);
-      } else {
-        Outcome o = read_path(text, input, context, key);
-        if (o.error) return o;
-        out[name] = std::move(o.value);
-      }
+      Outcome o = read_path_field(value, input, bindings, key);
+      if (o.error) return o;
+      out[name] = std::move(o.value);
     } else {
-      Outcome o = apply_payload(value, input, context, field);
+      Outcome o = apply_payload(value, input, bindings, field);
       if (o.error) return o;
       out[key] = std::move(o.value);
     }
   }
   return {std::move(out), std::nullopt};
+}
+
+Outcome read_path_field(const json& text, const json& input, const Bindings& bindings,
+                        const std::string& field) {
+  const std::string path = text.is_string() ? text.get<std::string>() : text.dump();
+  if (!is_intrinsic(path)) return read_path(path, input, bindings, field);
+  IntrinsicResult r = evaluate_intrinsic(path, input, bindings);
+  if (!r.value) return Outcome::fail("States.IntrinsicFailure", r.error);
+  return {std::move(*r.value), std::nullopt};
 }
 
 Outcome apply_result_path(const json& state, const json& input, const json& result) {
@@ -201,22 +208,66 @@ Outcome apply_result_path(const json& state, const json& input, const json& resu
   return {std::move(*written), std::nullopt};
 }
 
-Outcome apply_output_path(const json& state, const json& value, const json& context) {
+Outcome apply_output_path(const json& state, const json& value, const Bindings& bindings) {
   if (!state.contains("OutputPath")) return {value, std::nullopt};
   if (state["OutputPath"].is_null()) return {json::object(), std::nullopt};
-  return read_path(state["OutputPath"].get<std::string>(), value, context, "OutputPath");
+  return read_path(state["OutputPath"].get<std::string>(), value, bindings, "OutputPath");
 }
 
-Outcome choose(const json& state, const json& input, const json& context) {
-  Rule rules{input, context};
-  for (const auto& rule : state["Choices"]) {
-    Outcome o = rules.eval(rule);
-    if (o.error) return o;
-    if (o.value.get<bool>()) return {rule["Next"], std::nullopt};
+Chosen choose(const json& state, const json& input, const Bindings& bindings) {
+  Rule rules{input, bindings};
+  const json& choices = state["Choices"];
+  for (size_t i = 0; i < choices.size(); ++i) {
+    Outcome o = rules.eval(choices[i]);
+    if (o.error) return {"", -1, o.error};
+    if (o.value.get<bool>())
+      return {choices[i]["Next"].get<std::string>(), static_cast<int>(i), std::nullopt};
   }
-  if (state.contains("Default")) return {state["Default"], std::nullopt};
-  return Outcome::fail("States.NoChoiceMatched",
-                       "No Matches! Choice state did not match any rules.");
+  if (state.contains("Default")) return {state["Default"].get<std::string>(), -1, std::nullopt};
+  return {
+      "", -1,
+      StateError{"States.NoChoiceMatched", "No Matches! Choice state did not match any rules."}};
+}
+
+Outcome evaluate_assign(const json& /*state*/, const json& assign, const json& document,
+                        const Bindings& bindings) {
+  // JSONPath mode: "JSONPath variable assignments behave similarly to payload templates"
+  // (workflow-variables.html): "name.$" keys take a path's or an intrinsic's value, nested
+  // ".$" keys too, and every other value is a literal.
+  return apply_payload(assign, document, bindings, "Assign");
+}
+
+size_t variable_bytes(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace).size();
+}
+
+// AWS documents the limits but not the error that breaking one raises: Wyvern raises the one
+// it raises for an oversized state output, States.DataLimitExceeded (README: differences).
+std::optional<StateError> assignment_limits(const std::string& state, const json& assigned,
+                                            size_t execution_bytes_after) {
+  if (!assigned.is_object()) return std::nullopt;
+  size_t total = 0;
+  for (const auto& [name, value] : assigned.items()) {
+    size_t bytes = variable_bytes(value);
+    if (bytes > kMaxVariableBytes)
+      return StateError{"States.DataLimitExceeded",
+                        "The state/task '" + state + "' assigned the variable '" + name +
+                            "' a value with a size exceeding the maximum number of bytes "
+                            "service limit (256 KiB per variable)."};
+    total += bytes;
+  }
+  if (total > kMaxAssignBytes)
+    return StateError{"States.DataLimitExceeded",
+                      "The state/task '" + state +
+                          "' assigned variables with a combined size exceeding the maximum "
+                          "number of bytes service limit (256 KiB per Assign field)."};
+  if (execution_bytes_after > kMaxExecutionVariableBytes)
+    return StateError{"States.DataLimitExceeded",
+                      "The state/task '" + state +
+                          "' assigned variables that bring the execution's variables to a size "
+                          "exceeding the maximum number of bytes service limit (10 MiB per "
+                          "execution)."};
+  return std::nullopt;
 }
 
 std::optional<int64_t> parse_timestamp(const std::string& s) {

@@ -5,6 +5,9 @@
 // Thread-safety: owned by the broker's core strand, like every service; replies may run on
 // any thread and must only hand their result on.
 //
+// States may assign variables (Assign) and read them in any path but ResultPath ($name); an
+// execution's variables are stored with it, so a restart or a redrive finds them as they were.
+//
 // Task states run activities (workers poll GetActivityTask and answer with the task token)
 // and Lambda functions bound to local commands, with TimeoutSeconds, HeartbeatSeconds, Retry
 // and Catch; any Task resource can be answered from a Step Functions Local MockConfigFile
@@ -50,6 +53,9 @@ struct StateMachine {
   std::string description;  // versions only
   // In the reply to a create or update that published a version: that version's ARN.
   std::optional<std::string> published_version_arn;
+  // DescribeStateMachine(ForExecution): the variables each state's fields read, by state name
+  // (states that read none are left out).
+  std::map<std::string, std::vector<std::string>> variable_references;
 };
 
 struct CreateStateMachineRequest {
@@ -190,6 +196,7 @@ struct TestStateRequest {
   std::optional<std::string> input;       // JSON text, "{}" when absent
   std::string inspection_level = "INFO";  // INFO, DEBUG or TRACE
   std::optional<std::string> context;     // JSON text: the context object `$$` to use
+  std::optional<std::string> variables;   // JSON text: an object of variables the state reads
   // A Task's outcome given instead of calling its resource: a result (JSON text), or an error.
   std::optional<std::string> mock_result;
   struct MockError {
@@ -203,7 +210,8 @@ struct TestStateResult {
   std::string status;  // SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR
   std::optional<std::string> output, error, cause, next_state;
   // DEBUG and TRACE: the data after each processing step, as JSON text, by AWS's member names
-  // (input, afterInputPath, afterParameters, result, afterResultSelector, afterResultPath).
+  // (input, afterInputPath, afterParameters, result, afterResultSelector, afterResultPath), and
+  // `variables`, the variables after the state (the request's and those it assigned).
   std::map<std::string, std::string> inspection;
 };
 
@@ -312,6 +320,12 @@ struct Diagnostic {
   std::string message;
   std::string location;  // a JSON pointer into the definition, e.g. /States/Foo/Next
 };
+
+// The variables each state of `definition` (a parsed, valid one) reads, by state name, each
+// name once and in alphabetical order (AWS documents no order); states inside Parallel and Map
+// states included.
+std::map<std::string, std::vector<std::string>> variable_references(
+    const nlohmann::json& definition);
 
 // Every problem AWS would report for `definition` (empty: it is valid).
 // `type` EXPRESS adds what Express machines may not use (activities, .sync, .waitForTaskToken).

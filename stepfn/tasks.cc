@@ -26,7 +26,7 @@ const json* mocked_response(const json& responses, int call) {
 
 // A Task's [TimeoutSeconds, HeartbeatSeconds] (0: no heartbeat), from the fields or their
 // *Path variants.
-Outcome task_limits(const json& st, const json& effective, const json& context) {
+Outcome task_limits(const json& st, const json& effective, const Bindings& bindings) {
   int64_t timeout = kDefaultTaskTimeoutSeconds, heartbeat = 0;
   if (st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer())
     timeout = st["TimeoutSeconds"].get<int64_t>();
@@ -34,13 +34,13 @@ Outcome task_limits(const json& st, const json& effective, const json& context) 
     heartbeat = st["HeartbeatSeconds"].get<int64_t>();
   for (const char* f : {"TimeoutSecondsPath", "HeartbeatSecondsPath"}) {
     if (!st.contains(f)) continue;
-    Outcome v = apply_payload(json{{"v.$", st[f]}}, effective, context, f);
+    Outcome v = read_path_field(st[f], effective, bindings, f);
     if (v.error) return v;
-    if (!v.value["v"].is_number_integer() || v.value["v"].get<int64_t>() <= 0)
+    if (!v.value.is_number_integer() || v.value.get<int64_t>() <= 0)
       return Outcome::fail(
           "States.Runtime",
           std::string("The ") + f + " parameter does not reference a positive integer");
-    (std::string(f) == "TimeoutSecondsPath" ? timeout : heartbeat) = v.value["v"].get<int64_t>();
+    (std::string(f) == "TimeoutSecondsPath" ? timeout : heartbeat) = v.value.get<int64_t>();
   }
   return {json::array({timeout, heartbeat}), std::nullopt};
 }
@@ -67,16 +67,16 @@ bool covers(const json& error_equals, const std::string& error) {
 // One look at a Task state: schedule its activity task, or take the worker's answer, or
 // notice a passed deadline. Parks (with a timer) while there is nothing to do yet.
 Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective,
-                                   const json& context, TimeMs now) {
+                                   const Bindings& bindings, TimeMs now) {
   const std::string resource = st["Resource"];
   if (const json* responses = mocked_responses(r))
-    return mocked_task(r, st, *responses, effective, context, now);
+    return mocked_task(r, st, *responses, effective, bindings, now);
   if (resource.rfind("arn:aws:lambda:", 0) == 0 ||
       resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0)
-    return lambda_task(r, st, effective, context, now);
+    return lambda_task(r, st, effective, bindings, now);
   for (const char* service : {"sqs:", "sns:", "events:", "states:", "aws-sdk:"})
     if (resource.rfind(std::string("arn:aws:states:::") + service, 0) == 0)
-      return service_task(r, st, effective, context, now);
+      return service_task(r, st, effective, bindings, now);
   if (resource.find(":activity:") == std::string::npos)
     return {false,
             StateError{"States.Runtime", "Wyvern does not run this Task resource yet: " + resource},
@@ -87,10 +87,10 @@ Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective
     if (!activities_.count(resource))
       return {false, StateError{"States.Runtime", "Activity does not exist: " + resource}, {}};
     Outcome payload = st.contains("Parameters")
-                          ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                          ? apply_payload(st["Parameters"], effective, bindings, "Parameters")
                           : Outcome{effective, std::nullopt};
     if (payload.error) return {false, payload.error, {}};
-    Outcome limits = task_limits(st, effective, context);
+    Outcome limits = task_limits(st, effective, bindings);
     if (limits.error) return {false, limits.error, {}};
     int64_t timeout = limits.value[0], heartbeat = limits.value[1];
     Run::PendingTask t;
@@ -123,7 +123,7 @@ Engine::TaskStep Engine::task_step(Run& r, const json& st, const json& effective
               {{"output", text}, {"outputDetails", {{"truncated", false}}}});
     drop_task(r);
     json result = json::parse(text, nullptr, false);
-    return result_step(r, st, result, context);
+    return result_step(r, st, result, bindings);
   }
   if (t.failure) {
     StateError e = *t.failure;
@@ -240,12 +240,12 @@ const json* Engine::mocked_responses(const Run& r) const {
 // A Task state answered from a mock: the events AWS records for its resource, then the
 // mocked result (Return) or error (Throw) goes through the usual result handling.
 Engine::TaskStep Engine::mocked_task(Run& r, const json& st, const json& responses,
-                                     const json& effective, const json& context, TimeMs now) {
+                                     const json& effective, const Bindings& bindings, TimeMs now) {
   if (r.retry_at > now) return park(r, r.retry_at);
   r.retry_at = 0;
   const std::string resource = st["Resource"];
   Outcome payload = st.contains("Parameters")
-                        ? apply_payload(st["Parameters"], effective, context, "Parameters")
+                        ? apply_payload(st["Parameters"], effective, bindings, "Parameters")
                         : Outcome{effective, std::nullopt};
   if (payload.error) return {false, payload.error, {}};
   int call = r.mock_calls[r.state]++;
@@ -302,14 +302,14 @@ Engine::TaskStep Engine::mocked_task(Run& r, const json& st, const json& respons
                {"resource", action},
                {"output", text_of(result)},
                {"outputDetails", {{"truncated", false}}}});
-  return result_step(r, st, result, context);
+  return result_step(r, st, result, bindings);
 }
 
 // A Task state on a Lambda function, run by the local command it is bound to. The direct
 // ARN form records LambdaFunction* events and yields the function's answer; the
 // lambda:invoke integration records Task* events and yields Lambda's Invoke response.
 Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effective,
-                                     const json& context, TimeMs now) {
+                                     const Bindings& bindings, TimeMs now) {
   const std::string resource = st["Resource"];
   bool integration = resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0;
   // lambda:invoke.waitForTaskToken: the function gets $$.Task.Token and the state waits for
@@ -324,10 +324,11 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
     r.retry_at = 0;
     std::string token =
         callback ? base64_encode(random_hex(24) + ":" + r.info.arn) : random_hex(16);
-    json task_context = context;
+    json task_context = bindings.context;
     if (callback) task_context["Task"] = {{"Token", token}};
     Outcome payload = st.contains("Parameters")
-                          ? apply_payload(st["Parameters"], effective, task_context, "Parameters")
+                          ? apply_payload(st["Parameters"], effective,
+                                          Bindings{task_context, bindings.variables}, "Parameters")
                           : Outcome{effective, std::nullopt};
     if (payload.error) return {false, payload.error, {}};
     std::string function = resource;
@@ -339,7 +340,7 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
       function = payload.value["FunctionName"];
       event = payload.value.contains("Payload") ? payload.value["Payload"] : json::object();
     }
-    Outcome limits = task_limits(st, effective, task_context);
+    Outcome limits = task_limits(st, effective, Bindings{task_context, bindings.variables});
     if (limits.error) return {false, limits.error, {}};
     int64_t timeout = limits.value[0], heartbeat = limits.value[1];
     Run::PendingTask t;
@@ -398,7 +399,7 @@ Engine::TaskStep Engine::lambda_task(Run& r, const json& st, const json& effecti
                 {{"output", text_of(result)}, {"outputDetails", {{"truncated", false}}}});
     functions_in_flight_.erase(t.token);
     drop_task(r);
-    return result_step(r, st, result, context);
+    return result_step(r, st, result, bindings);
   }
   bool heartbeat_lost = !t.failure && t.heartbeat_deadline > 0 && now >= t.heartbeat_deadline;
   bool timed_out = !t.failure && !heartbeat_lost && now >= t.deadline;
@@ -551,15 +552,34 @@ bool Engine::recover_from(Run& r, const json& st, const StateError& e, TimeMs no
       if (!catcher.is_object() || !covers(catcher.value("ErrorEquals", json::array()), e.error))
         continue;
       json error_output = {{"Error", e.error}, {"Cause", e.cause}};
+      // A Catcher's Assign reads the Error Output as `$`, and assigns in the scope the state
+      // is in (workflow-variables.html); the state's own Assign is not evaluated.
+      json assigned;
+      if (catcher.contains("Assign")) {
+        json context = context_object(r);
+        VariableScope variables = scope_of(r);
+        Outcome values =
+            evaluate_assign(st, catcher["Assign"], error_output, Bindings{context, variables});
+        if (values.error) {
+          fail(r, *values.error);
+          return false;
+        }
+        assigned = std::move(values.value);
+      }
       Outcome placed = apply_result_path(catcher, r.state_input, error_output);
       if (placed.error) {
         fail(r, *placed.error);
         return false;
       }
+      json exited = {{"name", r.state},
+                     {"output", text_of(placed.value)},
+                     {"outputDetails", {{"truncated", false}}}};
+      if (auto limit = store_variables(r, assigned, exited)) {
+        fail(r, *limit);
+        return false;
+      }
       add_event(r, st["Type"].get<std::string>() + "StateExited", "stateExitedEventDetails",
-                {{"name", r.state},
-                 {"output", text_of(placed.value)},
-                 {"outputDetails", {{"truncated", false}}}});
+                std::move(exited));
       r.state = catcher["Next"].get<std::string>();
       r.state_input = std::move(placed.value);
       r.entered = false;

@@ -17,15 +17,42 @@ struct Trial {
   json state;
   std::string name;
   json input, context;
-  bool inspect = false;  // DEBUG or TRACE
+  // The request's variables, then what the state assigns: the one scope the state reads.
+  json variables = json::object();
+  VariableScope scope{{&variables}};
+  bool assigned = false;  // the state assigned variables
+  bool inspect = false;   // DEBUG or TRACE
   int retries_so_far = 0;
   TestStateResult out;
   Reply<TestStateResult> reply;
 
+  Bindings bindings() const { return {context, scope}; }
   void note(const char* step, const json& value) {
     if (inspect) out.inspection[step] = text_of(value);
   }
+  // Answers with what the test came to; DEBUG and TRACE show the variables after the state
+  // ("variables set up as test state input" and those it assigned: API_InspectionData).
+  void send() {
+    if (inspect && (assigned || !variables.empty())) note("variables", variables);
+    reply(std::move(out));
+  }
 };
+
+// Evaluates the Assign of `holder` (the state, its matching Choice rule or its Catcher) against
+// `document`, and stores the values among the test's variables, within AWS's size limits.
+std::optional<StateError> assign(Trial& t, const json& holder, const json& document) {
+  if (!holder.is_object() || !holder.contains("Assign")) return std::nullopt;
+  Outcome values = evaluate_assign(t.state, holder["Assign"], document, t.bindings());
+  if (values.error) return values.error;
+  size_t total = 0;
+  for (const auto& [name, value] : t.variables.items())
+    if (!values.value.contains(name)) total += variable_bytes(value);
+  for (const auto& [name, value] : values.value.items()) total += variable_bytes(value);
+  if (auto e = assignment_limits(t.name, values.value, total)) return e;
+  for (const auto& [name, value] : values.value.items()) t.variables[name] = value;
+  t.assigned = t.assigned || !values.value.empty();
+  return std::nullopt;
+}
 
 // Every state a state can move to.
 std::set<std::string> targets_of(const json& st) {
@@ -60,7 +87,7 @@ void conclude_error(Trial& t, const StateError& e) {
               : 3;
       if (t.retries_so_far < max_attempts) {
         t.out.status = "RETRIABLE";
-        return t.reply(std::move(t.out));
+        return t.send();
       }
       break;  // the first retrier that matches decides, as in an execution
     }
@@ -68,22 +95,24 @@ void conclude_error(Trial& t, const StateError& e) {
     for (const auto& catcher : st["Catch"]) {
       if (!catcher.is_object() || !covers(catcher.value("ErrorEquals", json::array()), e.error))
         continue;
-      Outcome placed =
-          apply_result_path(catcher, t.input, json{{"Error", e.error}, {"Cause", e.cause}});
-      if (placed.error) {
+      json error_output = {{"Error", e.error}, {"Cause", e.cause}};
+      std::optional<StateError> failed = assign(t, catcher, error_output);
+      Outcome placed = failed ? Outcome{} : apply_result_path(catcher, t.input, error_output);
+      if (!failed) failed = placed.error;
+      if (failed) {
         // As in an execution, the catcher's own failure is not caught again.
-        t.out.error = placed.error->error;
-        t.out.cause = placed.error->cause;
+        t.out.error = failed->error;
+        t.out.cause = failed->cause;
         t.out.status = "FAILED";
-        return t.reply(std::move(t.out));
+        return t.send();
       }
       t.out.status = "CAUGHT_ERROR";
       t.out.output = text_of(placed.value);
       t.out.next_state = catcher["Next"].get<std::string>();
-      return t.reply(std::move(t.out));
+      return t.send();
     }
   t.out.status = "FAILED";
-  t.reply(std::move(t.out));
+  t.send();
 }
 
 void conclude(Trial& t, const json& output) {
@@ -91,22 +120,23 @@ void conclude(Trial& t, const json& output) {
   t.out.output = text_of(output);
   if (t.state.contains("Next") && t.state["Next"].is_string() && !t.out.next_state)
     t.out.next_state = t.state["Next"].get<std::string>();
-  t.reply(std::move(t.out));
+  t.send();
 }
 
 // A Task's result through ResultSelector, ResultPath and OutputPath.
 void conclude_task(Trial& t, const json& result) {
   t.note("result", result);
   const json& st = t.state;
-  Outcome selected = st.contains("ResultSelector")
-                         ? apply_payload(st["ResultSelector"], result, t.context, "ResultSelector")
-                         : Outcome{result, std::nullopt};
+  Outcome selected = st.contains("ResultSelector") ? apply_payload(st["ResultSelector"], result,
+                                                                   t.bindings(), "ResultSelector")
+                                                   : Outcome{result, std::nullopt};
   if (selected.error) return conclude_error(t, *selected.error);
   t.note("afterResultSelector", selected.value);
+  if (auto e = assign(t, st, result)) return conclude_error(t, *e);
   Outcome placed = apply_result_path(st, t.input, selected.value);
   if (placed.error) return conclude_error(t, *placed.error);
   t.note("afterResultPath", placed.value);
-  Outcome output = apply_output_path(st, placed.value, t.context);
+  Outcome output = apply_output_path(st, placed.value, t.bindings());
   if (output.error) return conclude_error(t, *output.error);
   conclude(t, output.value);
 }
@@ -176,50 +206,64 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
           {"RetryCount", r.retrier_retry_count}}},
         {"StateMachine", {{"Id", prefix + ":stateMachine:TestState"}, {"Name", "TestState"}}}};
   }
+  if (r.variables) {
+    trial->variables = json_nesting_within(*r.variables, kMaxJsonNesting)
+                           ? json::parse(*r.variables, nullptr, false)
+                           : json(json::value_t::discarded);
+    if (!trial->variables.is_object())
+      return reply(validation("The variables must be a JSON object of variable names and values."));
+    for (const auto& [name, value] : trial->variables.items())
+      if (!is_variable_name(name) || name == kReservedVariable)
+        return reply(validation("'" + name + "' is not a valid variable name."));
+  }
   trial->inspect = r.inspection_level != "INFO";
   trial->retries_so_far = r.retrier_retry_count;
   trial->reply = std::move(reply);
   Trial& t = *trial;
   t.note("input", t.input);
 
-  Outcome effective = apply_input_path(st, t.input, t.context);
+  Outcome effective = apply_input_path(st, t.input, t.bindings());
   if (effective.error) return conclude_error(t, *effective.error);
   t.note("afterInputPath", effective.value);
 
   if (type == "Pass") {
     Outcome parameters =
         st.contains("Parameters")
-            ? apply_payload(st["Parameters"], effective.value, t.context, "Parameters")
+            ? apply_payload(st["Parameters"], effective.value, t.bindings(), "Parameters")
             : effective;
     if (parameters.error) return conclude_error(t, *parameters.error);
     t.note("afterParameters", parameters.value);
     json result = st.contains("Result") ? st["Result"] : parameters.value;
     t.note("result", result);
+    if (auto e = assign(t, st, result)) return conclude_error(t, *e);
     Outcome placed = apply_result_path(st, t.input, result);
     if (placed.error) return conclude_error(t, *placed.error);
     t.note("afterResultPath", placed.value);
-    Outcome output = apply_output_path(st, placed.value, t.context);
+    Outcome output = apply_output_path(st, placed.value, t.bindings());
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
   if (type == "Choice") {
-    Outcome chosen = choose(st, effective.value, t.context);
+    Chosen chosen = choose(st, effective.value, t.bindings());
     if (chosen.error) return conclude_error(t, *chosen.error);
-    t.out.next_state = chosen.value.get<std::string>();
-    Outcome output = apply_output_path(st, effective.value, t.context);
+    t.out.next_state = chosen.next;
+    if (auto e = assign(t, chosen.rule >= 0 ? st["Choices"][chosen.rule] : st, effective.value))
+      return conclude_error(t, *e);
+    Outcome output = apply_output_path(st, effective.value, t.bindings());
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
   if (type == "Wait") {
     // The wait itself is not served: a test answers at once, as AWS's does.
-    Outcome until = wait_until(st, effective.value, now);
+    Outcome until = wait_until(st, effective.value, now, t.bindings());
     if (until.error) return conclude_error(t, *until.error);
-    Outcome output = apply_output_path(st, effective.value, t.context);
+    if (auto e = assign(t, st, effective.value)) return conclude_error(t, *e);
+    Outcome output = apply_output_path(st, effective.value, t.bindings());
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
   if (type == "Succeed") {
-    Outcome output = apply_output_path(st, effective.value, t.context);
+    Outcome output = apply_output_path(st, effective.value, t.bindings());
     if (output.error) return conclude_error(t, *output.error);
     return conclude(t, output.value);
   }
@@ -227,22 +271,21 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     std::string error = st.value("Error", ""), cause = st.value("Cause", "");
     for (const char* field : {"ErrorPath", "CausePath"}) {
       if (!st.contains(field)) continue;
-      Outcome v = apply_payload(json{{std::string("v.$"), st[field]}}, t.input, t.context, field);
+      Outcome v = read_path_field(st[field], t.input, t.bindings(), field);
       if (v.error) return conclude_error(t, *v.error);
-      std::string text =
-          v.value["v"].is_string() ? v.value["v"].get<std::string>() : text_of(v.value["v"]);
+      std::string text = v.value.is_string() ? v.value.get<std::string>() : text_of(v.value);
       (std::string(field) == "ErrorPath" ? error : cause) = text;
     }
     t.out.status = "FAILED";
     if (!error.empty()) t.out.error = error;
     if (!cause.empty()) t.out.cause = cause;
-    return t.reply(std::move(t.out));
+    return t.send();
   }
 
   // Task.
   const std::string resource = st.value("Resource", "");
   Outcome parameters = st.contains("Parameters") ? apply_payload(st["Parameters"], effective.value,
-                                                                 t.context, "Parameters")
+                                                                 t.bindings(), "Parameters")
                                                  : effective;
   if (parameters.error) return conclude_error(t, *parameters.error);
   t.note("afterParameters", parameters.value);

@@ -240,6 +240,7 @@ json machine_json(const stepfn::StateMachine& m) {
               {"tracingConfiguration", {{"enabled", false}}}};
   if (!m.revision_id.empty()) out["revisionId"] = m.revision_id;
   if (!m.description.empty()) out["description"] = m.description;
+  if (!m.variable_references.empty()) out["variableReferences"] = m.variable_references;
   return out;
 }
 
@@ -258,11 +259,13 @@ void describe_state_machine_for_execution(StepFunctions& sfn, const Caller& call
   REQUIRE_OK(in);
   sfn.describe_state_machine_for_execution(
       caller, arn, reply_with<stepfn::StateMachine>(std::move(done), [](const auto& m) {
-        return json{{"stateMachineArn", m.arn},
+        json out = {{"stateMachineArn", m.arn},
                     {"name", m.name},
                     {"definition", m.definition},
                     {"roleArn", m.role_arn},
                     {"updateDate", seconds(m.created_at)}};
+        if (!m.variable_references.empty()) out["variableReferences"] = m.variable_references;
+        return out;
       }));
 }
 
@@ -670,6 +673,7 @@ void test_state(StepFunctions& sfn, const Caller& caller, const json& j, Done do
   r.inspection_level = in.str("inspectionLevel").value_or("INFO");
   r.state_name = in.str("stateName");
   r.context = in.str("context");
+  r.variables = in.str("variables");
   if (j.contains("mock") && j["mock"].is_object()) {
     const json& mock = j["mock"];
     if (mock.contains("result") && mock["result"].is_string())

@@ -196,6 +196,40 @@ class AwsCliV1(CliMixin, unittest.TestCase):
         self.assertEqual((json.loads(proc.stdout)["status"], json.loads(proc.stdout)["nextState"]),
                          ("SUCCEEDED", "After"))
 
+    def test_variables_in_a_run_its_history_test_state_and_bad_names(self):
+        # CLI v1 carries botocore 1.43, whose model has assignedVariables and TestState's
+        # variables (CLI 2.9's predates them).
+        definition = json.dumps({"StartAt": "Remember", "States": {
+            "Remember": {"Type": "Pass", "Assign": {"dragon.$": "$.dragon", "hoard": [1, 2]}, "Next": "Nap"},
+            "Nap": {"Type": "Wait", "Seconds": 10, "Next": "Tell"},
+            "Tell": {"Type": "Pass", "Parameters": {"text.$": "States.Format('{} guards {} coins', $dragon, "
+                                                              "States.ArrayLength($hoard))"}, "End": True}}})
+        arn = self.ok("create-state-machine", "--name", "cli-vars", "--definition", definition,
+                      "--role-arn", ROLE)["stateMachineArn"]
+        run = self.ok("start-execution", "--state-machine-arn", arn, "--input", '{"dragon": "Smaug"}')["executionArn"]
+        self.broker.advance(10)
+        described = self.finished(run)
+        self.assertEqual(json.loads(described["output"]), {"text": "Smaug guards 2 coins"})
+        events = self.ok("get-execution-history", "--execution-arn", run)["events"]
+        details = [e["stateExitedEventDetails"] for e in events if e["type"] == "PassStateExited"]
+        self.assertEqual(details[0]["assignedVariables"], {"dragon": '"Smaug"', "hoard": "[1,2]"})
+        self.assertEqual(details[0]["assignedVariablesDetails"], {"truncated": False})
+        self.assertNotIn("assignedVariables", details[1])
+        proc = self.run_cli("test-state", "--definition", json.dumps({
+            "Type": "Pass", "Assign": {"seen.$": "$who"}, "End": True}), "--role-arn", ROLE,
+                            "--variables", '{"who": "Glaurung"}', "--inspection-level", "DEBUG",
+                            AWS_DISABLE_HOST_PREFIX_INJECTION="true")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(json.loads(proc.stdout)["inspectionData"]["variables"]),
+                         {"who": "Glaurung", "seen": "Glaurung"})
+        proc = self.run_cli("create-state-machine", "--name", "cli-bad-vars", "--role-arn", ROLE, "--definition",
+                            json.dumps({"StartAt": "P", "States": {"P": {
+                                "Type": "Pass", "Assign": {"states": 1, "9lives": 2}, "End": True}}}))
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("InvalidDefinition", proc.stderr)
+        self.assertIn("/States/P/Assign/states", proc.stderr)
+        self.assertIn("/States/P/Assign/9lives", proc.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -3,7 +3,10 @@
 Each case's expectations come from AWS's documentation (the developer guide, the API reference
 and the States Language specification; each case names its source), not from Wyvern's output.
 Every case runs as a Standard execution on one broker; the runner compares the final status,
-the output (JSON-equal), the error and cause, and the history's event types. Task states get
+the output (JSON-equal), the error and cause, the history's event types and, where a case gives
+them, the variables each state assigned (the StateExited events' assignedVariables; checked
+only with an SDK whose model has that member: older botocore drops members it does not know).
+A case may instead expect CreateStateMachine to refuse its definition. Task states get
 their results from Step Functions Local's MockConfigFile (the broker is started with one built
 from the cases' "mock" entries, and such a case runs on "<stateMachineArn>#Conformance") or from
 an activity the runner works as the worker. Cases that Wyvern does not pass yet live in
@@ -169,6 +172,35 @@ def check_failures(output, checks):
     return problems
 
 
+def assigned_failures(events, expected):
+    """Compares the StateExited events that carry assignedVariables, in history order, with
+    [{"state": name, "variables": {name: value}}] (values JSON-equal to the JSON text AWS
+    gives), or with {"any_order": [...]} where concurrent branches may interleave."""
+    got = []
+    for e in events:
+        details = e.get("stateExitedEventDetails")
+        if details and "assignedVariables" in details:
+            if details.get("assignedVariablesDetails") != {"truncated": False}:
+                return ["%s: assignedVariablesDetails %r" % (details["name"], details.get("assignedVariablesDetails"))]
+            try:
+                values = {k: json.loads(v) for k, v in details["assignedVariables"].items()}
+            except (TypeError, ValueError):
+                return ["%s: assignedVariables are not JSON texts: %r" % (details["name"], details["assignedVariables"])]
+            got.append({"state": details["name"], "variables": values})
+    any_order = isinstance(expected, dict)
+    want = expected["any_order"] if any_order else expected
+    if any_order:
+        unmatched = list(got)
+        for w in want:
+            match = next((g for g in unmatched if json_equal(g, w)), None)
+            if match is not None:
+                unmatched.remove(match)
+        same = len(got) == len(want) and not unmatched
+    else:
+        same = len(got) == len(want) and all(json_equal(g, w) for g, w in zip(got, want))
+    return [] if same else ["assigned variables %s != expected %s" % (json.dumps(got), json.dumps(want))]
+
+
 def history_failures(types, expected):
     """Compares event types with a list (the exact sequence) or a dict of partial assertions."""
     if isinstance(expected, list):
@@ -204,6 +236,9 @@ class ConformanceCases(BrokerTestCase):
         cls.broker = Broker(extra_args=["--mock-config", cls.mock_path]).start()
         cls.sqs = cls.broker.sqs()
         cls.sfn = sfn_client(cls.broker)
+        # boto3 1.26's model predates variables: it parses no assignedVariables.
+        exited = cls.sfn.meta.service_model.shape_for("StateExitedEventDetails")
+        cls.sdk_has_variables = "assignedVariables" in exited.members
         # The worker's GetActivityTask: a task is queued before it polls, so a long poll is a
         # failure, and a short read timeout keeps it from stalling the module.
         cls.worker = boto3.client(
@@ -227,17 +262,20 @@ class ConformanceCases(BrokerTestCase):
                 return described
             time.sleep(0.01)
 
-    def history_types(self, arn):
-        types, token = [], None
+    def history_events(self, arn):
+        events, token = [], None
         while True:
             kwargs = {"executionArn": arn, "maxResults": 25}
             if token:
                 kwargs["nextToken"] = token
             page = self.sfn.get_execution_history(**kwargs)
-            types += [e["type"] for e in page["events"]]
+            events += page["events"]
             token = page.get("nextToken")
             if not token:
-                return types
+                return events
+
+    def history_types(self, arn):
+        return [e["type"] for e in self.history_events(arn)]
 
     def run_case(self, label, index, case):
         """Runs one case; returns a list of problems (empty when it conforms)."""
@@ -254,12 +292,23 @@ class ConformanceCases(BrokerTestCase):
             names["ACTIVITY_ARN"] = self.sfn.create_activity(name=name)["activityArn"]
         replace = replacer(self.virtual_now_ms(), names)
         definition = fill(case["definition"], replace)
+        refusal = case["expect"].get("create_error")
         try:
             created = self.sfn.create_state_machine(name=name, roleArn=ROLE,
                                                     definition=json.dumps(definition))
         except self.sfn.exceptions.ClientError as e:
             error = e.response["Error"]
-            return ["CreateStateMachine refused the definition: %s: %s" % (error.get("Code"), error.get("Message"))]
+            if not refusal:
+                return ["CreateStateMachine refused the definition: %s: %s" % (error.get("Code"), error.get("Message"))]
+            problems = []
+            if error.get("Code") != refusal["code"]:
+                problems.append("CreateStateMachine failed with %s, expected %s" % (error.get("Code"), refusal["code"]))
+            for part in refusal.get("message_contains", []):
+                if part not in error.get("Message", ""):
+                    problems.append("CreateStateMachine's message %r lacks %r" % (error.get("Message"), part))
+            return problems
+        if refusal:
+            return ["CreateStateMachine accepted a definition it should refuse (%s)" % refusal["code"]]
         self.assertEqual(created["stateMachineArn"], machine_arn)
         # A mocked case runs its MockConfigFile test case, as Step Functions Local does.
         target = machine_arn + "#" + TEST_CASE if "mock" in case else machine_arn
@@ -321,7 +370,10 @@ class ConformanceCases(BrokerTestCase):
         for field in ("error", "cause"):
             if field in expect and described.get(field) != expect[field]:
                 problems.append("%s %r != expected %r" % (field, described.get(field), expect[field]))
-        problems += history_failures(self.history_types(arn), expect["history"])
+        events = self.history_events(arn)
+        problems += history_failures([e["type"] for e in events], expect["history"])
+        if "assigned" in expect and self.sdk_has_variables:
+            problems += assigned_failures(events, expect["assigned"])
         return problems
 
     def run_area(self, label, cases):

@@ -23,14 +23,22 @@ using wyvern::WriteBatch;
 
 namespace {
 
+// Paths that read no context object and no variables.
+const Bindings& nothing_bound() {
+  static const json context = json::object();
+  static const VariableScope variables;
+  static const Bindings bindings{context, variables};
+  return bindings;
+}
+
 json call(const char* expr, const json& input = json::object()) {
-  auto r = evaluate_intrinsic(expr, input, json::object());
+  auto r = evaluate_intrinsic(expr, input, nothing_bound());
   if (!r.value) FAIL("intrinsic failed: " << r.error);
   return *r.value;
 }
 
 bool fails(const char* expr, const json& input = json::object()) {
-  return !evaluate_intrinsic(expr, input, json::object()).value.has_value();
+  return !evaluate_intrinsic(expr, input, nothing_bound()).value.has_value();
 }
 
 // The memory store, counting how often each key of each table is written.
@@ -456,19 +464,22 @@ TEST_CASE("input and output processing follow AWS's order and defaults", "[stepf
   json state = {{"ResultPath", "$.data.sum"}, {"OutputPath", "$.data"}};
   auto placed = apply_result_path(state, input, 40);
   REQUIRE_FALSE(placed.error);
-  auto out = apply_output_path(state, placed.value);
+  auto out = apply_output_path(state, placed.value, nothing_bound());
   CHECK(out.value == json({{"val1", 23}, {"val2", 17}, {"sum", 40}}));
 
   CHECK(apply_result_path(json::object(), input, "x").value == "x");               // default "$"
   CHECK(apply_result_path({{"ResultPath", nullptr}}, input, "x").value == input);  // discard
-  CHECK(apply_input_path({{"InputPath", nullptr}}, input).value == json::object());
+  CHECK(apply_input_path({{"InputPath", nullptr}}, input, nothing_bound()).value == json::object());
   CHECK(apply_result_path({{"ResultPath", "$.comment.x"}}, input, 1).error->error ==
         "States.ResultPathMatchFailure");
-  CHECK(apply_input_path({{"InputPath", "$.nope"}}, input).error->error == "States.Runtime");
+  CHECK(apply_input_path({{"InputPath", "$.nope"}}, input, nothing_bound()).error->error ==
+        "States.Runtime");
   json execution = {{"Execution", {{"Input", {{"first", "input"}}}}}, {"State", {{"Name", "P"}}}};
-  CHECK(apply_input_path({{"InputPath", "$$.Execution.Input"}}, input, execution).value ==
+  VariableScope no_variables;
+  Bindings with_execution{execution, no_variables};
+  CHECK(apply_input_path({{"InputPath", "$$.Execution.Input"}}, input, with_execution).value ==
         json({{"first", "input"}}));
-  CHECK(apply_output_path({{"OutputPath", "$$.State.Name"}}, input, execution).value == "P");
+  CHECK(apply_output_path({{"OutputPath", "$$.State.Name"}}, input, with_execution).value == "P");
 
   json params = {
       {"flagged", true},
@@ -476,7 +487,7 @@ TEST_CASE("input and output processing follow AWS's order and defaults", "[stepf
        {{"first.$", "$.data.val1"}, {"sum.$", "States.MathAdd($.data.val1, $.data.val2)"}}},
       {"name.$", "$$.Execution.Name"}};
   json context = {{"Execution", {{"Name", "run-1"}}}};
-  auto built = apply_payload(params, input, context, "Parameters");
+  auto built = apply_payload(params, input, Bindings{context, no_variables}, "Parameters");
   CHECK(built.value ==
         json({{"flagged", true}, {"parts", {{"first", 23}, {"sum", 40}}}, {"name", "run-1"}}));
 }
@@ -489,9 +500,9 @@ TEST_CASE("Choice rules cover every operator family", "[stepfn][choice]") {
   auto pick = [&](json rule) {
     rule["Next"] = "Yes";
     json state = {{"Choices", json::array({rule})}, {"Default", "No"}};
-    auto o = choose(state, input, json::object());
+    auto o = choose(state, input, nothing_bound());
     REQUIRE_FALSE(o.error);
-    return o.value.get<std::string>() == "Yes";
+    return o.next == "Yes";
   };
   CHECK(pick({{"Variable", "$.type"}, {"StringEquals", "Private"}}));
   CHECK(pick({{"Variable", "$.name"}, {"StringMatches", "wyvern-*"}}));
@@ -516,10 +527,10 @@ TEST_CASE("Choice rules cover every operator family", "[stepfn][choice]") {
 
   json no_default = {
       {"Choices", json::array({{{"Variable", "$.value"}, {"NumericEquals", 1}, {"Next", "X"}}})}};
-  CHECK(choose(no_default, input, json::object()).error->error == "States.NoChoiceMatched");
+  CHECK(choose(no_default, input, nothing_bound()).error->error == "States.NoChoiceMatched");
   json missing = {
       {"Choices", json::array({{{"Variable", "$.missing"}, {"NumericEquals", 1}, {"Next", "X"}}})}};
-  CHECK(choose(missing, input, json::object()).error->error == "States.Runtime");
+  CHECK(choose(missing, input, nothing_bound()).error->error == "States.Runtime");
 }
 
 TEST_CASE("RFC 3339 timestamps parse with offsets and fractions", "[stepfn]") {
@@ -680,4 +691,167 @@ TEST_CASE("Retry, Catch and Task timeouts are validated before anything runs",
   both.erase("HeartbeatSeconds");
   both["TimeoutSecondsPath"] = "$.t";
   CHECK(locations(both) == std::vector<std::string>{"/States/T"});
+}
+
+TEST_CASE("variable names are Unicode identifiers of at most 80 characters",
+          "[stepfn][variables]") {
+  // workflow-variables.html: "The first character of a variable name must be a Unicode
+  // ID_Start character, and the second and subsequent characters must be Unicode ID_Continue
+  // characters. The maximum length of a variable name is 80."
+  CHECK(is_variable_name("productName"));
+  CHECK(is_variable_name("x1_y"));
+  CHECK(is_variable_name("\xC3\xA9t\xC3\xA9"));         // "été"
+  CHECK(is_variable_name("\xE5\x90\x8D\xE5\x89\x8D"));  // "名前"
+  CHECK(is_variable_name(std::string(80, 'a')));
+  CHECK_FALSE(is_variable_name(std::string(81, 'a')));
+  CHECK_FALSE(is_variable_name(""));
+  CHECK_FALSE(is_variable_name("1abc"));  // a digit is ID_Continue, not ID_Start
+  CHECK_FALSE(is_variable_name("_abc"));  // so is the underscore
+  CHECK_FALSE(is_variable_name("x.y"));   // "you cannot assign a value to a part of a variable"
+  CHECK_FALSE(is_variable_name("x[2]"));
+  CHECK_FALSE(is_variable_name("my-var"));
+  CHECK_FALSE(is_variable_name("a b"));
+  CHECK_FALSE(is_variable_name("\xC3"));  // a truncated UTF-8 sequence
+}
+
+TEST_CASE("a path reads the document, the context object or a variable", "[stepfn][variables]") {
+  json outer = {{"order", {{"numItems", 3}, {"items", {"a", "b"}}}}};
+  json inner = {{"x", 42}};
+  VariableScope scope({&inner, &outer});
+  json context = {{"Execution", {{"Name", "run"}}}};
+  Bindings bindings{context, scope};
+  json doc = {{"a", 1}};
+  CHECK(select("$.a", doc, bindings).value == json(1));
+  CHECK(select("$$.Execution.Name", doc, bindings).value == json("run"));
+  CHECK(select("$x", doc, bindings).value == json(42));
+  CHECK(select("$order.numItems", doc, bindings).value == json(3));
+  CHECK(select("$order.items[1]", doc, bindings).value == json("b"));
+  CHECK(select("$nope", doc, bindings).problem == Selection::Problem::kUndefinedVariable);
+  CHECK(select("$order.missing", doc, bindings).problem == Selection::Problem::kNoMatch);
+  CHECK(scope.all() == json({{"x", 42}, {"order", outer["order"]}}));
+  CHECK(is_valid_path("$x.a", false, true));
+  CHECK_FALSE(is_valid_path("$x.a", false, false));
+  CHECK_FALSE(is_valid_path("$1x", true, true));
+  CHECK(is_valid_path("$x[0]", false, true, true));
+  CHECK_FALSE(is_valid_path("$x[*]", false, true, true));  // not a reference path
+  // Intrinsic arguments read variables too (workflow-variables.html: "variables can be used
+  // in the arguments").
+  auto formatted = evaluate_intrinsic("States.Format('{} items', $order.numItems)", doc, bindings);
+  CHECK(formatted.value == json("3 items"));
+}
+
+TEST_CASE("an Assign evaluates every value against the variables on state entry",
+          "[stepfn][variables]") {
+  json variables = {{"x", 3}, {"a", 6}};
+  VariableScope scope({&variables});
+  json context = {{"Execution", {{"StartTime", "2024-11-22T00:00:00Z"}}}};
+  Bindings bindings{context, scope};
+  json assign = {{"x.$", "$a"},
+                 {"nextX.$", "$x"},
+                 {"details", {{"status", "SUCCESS"}, {"lineItems.$", "$.order.items"}}},
+                 {"literal", "$.not.a.path"},
+                 {"startTime.$", "$$.Execution.StartTime"}};
+  json result = {{"order", {{"items", {1, 2}}}}};
+  auto values = evaluate_assign(json::object(), assign, result, bindings);
+  REQUIRE_FALSE(values.error);
+  CHECK(values.value == json({{"x", 6},
+                              {"nextX", 3},
+                              {"details", {{"status", "SUCCESS"}, {"lineItems", {1, 2}}}},
+                              {"literal", "$.not.a.path"},
+                              {"startTime", "2024-11-22T00:00:00Z"}}));
+  CHECK(variables == json({{"x", 3}, {"a", 6}}));  // nothing assigned yet
+  auto undefined = evaluate_assign(json::object(), {{"y.$", "$nope"}}, result, bindings);
+  REQUIRE(undefined.error);
+  CHECK(undefined.error->error == "States.Runtime");
+}
+
+TEST_CASE("an Assign within AWS's size limits passes, beyond them fails", "[stepfn][variables]") {
+  std::string big(kMaxVariableBytes - 2, 'x');  // with its quotes: exactly 256 KiB
+  CHECK_FALSE(assignment_limits("S", {{"a", big}}, kMaxVariableBytes));
+  auto one = assignment_limits("S", {{"a", big + "x"}}, 0);
+  REQUIRE(one);
+  CHECK(one->error == "States.DataLimitExceeded");
+  std::string half(kMaxAssignBytes / 2, 'x');
+  CHECK(assignment_limits("S", {{"a", half}, {"b", half}}, 0));  // 128 KiB + quotes, twice
+  CHECK(assignment_limits("S", {{"a", 1}}, kMaxExecutionVariableBytes + 1));
+  CHECK_FALSE(assignment_limits("S", {{"a", 1}}, kMaxExecutionVariableBytes));
+}
+
+TEST_CASE("Assign fields and variable references are validated", "[stepfn][validation]") {
+  auto problems = [](json def) {
+    std::vector<std::string> out;
+    for (const auto& d : validate_definition(def.dump())) out.push_back(d.location);
+    return out;
+  };
+  auto pass = [](json assign, json extra = json::object()) {
+    json st = {{"Type", "Pass"}, {"End", true}, {"Assign", assign}};
+    for (const auto& [k, v] : extra.items()) st[k] = v;
+    return json{{"StartAt", "P"}, {"States", {{"P", st}}}};
+  };
+  CHECK(problems(pass({{"ok", 1}, {"path.$", "$var.x"}})).empty());
+  CHECK(problems(pass({{"states", 1}})) == std::vector<std::string>{"/States/P/Assign/states"});
+  CHECK(problems(pass({{"1x", 1}})) == std::vector<std::string>{"/States/P/Assign/1x"});
+  CHECK(problems(pass({{"x.y", 1}})) == std::vector<std::string>{"/States/P/Assign/x.y"});
+  CHECK(problems(pass({{"x", 1}, {"x.$", "$.a"}})).size() == 1);
+  CHECK(problems(pass(json::array())) == std::vector<std::string>{"/States/P/Assign"});
+  CHECK(problems(pass({{"x.$", "$.a[?"}})) == std::vector<std::string>{"/States/P/Assign/x.$"});
+  // Variables are read in any path but ResultPath.
+  CHECK(problems(pass(json::object(), {{"InputPath", "$v.a"}, {"OutputPath", "$v"}})).empty());
+  CHECK(problems(pass(json::object(), {{"ResultPath", "$v"}})) ==
+        std::vector<std::string>{"/States/P/ResultPath"});
+  // Succeed and Fail states assign nothing.
+  json succeed = {{"StartAt", "S"},
+                  {"States", {{"S", {{"Type", "Succeed"}, {"Assign", {{"x", 1}}}}}}}};
+  CHECK(problems(succeed) == std::vector<std::string>{"/States/S/Assign"});
+  // An inner scope may not assign an outer scope's name; sibling branches may share names.
+  json parallel = {
+      {"StartAt", "Set"},
+      {"States",
+       {{"Set", {{"Type", "Pass"}, {"Assign", {{"outer", 1}}}, {"Next", "Par"}}},
+        {"Par",
+         {{"Type", "Parallel"},
+          {"End", true},
+          {"Branches",
+           {{{"StartAt", "A"},
+             {"States", {{"A", {{"Type", "Pass"}, {"Assign", {{"inner", 1}}}, {"End", true}}}}}},
+            {{"StartAt", "B"},
+             {"States",
+              {{"B",
+                {{"Type", "Pass"},
+                 {"Assign", {{"inner", 2}, {"outer", 3}}},
+                 {"End", true}}}}}}}}}}}}};
+  CHECK(problems(parallel) ==
+        std::vector<std::string>{"/States/Par/Branches/1/States/B/Assign/outer"});
+  // A Choice rule and a Catcher may assign too.
+  json choice = {{"StartAt", "C"},
+                 {"States",
+                  {{"C",
+                    {{"Type", "Choice"},
+                     {"Choices",
+                      {{{"Variable", "$x"},
+                        {"IsPresent", true},
+                        {"Assign", {{"seen", true}}},
+                        {"Next", "D"}}}},
+                     {"Default", "D"},
+                     {"Assign", {{"seen", false}}}}},
+                   {"D", {{"Type", "Succeed"}}}}}};
+  CHECK(problems(choice).empty());
+}
+
+TEST_CASE("DescribeStateMachine names the variables each state reads", "[stepfn][variables]") {
+  json def = json::parse(R"J({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Assign": {"x": 1, "lit": "$notRead"}, "InputPath": "$in",
+          "Parameters": {"a.$": "$x.y", "b.$": "States.Format('{} $quoted {}', $x, $other[0])"},
+          "Next": "C"},
+    "C": {"Type": "Choice", "Default": "M", "Choices": [
+      {"Not": {"Variable": "$flag", "NumericLessThanPath": "$limit"}, "Assign": {"k.$": "$seen"},
+       "Next": "M"}]},
+    "M": {"Type": "Map", "ItemsPath": "$items", "ResultPath": "$.r", "End": true,
+          "ItemProcessor": {"StartAt": "I", "States": {
+            "I": {"Type": "Pass", "Parameters": {"v.$": "$x"}, "End": true}}}}}})J");
+  auto refs = variable_references(def);
+  CHECK(refs == std::map<std::string, std::vector<std::string>>{{"A", {"in", "other", "x"}},
+                                                                {"C", {"flag", "limit", "seen"}},
+                                                                {"M", {"items"}},
+                                                                {"I", {"x"}}});
 }

@@ -137,3 +137,25 @@ test("an activity worker takes tasks, beats, and answers them", async () => {
   assert.equal(caught.status, "SUCCEEDED");
   assert.deepEqual(JSON.parse(caught.output).error, { Error: "Cracked", Cause: "shell" });
 });
+
+test("variables: assigned, read, recorded in the history and refused when badly named", async () => {
+  const definition = JSON.stringify({
+    StartAt: "Remember",
+    States: {
+      Remember: { Type: "Pass", Assign: { "rider.$": "$.rider", count: 2 }, Next: "Use" },
+      Use: { Type: "Pass", Parameters: { "text.$": "States.Format('{} rides {}', $rider, $count)" }, End: true },
+    },
+  });
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: "js-vars", definition, roleArn: role }));
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ rider: "Eragon" }) }));
+  const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  assert.deepEqual(JSON.parse(done.output), { text: "Eragon rides 2" });
+  const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+  const exited = events.filter((e) => e.type === "PassStateExited").map((e) => e.stateExitedEventDetails);
+  assert.deepEqual(exited[0].assignedVariables, { rider: '"Eragon"', count: "2" });
+  assert.deepEqual(exited[0].assignedVariablesDetails, { truncated: false });
+  assert.equal(exited[1].assignedVariables, undefined);
+  const bad = JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", Assign: { "my-var": 1 }, End: true } } });
+  await assert.rejects(sfn.send(new CreateStateMachineCommand({ name: "js-bad-vars", definition: bad, roleArn: role })),
+    (e) => e instanceof InvalidDefinition && e.message.includes("/States/P/Assign/my-var"));
+});
