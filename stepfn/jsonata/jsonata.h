@@ -54,6 +54,9 @@ struct Bindings {
   std::int64_t now_millis = 0;
   // Deepest call nesting before U1001 (stack overflow); guards against runaway recursion.
   int max_depth = 500;
+  // Most evaluation steps (expression nodes evaluated) before U1003: an endless tail-recursive
+  // loop or nested ranges would otherwise run forever, since tail calls do not deepen the stack.
+  std::uint64_t max_steps = 100'000'000;
 };
 
 struct Node;
