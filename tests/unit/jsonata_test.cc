@@ -228,17 +228,20 @@ TEST_CASE("pathological expressions and inputs give errors, never a crash", "[js
   std::string brackets(50000, '[');
   auto b = run(brackets);
   REQUIRE(b.error);
-  // Deeply nested input: 200,000 levels of arrays.
-  json deep = json::array();
-  json* cursor = &deep;
+  // Deeply nested input: 200,000 levels of arrays (built in place: copying it would recurse).
+  std::optional<json> deep = json::array();
+  json* cursor = &*deep;
   for (int i = 0; i < 200000; ++i) {
     cursor->push_back(json::array());
     cursor = &(*cursor)[0];
   }
-  auto d = run("$count(**)", deep);
+  jsonata::Bindings plain;
+  auto d = run("$count(**)", deep, plain);
   CHECK((d.value || d.error));
-  auto s = run("$string($)", deep);
+  auto s = run("$string($)", deep, plain);
   CHECK((s.value || (s.error && s.error->code == "U1001")));
+  auto whole = run("$", deep, plain);
+  CHECK((whole.value || (whole.error && whole.error->code == "U1001")));
   // A value nested 100,000 deep built by a tail-recursive loop.
   auto nested = run("($f := function($n, $a){ $n = 0 ? $a : $f($n - 1, [$a]) }; $count($f(100000, [])))");
   CHECK((nested.value || nested.error));
