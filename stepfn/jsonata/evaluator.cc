@@ -71,12 +71,11 @@ Ref<Frame> Evaluator::new_frame(Frame* parent) {
 }
 
 std::mt19937_64& Evaluator::rng() {
-  if (!rng_seeded_) {
+  if (!rng_) {
     std::random_device rd;
-    rng_.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    rng_seeded_ = true;
+    rng_ = std::make_unique<std::mt19937_64>((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
   }
-  return rng_;
+  return *rng_;
 }
 
 const json& Evaluator::own(json j) {

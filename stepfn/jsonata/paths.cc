@@ -40,14 +40,57 @@ bool is_array_of_numbers(const Value& v) {
 
 }  // namespace
 
+namespace {
+
+// A step that only names a field: nothing about it needs sequences or tuples.
+bool plain_name(const Node* step) {
+  return step->kind == NodeKind::Name && step->stages.empty() && step->predicates.empty() && !step->group &&
+         !step->keep_array && !step->tuple && step->focus.empty() && step->index_var.empty();
+}
+
+}  // namespace
+
 Value Evaluator::eval_path(const Node* n, const Value& input, Frame* env) {
   const auto& steps = n->items;
-  Value input_seq =
-      (input.is_array() && steps[0]->kind != NodeKind::Variable) ? input : make_sequence({input});
-  Value result_seq;
+  // Fast walk: while each value is a single non-array and each step just names a field, the
+  // general algorithm below would wrap and unwrap a one-member sequence at every step. Walk
+  // directly instead, and hand over to it at the first step that needs more.
+  std::size_t start = 0;
+  Value input_seq;
+  bool plain_path = !n->keep_singleton_array && !n->group && !n->tuple;
+  if (plain_path) {
+    Value cur;
+    bool walking = false;
+    if (steps[0]->kind == NodeKind::Variable && steps[0]->predicates.empty() && !steps[0]->group &&
+        !steps[0]->keep_array && !steps[0]->tuple && steps[0]->stages.empty() && steps[0]->focus.empty() &&
+        steps[0]->index_var.empty() && !steps[0]->value.empty()) {
+      cur = lookup(env, steps[0]->value);
+      start = 1;
+      walking = true;
+    } else if (!input.is_array() && plain_name(steps[0].get())) {
+      cur = input;
+      walking = true;
+    }
+    if (walking) {
+      for (; start < steps.size(); ++start) {
+        if (cur.undefined()) return {};
+        if (cur.is_array()) break;
+        if (!plain_name(steps[start].get())) break;
+        Value next;
+        if (cur.is_object()) cur.get(steps[start]->value, &next);
+        cur = std::move(next);
+      }
+      if (start == steps.size()) return cur;  // a final array comes back as it is, as below
+      if (cur.undefined()) return {};
+      input_seq = cur.is_array() ? cur : make_sequence({cur});
+    }
+  }
+  if (input_seq.undefined())
+    input_seq = (input.is_array() && steps[0]->kind != NodeKind::Variable) ? input : make_sequence({input});
+  Value result_seq = start > 0 ? input_seq : Value();
   Value tuples;
   bool in_tuples = false;
-  for (std::size_t i = 0; i < steps.size(); ++i) {
+  for (std::size_t i = start; i < steps.size(); ++i) {
     const Node* step = steps[i].get();
     if (step->tuple) in_tuples = true;
     if (i == 0 && step->cons_array) {
@@ -83,26 +126,38 @@ Value Evaluator::eval_step(const Node* step, const Value& input, Frame* env, boo
     if (!step->stages.empty()) r = eval_stages(step->stages, r, env);
     return r;
   }
-  std::vector<Value> results;
-  std::size_t n = input.size();
-  results.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    Value res = eval(step, input.at(i), env);
-    for (auto& stage : step->stages)
-      if (stage.kind == Stage::Filter) res = eval_filter(stage.expr.get(), res, env);
-    if (res.defined()) results.push_back(std::move(res));
-  }
-  if (last && results.size() == 1 && results[0].is_array() && !results[0].is_sequence()) return results[0];
   auto* seq = new ArrayObj;
   seq->sequence = true;
   Value out = Value::of(seq);
-  for (auto& res : results) {
+  auto add = [&](Value&& res) {
     if (!res.is_array() || res.is_cons()) {
       seq->items.push_back(std::move(res));
     } else {
       std::size_t m = res.size();
       for (std::size_t k = 0; k < m; ++k) seq->items.push_back(res.at(k));
     }
+  };
+  // The first defined result is held back: a lone array from the last step is returned as it
+  // is, not flattened.
+  Value first;
+  std::size_t defined = 0;
+  std::size_t n = input.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    Value res = eval(step, input.at(i), env);
+    for (auto& stage : step->stages)
+      if (stage.kind == Stage::Filter) res = eval_filter(stage.expr.get(), res, env);
+    if (res.undefined()) continue;
+    if (defined == 0) {
+      first = std::move(res);
+    } else {
+      if (defined == 1) add(std::move(first));
+      add(std::move(res));
+    }
+    ++defined;
+  }
+  if (defined == 1) {
+    if (last && first.is_array() && !first.is_sequence()) return first;
+    add(std::move(first));
   }
   return out;
 }

@@ -156,8 +156,7 @@ class Evaluator {
   std::vector<std::unique_ptr<json>> owned_;
   int depth_ = 0;
   std::uint64_t steps_ = 0;
-  std::mt19937_64 rng_;
-  bool rng_seeded_ = false;
+  std::unique_ptr<std::mt19937_64> rng_;  // made on first use: seeding costs more than most evaluations
 };
 
 // JSONata's effective boolean value ($boolean): undefined stays undefined.

@@ -408,6 +408,14 @@ std::string js_number_to_string(double d) {
 
 double round15(double d) {
   if (!std::isfinite(d) || d == 0) return d;
+  // Most doubles already have 15 significant digits or fewer: the shortest round-trip form
+  // says so cheaply, without formatting and parsing back.
+  char shortest[64];
+  auto res = std::to_chars(shortest, shortest + sizeof shortest, d, std::chars_format::scientific);
+  int digits = 0;
+  for (char* p = shortest; p < res.ptr && *p != 'e'; ++p)
+    if (*p >= '0' && *p <= '9') ++digits;
+  if (digits <= 15) return d;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.14e", d);
   return std::strtod(buf, nullptr);
