@@ -2,6 +2,7 @@
 // to json, and the JavaScript number formatting JSONata's output relies on.
 #include "stepfn/jsonata/value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -164,14 +165,15 @@ std::uintptr_t stack_floor() {
   // The lowest address this thread's stack may reach, plus a margin for the work done between
   // two checks (library calls, a PCRE2 match, formatting).
   thread_local std::uintptr_t floor = [] {
-    constexpr std::uintptr_t kMargin = 256 * 1024;
     pthread_attr_t attr;
     void* addr = nullptr;
     std::size_t size = 0;
     if (pthread_getattr_np(pthread_self(), &attr) != 0) return std::uintptr_t{0};
     pthread_attr_getstack(&attr, &addr, &size);
     pthread_attr_destroy(&attr);
-    return reinterpret_cast<std::uintptr_t>(addr) + kMargin;
+    // A quarter of a small stack, 256 KiB of a large one.
+    std::uintptr_t margin = std::min<std::uintptr_t>(256 * 1024, size / 4);
+    return reinterpret_cast<std::uintptr_t>(addr) + margin;
   }();
   return floor;
 }

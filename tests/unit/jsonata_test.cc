@@ -3,6 +3,7 @@
 // express: host functions, the injected clock, one Expression shared by threads, and the limits
 // that keep a runaway expression from crashing or hanging the broker.
 #include <catch2/catch.hpp>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -250,6 +251,30 @@ TEST_CASE("pathological expressions and inputs give errors, never a crash", "[js
   CHECK(range.error->code == "D2014");
   auto regex = run("$match('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/)");
   CHECK((!regex.value || regex.error));
+}
+
+TEST_CASE("deep recursion on a thread with a small stack ends in U1001, not a crash", "[jsonata]") {
+  // Broker threads may have stacks far smaller than the main thread's: the engine measures the
+  // stack it runs on rather than trusting max_depth alone.
+  struct Job {
+    Outcome outcome;
+  } job;
+  auto body = [](void* arg) -> void* {
+    auto* j = static_cast<Job*>(arg);
+    jsonata::Bindings bindings;
+    bindings.max_depth = 1'000'000;
+    j->outcome = run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", json(), bindings);
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 512 * 1024);
+  pthread_t thread;
+  REQUIRE(pthread_create(&thread, &attr, body, &job) == 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  REQUIRE(job.outcome.error);
+  CHECK(job.outcome.error->code == "U1001");
 }
 
 TEST_CASE("referenced names let the host refuse $eval before running anything", "[jsonata]") {
