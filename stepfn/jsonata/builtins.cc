@@ -118,7 +118,9 @@ Value fn_string(CallContext& c) {
   const Value& v = c.arg(0);
   if (v.undefined()) return {};
   bool pretty = c.arg(1).is_bool() && c.arg(1).as_bool();
-  return Value::string(to_string_value(v, pretty));
+  std::string text = to_string_value(v, pretty);
+  c.ev.charge(text.size() / 2);
+  return Value::string(std::move(text));
 }
 
 Value fn_boolean(CallContext& c) { return to_boolean(c.arg(0)); }

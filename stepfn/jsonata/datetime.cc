@@ -897,6 +897,9 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
     got['H'] += 12;
   }
   if (got.count('d') && got.count('Y') == 0) got['Y'] = static_cast<double>(now_b.year);
+  // Beyond these no calendar arithmetic is meaningful (JavaScript dates end at +-275760).
+  for (auto& [k, v] : got)
+    if (!std::isfinite(v) || std::fabs(v) > 1e6) return {};
   if (got.count('d')) {
     std::int64_t days = days_from_civil(static_cast<std::int64_t>(got['Y']), 1, 1) + static_cast<std::int64_t>(got['d']) - 1;
     double ms = static_cast<double>(days) * kDayMs + got['H'] * 3600000 + got['m'] * 60000 + got['s'] * 1000 + got['f'];

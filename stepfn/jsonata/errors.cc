@@ -115,7 +115,7 @@ const std::map<std::string_view, std::string_view>& catalogue() {
       {"D3141", "{{{message}}}"},
       {"U1001", "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."},
       {"U1002", "The regular expression exceeded its backtracking limit"},
-      {"U1003", "The evaluation exceeded its budget of steps: check for a non-terminating recursive function"},
+      {"U1003", "The evaluation exceeded its budget of steps (Bindings::max_steps): check for a non-terminating recursive function or an ever-growing value"},
       {"D3200", "The chunk size of $partition must be a positive integer: {{value}}"},
       {"D3201", "The step of $range must not be zero"},
       {"D3202", "$range would produce more than 1e7 items"},

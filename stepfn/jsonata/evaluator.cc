@@ -460,6 +460,7 @@ Value Evaluator::eval_binary(const Node* n, const Value& input, Frame* env) {
       std::string s;
       if (lhs.defined()) s = to_string_value(lhs);
       if (rhs.defined()) s += to_string_value(rhs);
+      charge(s.size() / 2);
       return Value::string(std::move(s));
     }
     case Op::Range: {
@@ -471,8 +472,7 @@ Value Evaluator::eval_binary(const Node* n, const Value& input, Frame* env) {
       if (a > b) return {};
       double size = b - a + 1;
       if (size > 1e7) throw fail_at("D2014").with_number("value", size);
-      steps_ += static_cast<std::uint64_t>(size);  // building a range is work the budget counts
-      if (steps_ > bindings.max_steps) throw failure("U1003");
+      charge(static_cast<std::uint64_t>(size));
       std::vector<Value> items;
       items.reserve(static_cast<std::size_t>(size));
       for (double x = a; x <= b; x += 1) items.push_back(Value::number(x));
@@ -503,6 +503,7 @@ Value Evaluator::eval_array(const Node* n, const Value& input, Frame* env) {
     if (item->kind == NodeKind::ArrayCons) {
       arr->items.push_back(std::move(v));
     } else if (v.is_array()) {
+      charge(v.size());
       for (std::size_t i = 0; i < v.size(); ++i) arr->items.push_back(v.at(i));
     } else {
       arr->items.push_back(std::move(v));

@@ -73,7 +73,10 @@ Value fn_count(CallContext& c) {
 
 // --- arrays -----------------------------------------------------------------------------------
 
-Value fn_append(CallContext& c) { return append_values(c.arg(0), c.arg(1)); }
+Value fn_append(CallContext& c) {
+  c.ev.charge(c.arg(0).size() + c.arg(1).size());
+  return append_values(c.arg(0), c.arg(1));
+}
 
 Value fn_sort(CallContext& c) {
   const Value& arr = c.arg(0);

@@ -152,6 +152,7 @@ Value fn_pad(CallContext& c) {
   double missing = size - static_cast<double>(utf8_length(s));
   if (missing <= 0) return c.arg(0);
   auto pad_chars = utf8_chars(pad_char);
+  c.ev.charge(static_cast<std::uint64_t>(missing) / 2);
   std::string padding;
   for (std::size_t i = 0; i < static_cast<std::size_t>(missing); ++i) padding.append(pad_chars[i % pad_chars.size()]);
   return Value::string(width < 0 ? padding + std::string(s) : std::string(s) + padding);
@@ -287,6 +288,7 @@ Value fn_join(CallContext& c) {
     if (i) out += sep;
     out += arr.at(i).str();
   }
+  c.ev.charge(out.size() / 2);
   return Value::string(std::move(out));
 }
 
@@ -403,6 +405,7 @@ Value fn_replace(CallContext& c) {
       ++count;
     }
     out.append(s.substr(pos));
+    c.ev.charge(out.size() / 2);
     return Value::string(std::move(out));
   }
   Matcher m(c, pattern, s);
@@ -417,6 +420,7 @@ Value fn_replace(CallContext& c) {
   }
   if (!any) return c.arg(0);
   if (pos < s.size()) out.append(s.substr(pos));
+  c.ev.charge(out.size() / 2);
   return Value::string(std::move(out));
 }
 

@@ -134,6 +134,7 @@ Value Evaluator::eval_step(const Node* step, const Value& input, Frame* env, boo
       seq->items.push_back(std::move(res));
     } else {
       std::size_t m = res.size();
+      charge(m);
       for (std::size_t k = 0; k < m; ++k) seq->items.push_back(res.at(k));
     }
   };

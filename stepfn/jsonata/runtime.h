@@ -126,6 +126,12 @@ class Evaluator {
 
   const Bindings& bindings;
   std::int64_t now_millis() const { return bindings.now_millis; }
+  // Counts work that is not an expression step (members copied, characters built) against
+  // Bindings::max_steps, so that doubling a value in a loop ends in U1003, not in exhausted memory.
+  void charge(std::uint64_t units) {
+    steps_ += units;
+    if (steps_ > bindings.max_steps) throw failure("U1003");
+  }
   std::mt19937_64& rng();
   // Keeps something (an expression compiled by $eval) alive until the evaluation ends.
   void keep(std::shared_ptr<const void> p) { keep_alive_->push_back(std::move(p)); }

@@ -249,6 +249,16 @@ TEST_CASE("pathological expressions and inputs give errors, never a crash", "[js
   auto range = run("[1..100000000]");
   REQUIRE(range.error);
   CHECK(range.error->code == "D2014");
+  // Values doubled in a loop exhaust the budget of work, not the memory.
+  auto doubled = run("$count($reduce([1..40], function($a, $v){ $append($a, $a) }, [1]))");
+  REQUIRE(doubled.error);
+  CHECK(doubled.error->code == "U1003");
+  auto text = run("$length($reduce([1..40], function($a, $v){ $a & $a }, 'x'))");
+  REQUIRE(text.error);
+  CHECK(text.error->code == "U1003");
+  auto padded = run("$pad('a', 1e12)");
+  REQUIRE(padded.error);
+  CHECK(padded.error->code == "U1003");
   auto regex = run("$match('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/)");
   CHECK((!regex.value || regex.error));
 }
