@@ -9,7 +9,9 @@
 // Expression::referenced_functions() when a state machine is created).
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "stepfn/jsonata/jsonata.h"
@@ -61,7 +63,9 @@ Result partition(const Args& args) {
     return error("D3200", "The chunk size of $partition must be a positive integer: " + size->dump());
   if (!array) return std::optional<json>{};
   json items = array->is_array() ? *array : json::array({*array});
-  auto chunk = static_cast<std::size_t>(size->get<double>());
+  double requested = size->get<double>();
+  std::size_t chunk = requested >= static_cast<double>(items.size()) ? std::max<std::size_t>(items.size(), 1)
+                                                                       : static_cast<std::size_t>(requested);
   json out = json::array();
   for (std::size_t i = 0; i < items.size(); i += chunk) {
     json part = json::array();
@@ -125,7 +129,11 @@ Result random(const Args& args) {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   if (!seed) return std::optional<json>(json(unit(thread_rng())));
   if (!seed->is_number()) return signature_error("random", 1);
-  std::mt19937_64 seeded(static_cast<std::uint64_t>(static_cast<std::int64_t>(seed->get<double>())));
+  // Seeded from the number's bits: any JSON number is a valid seed, and equal seeds agree.
+  double value = seed->get<double>();
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  std::mt19937_64 seeded(bits);
   return std::optional<json>(json(unit(seeded)));
 }
 

@@ -279,9 +279,11 @@ bool deep_equal(const Value& a, const Value& b) {
 namespace {
 
 json number_json(double d) {
-  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= 9007199254740992.0)
-    return json(static_cast<std::int64_t>(d));
   if (!std::isfinite(d)) return json(nullptr);
+  if (d == std::floor(d)) {
+    if (std::fabs(d) <= 9007199254740992.0) return json(static_cast<std::int64_t>(d));
+    return json(d);  // a whole number past 2^53 keeps every digit the double has
+  }
   return json(round15(d));
 }
 
