@@ -511,3 +511,31 @@ test("the clock control moves the broker's virtual clock on", async () => {
   await shot(page, "clock");
   await page.close();
 });
+
+test("a step's details show the variables it assigned", async () => {
+  // Created through Step Functions' own JSON protocol, as any SDK would.
+  const definition = {
+    StartAt: "Count",
+    States: {
+      Count: { Type: "Pass", Result: { eggs: 3 }, Assign: { "eggs.$": "$.eggs", nest: "north" }, Next: "Done" },
+      Done: { Type: "Pass", Parameters: { "total.$": "$eggs" }, End: true },
+    },
+  };
+  const created = await fetch(endpoint + "/", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.CreateStateMachine" },
+    body: JSON.stringify({ name: "Counting", roleArn: `arn:aws:iam::${ACCOUNT}:role/wyvern`, definition: JSON.stringify(definition) }),
+  });
+  assert.equal(created.status, 200, await created.text());
+  const arn = await startExecution("Counting", "first", {});
+  assert.equal((await finished(arn)).execution.status, "SUCCEEDED");
+  const { page } = await open(`#/executions/${arn}`);
+  await settled(page);
+  await stateBox(page, "Count").click();
+  const details = page.locator(".step-details");
+  assert.equal((await details.locator('[data-variable="eggs"]').innerText()).trim(), "3");
+  assert.equal((await details.locator('[data-variable="nest"]').innerText()).trim(), '"north"');
+  await stateBox(page, "Done").click();
+  assert.equal(await details.locator("[data-variable]").count(), 0);
+  await page.close();
+});

@@ -66,6 +66,8 @@ export function stepDetails(history, owner) {
       s.input = d.input;
     } else if (event.type.endsWith("StateExited")) {
       step(name).output = d.output;
+      // Variables the state assigned (Assign), name -> JSON text, as the history carries them.
+      step(name).assigned = d.assignedVariables;
     } else if (d.error !== undefined || d.cause !== undefined) {
       step(name).error = { error: d.error, cause: d.cause, event: event.type };
     }
@@ -161,6 +163,10 @@ export function view(root, [arn], { live }) {
         s.entered > 1 ? [h("dt", "Entered"), h("dd", `${s.entered} times (the last shown)`)] : null),
       details("Input", s.input !== undefined ? jsonBlock(s.input) : h("p.muted", "Not entered."), true),
       details("Output", s.output !== undefined ? jsonBlock(s.output) : h("p.muted", "No output."), true),
+      s.assigned && Object.keys(s.assigned).length
+        ? details("Variables assigned", h("dl.facts.variables", Object.entries(s.assigned).map(([name, text]) =>
+            [h("dt.mono", `$${name}`), h("dd", { "data-variable": name }, jsonBlock(text))])), true)
+        : null,
       details("Exception", exception
         ? h("div.exception", h("div", h("b", "Error: "), exception.error ?? "–"),
             h("div", h("b", "Cause: ")), exception.cause ? jsonBlock(exception.cause) : "–",
