@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries
   libboost-dev libboost-system-dev liblmdb-dev nlohmann-json3-dev libssl-dev catch2
-  libcpp-httplib-dev libvalijson-dev
+  libcpp-httplib-dev libvalijson-dev libpcre2-dev
   zlib1g-dev libgoogle-perftools-dev
   # real AWS clients that speak SQS's Query/XML protocol
   awscli python3-boto3

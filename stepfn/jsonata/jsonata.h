@@ -54,6 +54,11 @@ struct Bindings {
   std::int64_t now_millis = 0;
   // Deepest call nesting before U1001 (stack overflow); guards against runaway recursion.
   int max_depth = 500;
+  // Budget of work before U1003: each expression node evaluated counts one, and so does each
+  // member copied into a built array and every two characters of a built string. Without it an
+  // endless tail-recursive loop (tail calls do not deepen the stack), nested ranges, or a value
+  // doubled in a loop would run forever or exhaust memory.
+  std::uint64_t max_steps = 100'000'000;
 };
 
 struct Node;
