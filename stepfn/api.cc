@@ -264,6 +264,7 @@ void Engine::start(const Caller& caller, const std::string& requested_arn,
                            machine.name + "' in the mock configuration"});
   run.test_case = test_case;
   run.definition = json::parse(source.definition);
+  propagate_query_language(run.definition);
   run.definition_text = source.definition;
   run.role_arn = source.role_arn;
   run.state_machine_name = machine.name;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "intrinsics.h"
+#include "jsonata_mode.h"
 #include "variables.h"
 
 namespace wyvern::stepfn {
@@ -17,20 +18,22 @@ const std::set<std::string> kTypes = {"Pass",    "Task", "Choice",   "Wait",
 // Fields each state type may have (besides Type and Comment).
 const std::map<std::string, std::set<std::string>> kFields = {
     {"Pass",
-     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"}},
+     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign",
+      "Output", "QueryLanguage"}},
     {"Task",
      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
       "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
       "HeartbeatSecondsPath", "Credentials", "Arguments", "Output", "Assign", "QueryLanguage"}},
-    {"Choice", {"InputPath", "OutputPath", "Choices", "Default", "Assign"}},
+    {"Choice",
+     {"InputPath", "OutputPath", "Choices", "Default", "Assign", "Output", "QueryLanguage"}},
     {"Wait",
      {"Next", "End", "InputPath", "OutputPath", "Seconds", "Timestamp", "SecondsPath",
-      "TimestampPath", "Assign"}},
-    {"Succeed", {"InputPath", "OutputPath"}},
-    {"Fail", {"Error", "Cause", "ErrorPath", "CausePath"}},
+      "TimestampPath", "Assign", "Output", "QueryLanguage"}},
+    {"Succeed", {"InputPath", "OutputPath", "Output", "QueryLanguage"}},
+    {"Fail", {"Error", "Cause", "ErrorPath", "CausePath", "QueryLanguage"}},
     {"Parallel",
      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
-      "Branches", "Retry", "Catch", "Assign"}},
+      "Branches", "Retry", "Catch", "Assign", "Arguments", "Output", "QueryLanguage"}},
     {"Map",
      {"Next",
       "End",
@@ -55,7 +58,10 @@ const std::map<std::string, std::set<std::string>> kFields = {
       "ItemReader",
       "ResultWriter",
       "ItemBatcher",
-      "Assign"}},
+      "Assign",
+      "Items",
+      "Output",
+      "QueryLanguage"}},
 };
 
 class Validator {
@@ -78,6 +84,18 @@ class Validator {
           "The value for the field 'TimeoutSeconds' must be an integer from 1 to 99999999",
           at + "/TimeoutSeconds");
     const json& states = def["States"];
+    // A machine's QueryLanguage; a branch or item processor without one keeps the language
+    // around it.
+    std::string language = languages_.empty() ? "JSONPath" : languages_.back();
+    if (def.contains("QueryLanguage")) {
+      if (def["QueryLanguage"] == "JSONPath" || def["QueryLanguage"] == "JSONata")
+        language = def["QueryLanguage"];
+      else
+        add("SCHEMA_VALIDATION_FAILED",
+            "Value is not a valid enum value (valid values: [JSONPath, JSONata])",
+            at + "/QueryLanguage");
+    }
+    languages_.push_back(language);
     scopes_.push_back(assigned_names(states));
     std::string start = def.contains("StartAt") && def["StartAt"].is_string()
                             ? def["StartAt"].get<std::string>()
@@ -87,6 +105,7 @@ class Validator {
     for (const auto& [name, state] : states.items())
       this->state(states, name, state, at + "/States/" + name);
     scopes_.pop_back();
+    languages_.pop_back();
     // Reachability from StartAt.
     std::set<std::string> seen;
     std::vector<std::string> todo;
@@ -110,6 +129,8 @@ class Validator {
   // states are being validated (workflow-variables.html#variable-scope: "A variable exists in a
   // scope if any state in the scope assigns a value to it").
   std::vector<std::set<std::string>> scopes_;
+  // The query language of each enclosing machine, outermost first.
+  std::vector<std::string> languages_;
 
   void add(std::string code, std::string message, std::string location) {
     out.push_back({std::move(code), std::move(message), std::move(location)});
@@ -296,6 +317,17 @@ class Validator {
     for (const auto& [field, value] : state.items())
       if (field != "Type" && field != "Comment" && !allowed.count(field))
         add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);
+    const bool jsonata = query_language(state, at);
+    if (jsonata) {
+      jsonata_state(state, type, at);
+    } else {
+      for (const char* f : {"Arguments", "Output", "Items"})
+        if (state.contains(f)) only_for(f, "JSONata", at + "/" + f);
+      if (state.contains("Catch") && state["Catch"].is_array())
+        for (size_t i = 0; i < state["Catch"].size(); ++i)
+          if (state["Catch"][i].is_object() && state["Catch"][i].contains("Output"))
+            only_for("Output", "JSONata", at + "/Catch/" + std::to_string(i) + "/Output");
+    }
     bool terminal = type == "Succeed" || type == "Fail" || type == "Choice";
     if (!terminal) {
       bool has_next = state.contains("Next"), has_end = state.contains("End");
@@ -326,8 +358,8 @@ class Validator {
     if (state.contains("Catch")) catchers(states, state["Catch"], at + "/Catch");
     if (type == "Task" && (!state.contains("Resource") || !state["Resource"].is_string()))
       add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at);
-    if (type == "Task") task_timeouts(state, at);
-    if (type == "Choice") choice(states, state, at);
+    if (type == "Task" && !jsonata) task_timeouts(state, at);
+    if (type == "Choice") choice(states, state, at, jsonata);
     if (type == "Wait") {
       int n = 0;
       for (const char* f : {"Seconds", "Timestamp", "SecondsPath", "TimestampPath"})
@@ -337,11 +369,13 @@ class Validator {
             "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, "
             "TimestampPath]",
             at);
-      if (state.contains("Timestamp") && !state["Timestamp"].is_string())
+      if (jsonata) {
+        // Seconds and Timestamp may be expressions, checked by jsonata_state().
+      } else if (state.contains("Timestamp") && !state["Timestamp"].is_string())
         add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Timestamp' must be a STRING",
             at + "/Timestamp");
       // AWS's largest Wait is 99,999,999 seconds.
-      if (state.contains("Seconds") &&
+      if (!jsonata && state.contains("Seconds") &&
           (!state["Seconds"].is_number_integer() || state["Seconds"].get<long>() < 0 ||
            state["Seconds"].get<long>() > 99999999))
         add("SCHEMA_VALIDATION_FAILED",
@@ -382,9 +416,11 @@ class Validator {
         machine(state[processor], at + "/" + processor);
       }
       path_field(state, "ItemsPath", at, false, true);
-      map_limit(state, "MaxConcurrency", false, at);
-      map_limit(state, "ToleratedFailureCount", false, at);
-      map_limit(state, "ToleratedFailurePercentage", true, at);
+      if (!jsonata) {
+        map_limit(state, "MaxConcurrency", false, at);
+        map_limit(state, "ToleratedFailureCount", false, at);
+        map_limit(state, "ToleratedFailurePercentage", true, at);
+      }
     }
   }
 
@@ -476,6 +512,114 @@ class Validator {
     }
   }
 
+  void only_for(const std::string& field, const std::string& language, const std::string& at,
+                bool rule = false) {
+    std::string other = language == "JSONata" ? "JSONPath" : "JSONata";
+    if (rule && language == "JSONPath" && field != "Variable" && field != "And" && field != "Or" &&
+        field != "Not" && field.find("Equals") == std::string::npos &&
+        field.find("Than") == std::string::npos && field.rfind("Is", 0) != 0 &&
+        field != "StringMatches")
+      return add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at);
+    add("SCHEMA_VALIDATION_FAILED",
+        "The QueryLanguage is set to '" + other + "', but field '" + field +
+            "' is only supported for the '" + language + "' QueryLanguage",
+        at);
+  }
+
+  // Whether the state runs in JSONata mode: its QueryLanguage, else its machine's. A JSONata
+  // machine's states may not go back to JSONPath.
+  bool query_language(const json& state, const std::string& at) {
+    const std::string& machine = languages_.empty() ? "JSONPath" : languages_.back();
+    if (!state.contains("QueryLanguage")) return machine == "JSONata";
+    const json& own = state["QueryLanguage"];
+    if (own != "JSONPath" && own != "JSONata") {
+      add("SCHEMA_VALIDATION_FAILED",
+          "Value is not a valid enum value (valid values: [JSONPath, JSONata])",
+          at + "/QueryLanguage");
+      return machine == "JSONata";
+    }
+    if (own == "JSONPath" && machine == "JSONata")
+      add("SCHEMA_VALIDATION_FAILED",
+          "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine", at);
+    return own == "JSONata";
+  }
+
+  // A JSONata state: no JSONPath fields, and every "{% %}" value compiles and reads only the
+  // parts of `$states` the field may (transforming-data.html: `result` in a Task, Map or
+  // Parallel state's Output and Assign, `errorOutput` in a Catcher's).
+  void jsonata_state(const json& state, const std::string& type, const std::string& at) {
+    static const char* kJsonPathFields[] = {"InputPath",
+                                            "Parameters",
+                                            "ResultSelector",
+                                            "ResultPath",
+                                            "OutputPath",
+                                            "ItemsPath",
+                                            "SecondsPath",
+                                            "TimestampPath",
+                                            "ErrorPath",
+                                            "CausePath",
+                                            "TimeoutSecondsPath",
+                                            "HeartbeatSecondsPath",
+                                            "MaxConcurrencyPath",
+                                            "ToleratedFailureCountPath",
+                                            "ToleratedFailurePercentagePath"};
+    for (const char* f : kJsonPathFields)
+      if (state.contains(f)) only_for(f, "JSONPath", at + "/" + f);
+    bool has_result = type == "Task" || type == "Map" || type == "Parallel";
+    for (const char* f : {"Arguments", "ItemSelector", "Items", "Seconds", "Timestamp",
+                          "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency",
+                          "ToleratedFailureCount", "ToleratedFailurePercentage", "Error", "Cause"})
+      if (state.contains(f)) expressions(state[f], at + "/" + f, false, false);
+    for (const char* f : {"Output", "Assign"})
+      if (state.contains(f)) expressions(state[f], at + "/" + f, has_result, false);
+    if (state.contains("Choices") && state["Choices"].is_array())
+      for (size_t i = 0; i < state["Choices"].size(); ++i) {
+        const json& rule = state["Choices"][i];
+        if (!rule.is_object()) continue;
+        std::string where = at + "/Choices/" + std::to_string(i);
+        for (const char* f : {"Condition", "Output", "Assign"})
+          if (rule.contains(f)) expressions(rule[f], where + "/" + f, false, false);
+      }
+    if (state.contains("Catch") && state["Catch"].is_array())
+      for (size_t i = 0; i < state["Catch"].size(); ++i) {
+        const json& c = state["Catch"][i];
+        if (!c.is_object()) continue;
+        std::string where = at + "/Catch/" + std::to_string(i);
+        if (c.contains("ResultPath")) only_for("ResultPath", "JSONPath", where + "/ResultPath");
+        for (const char* f : {"Output", "Assign"})
+          if (c.contains(f)) expressions(c[f], where + "/" + f, false, true);
+      }
+  }
+
+  // Checks every string in `value` (recursively) that opens an expression.
+  void expressions(const json& value, const std::string& at, bool result, bool error_output) {
+    if (value.is_object()) {
+      for (const auto& [key, member] : value.items())
+        expressions(member, at + "/" + key, result, error_output);
+      return;
+    }
+    if (value.is_array()) {
+      for (size_t i = 0; i < value.size(); ++i)
+        expressions(value[i], at + "/" + std::to_string(i), result, error_output);
+      return;
+    }
+    if (!value.is_string()) return;
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text.rfind("{%", 0) != 0) return;  // a literal
+    if (!is_expression(value))
+      return add("SCHEMA_VALIDATION_FAILED",
+                 "The JSONata expression must start with '{%' and end with '%}'", at);
+    if (auto error = expression_error(text))
+      return add("INVALID_JSONATA_EXPRESSION", "The JSONata expression is invalid: " + *error, at);
+    // `$states.result` and `$states.errorOutput` exist only where AWS provides them.
+    if (!result && text.find("$states.result") != std::string::npos)
+      add("SCHEMA_VALIDATION_FAILED",
+          "The JSONata expression '$states.result' is not available in this field", at);
+    if (!error_output && text.find("$states.errorOutput") != std::string::npos)
+      add("SCHEMA_VALIDATION_FAILED",
+          "The JSONata expression '$states.errorOutput' is not available in this field", at);
+  }
+
   // TimeoutSeconds and HeartbeatSeconds: positive integers, each or its *Path, the heartbeat
   // shorter than the timeout.
   void task_timeouts(const json& state, const std::string& at) {
@@ -503,7 +647,7 @@ class Validator {
           at + "/HeartbeatSeconds");
   }
 
-  void choice(const json& states, const json& state, const std::string& at) {
+  void choice(const json& states, const json& state, const std::string& at, bool jsonata) {
     if (!state.contains("Choices") || !state["Choices"].is_array() || state["Choices"].empty())
       return add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", at);
     for (size_t i = 0; i < state["Choices"].size(); ++i) {
@@ -516,7 +660,19 @@ class Validator {
       if (!rule["Next"].is_string() || !states.contains(rule["Next"].get<std::string>()))
         add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + rule["Next"].dump(),
             where + "/Next");
-      comparison(rule, where, true);
+      if (jsonata) {
+        // A JSONata rule is a Condition (checked by jsonata_state()) and what it leads to.
+        static const std::set<std::string> kRuleFields = {"Condition", "Next", "Output", "Assign",
+                                                          "Comment"};
+        for (const auto& [field, value] : rule.items())
+          if (!kRuleFields.count(field)) only_for(field, "JSONPath", where + "/" + field, true);
+        if (!rule.contains("Condition"))
+          add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Condition]", where);
+      } else {
+        for (const char* f : {"Condition", "Output"})
+          if (rule.contains(f)) only_for(f, "JSONata", where + "/" + f);
+        comparison(rule, where, true);
+      }
       if (rule.contains("Assign")) assign(rule["Assign"], where + "/Assign");
     }
     if (state.contains("Default") &&
@@ -570,7 +726,9 @@ class Validator {
                                                      "TimestampLessThanEqualsPath"};
     int operators = 0;
     for (const auto& [field, value] : rule.items()) {
-      if ((field == "Next" || field == "Assign") && top) continue;
+      if ((field == "Next" || field == "Assign" || field == "Condition" || field == "Output") &&
+          top)
+        continue;
       if (field == "Variable" || field == "Comment") continue;
       if (!kOperators.count(field)) {
         add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);

@@ -191,6 +191,7 @@ void Engine::recover() {
     if (doc.contains("cause")) r.info.cause = doc["cause"].get<std::string>();
     if (doc.contains("stopped_at")) r.info.stopped_at = doc["stopped_at"].get<TimeMs>();
     r.definition = doc["definition"];
+    propagate_query_language(r.definition);
     r.definition_text = doc.value("definition_text", "");
     r.info.redrive_count = doc.value("redrive_count", 0);
     if (doc.contains("redrive_date")) r.info.redrive_date = doc["redrive_date"].get<TimeMs>();

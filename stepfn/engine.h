@@ -34,6 +34,7 @@
 
 #include "foundation/codec.h"
 #include "foundation/local_functions.h"
+#include "jsonata_mode.h"
 #include "processing.h"
 #include "stepfn.h"
 
@@ -110,6 +111,7 @@ struct Run {
   bool entered = false;
   TimeMs wait_until = 0;
   TimeMs state_entered_at = 0;
+  int64_t state_entered_event = 0;  // its StateEntered event id (JSONata error causes)
   // A Task state's activity task while it is scheduled or running.
   struct PendingTask {
     std::string token, activity_arn, input;
@@ -349,6 +351,13 @@ class Engine final : public StepFunctions {
   void time_out(const std::string& arn);
   Outcome wait_until(const json& st, const json& input, TimeMs now, const Bindings& bindings);
   json context_object(const Run& r);
+  // What a JSONata state's expressions read: `$states` with the state's input and `context`,
+  // the variables in scope, and the clock.
+  JsonataFrame jsonata_frame(const Run& r, const json& context, const VariableScope& variables);
+  // A JSONata state's output once it has a result: its Output (default: `result`) and its
+  // Assign, both reading `$states.result`.
+  TaskStep jsonata_result_step(Run& r, const json& st, const json& result,
+                               const Bindings& bindings);
   TaskStep result_step(Run& r, const json& st, const json& result, const Bindings& bindings);
   TaskStep park(Run& r, TimeMs at);
   TaskStep container_step(Run& r, const json& st, const json& effective, const Bindings& bindings,

@@ -36,6 +36,18 @@ struct MapLimits {
 // `integer`, no integer).
 Outcome map_number(const json& st, const std::string& field, const json& input, bool integer,
                    double max, const Bindings& bindings) {
+  if (bindings.jsonata && st.contains(field) && is_expression(st[field])) {
+    if (integer)
+      return evaluate_jsonata_integer(st[field], *bindings.jsonata, field, 0,
+                                      std::numeric_limits<int64_t>::max());
+    Outcome v = evaluate_jsonata(st[field], *bindings.jsonata, field);
+    if (!v.error &&
+        (!v.value.is_number() || v.value.get<double>() < 0 || v.value.get<double>() > max))
+      return {nullptr,
+              query_evaluation_error(*bindings.jsonata, field,
+                                     "must be a number from 0 to 100, not " + text_of(v.value))};
+    return v;
+  }
   if (st.contains(field) && st[field].is_number()) return {st[field], std::nullopt};
   std::string path_field = field + "Path";
   if (!st.contains(path_field) || !st[path_field].is_string()) return {nullptr, std::nullopt};
@@ -113,16 +125,31 @@ void Engine::advance(Run& r) {
                 {{"name", r.state},
                  {"input", text_of(r.state_input)},
                  {"inputDetails", {{"truncated", false}}}});
+      r.state_entered_event = static_cast<int64_t>(root_of(r).history.size());
     }
+    const bool jsonata = is_jsonata(st);
     // The context object costs a build per state; most states never read `$$`.
     auto uses = r.uses_context.find(r.state);
     if (uses == r.uses_context.end())
       uses = r.uses_context.emplace(r.state, text_of(st).find("$$") != std::string::npos).first;
-    json context = uses->second ? context_object(r) : json::object();
+    json context = uses->second || jsonata ? context_object(r) : json::object();
     VariableScope variables = scope_of(r);
     Bindings bindings{context, variables};
-    Outcome effective = apply_input_path(st, r.state_input, bindings);
+    JsonataFrame frame;
+    if (jsonata) {
+      frame = jsonata_frame(r, context, variables);
+      bindings.jsonata = &frame;
+    }
+    // A JSONata state has no InputPath: its input is what its expressions read as
+    // `$states.input`.
+    Outcome effective = jsonata ? Outcome{r.state_input, std::nullopt}
+                                : apply_input_path(st, r.state_input, bindings);
     if (effective.error) return fail(r, *effective.error);
+    // A JSONata state's Output, or its input when it has none.
+    auto jsonata_output = [&](const json& holder) -> Outcome {
+      if (!holder.contains("Output")) return {r.state_input, std::nullopt};
+      return evaluate_jsonata(holder["Output"], frame, "Output");
+    };
     Outcome output;
     std::optional<std::string> next;
     // What the state's Assign evaluates to, stored as it exits. `$` in a JSONPath Assign is
@@ -135,7 +162,31 @@ void Engine::advance(Run& r) {
       assigned = std::move(values.value);
       return values.error;
     };
-    if (type == "Pass") {
+    if (jsonata && type == "Pass") {
+      // Assign and Output read the same variables: those on entry.
+      if (auto e = evaluate(st, effective.value)) return fail(r, *e);
+      output = jsonata_output(st);
+    } else if (jsonata && type == "Choice") {
+      int rule = -1;
+      const json& rules = st["Choices"];
+      for (size_t i = 0; i < rules.size() && rule < 0; ++i) {
+        Outcome condition = evaluate_jsonata(rules[i]["Condition"], frame, "Condition");
+        if (condition.error) return fail(r, *condition.error);
+        if (!condition.value.is_boolean())
+          return fail(r,
+                      query_evaluation_error(frame, "Condition",
+                                             "must be a boolean, not " + text_of(condition.value)));
+        if (condition.value.get<bool>()) rule = static_cast<int>(i);
+      }
+      if (rule < 0 && !st.contains("Default"))
+        return fail(r, StateError{"States.NoChoiceMatched",
+                                  "No Matches! Choice state did not match any rules."});
+      // The matching rule's Output and Assign; the state's own when Default is taken.
+      const json& holder = rule >= 0 ? rules[rule] : st;
+      next = rule >= 0 ? rules[rule]["Next"].get<std::string>() : st["Default"].get<std::string>();
+      if (auto e = evaluate(holder, effective.value)) return fail(r, *e);
+      output = jsonata_output(holder);
+    } else if (type == "Pass") {
       Outcome result =
           st.contains("Result") ? Outcome{st["Result"], std::nullopt}
           : st.contains("Parameters")
@@ -169,9 +220,24 @@ void Engine::advance(Run& r) {
       }
       r.wait_until = 0;
       if (auto e = evaluate(st, effective.value)) return fail(r, *e);
-      output = apply_output_path(st, effective.value, bindings);
+      output = jsonata ? jsonata_output(st) : apply_output_path(st, effective.value, bindings);
     } else if (type == "Succeed") {
-      output = apply_output_path(st, effective.value, bindings);
+      output = jsonata ? jsonata_output(st) : apply_output_path(st, effective.value, bindings);
+    } else if (jsonata && type == "Fail") {
+      json details = json::object();
+      for (const char* f : {"Error", "Cause"}) {
+        if (!st.contains(f)) continue;
+        Outcome v = evaluate_jsonata(st[f], frame, f);
+        if (v.error) return fail(r, *v.error);
+        if (!v.value.is_string())
+          return fail(
+              r, query_evaluation_error(frame, f, "must be a string, not " + text_of(v.value)));
+        details[std::string(f) == "Error" ? "error" : "cause"] = v.value;
+      }
+      std::string error = details.value("error", ""), cause = details.value("cause", "");
+      r.info.error = error.empty() ? std::nullopt : std::optional<std::string>(error);
+      r.info.cause = cause.empty() ? std::nullopt : std::optional<std::string>(cause);
+      return finish(r, "FAILED", now, "ExecutionFailed", "executionFailedEventDetails", details);
     } else if (type == "Fail") {
       std::string error = st.value("Error", ""), cause = st.value("Cause", "");
       for (const char* f : {"ErrorPath", "CausePath"}) {
@@ -188,7 +254,12 @@ void Engine::advance(Run& r) {
       r.info.cause = cause.empty() ? std::nullopt : std::optional<std::string>(cause);
       return finish(r, "FAILED", now, "ExecutionFailed", "executionFailedEventDetails", details);
     } else if (type == "Parallel" || type == "Map") {
-      TaskStep step = container_step(r, st, effective.value, bindings, now);
+      // A JSONata Parallel's Arguments are its branches' input; its errors are the state's.
+      Outcome arguments = jsonata && st.contains("Arguments") && !r.container_started
+                              ? evaluate_jsonata(st["Arguments"], frame, "Arguments")
+                              : effective;
+      TaskStep step = arguments.error ? TaskStep{false, arguments.error}
+                                      : container_step(r, st, arguments.value, bindings, now);
       if (step.parked) return;
       if (step.error) {
         if (recover_from(r, st, *step.error, now)) continue;
@@ -197,7 +268,13 @@ void Engine::advance(Run& r) {
       output = std::move(step.output);
       assigned = std::move(step.assigned);
     } else if (type == "Task") {
-      TaskStep step = task_step(r, st, effective.value, bindings, now);
+      // A JSONata Task's Arguments are its request, as Parameters are in JSONPath mode; they
+      // are evaluated only while nothing is in flight (a retry evaluates them again).
+      Outcome arguments = jsonata && st.contains("Arguments") && !r.task
+                              ? evaluate_jsonata(st["Arguments"], frame, "Arguments")
+                              : effective;
+      TaskStep step = arguments.error ? TaskStep{false, arguments.error}
+                                      : task_step(r, st, arguments.value, bindings, now);
       if (step.parked) return;
       if (step.error) {
         if (recover_from(r, st, *step.error, now)) continue;  // caught: on to its Next
@@ -268,6 +345,24 @@ void Engine::time_out(const std::string& arn) {
 
 Outcome Engine::wait_until(const json& st, const json& input, TimeMs now,
                            const Bindings& bindings) {
+  if (bindings.jsonata) {
+    const JsonataFrame& frame = *bindings.jsonata;
+    if (st.contains("Seconds")) {
+      Outcome seconds = evaluate_jsonata_integer(st["Seconds"], frame, "Seconds", 0, 99999999);
+      if (seconds.error) return seconds;
+      return {now + seconds.value.get<TimeMs>() * 1000, std::nullopt};
+    }
+    Outcome stamp = evaluate_jsonata(st["Timestamp"], frame, "Timestamp");
+    if (stamp.error) return stamp;
+    auto at =
+        stamp.value.is_string() ? parse_timestamp(stamp.value.get<std::string>()) : std::nullopt;
+    if (!at)
+      return {nullptr, query_evaluation_error(frame, "Timestamp",
+                                              "must be an ISO-8601 extended offset date-time "
+                                              "string, not " +
+                                                  text_of(stamp.value))};
+    return {*at, std::nullopt};
+  }
   if (st.contains("Seconds")) return {now + st["Seconds"].get<TimeMs>() * 1000, std::nullopt};
   if (st.contains("SecondsPath")) {
     Outcome v = read_path_field(st["SecondsPath"], input, bindings, "SecondsPath");
@@ -323,6 +418,7 @@ json Engine::context_object(const Run& r) {
 // JSONPath task occurs at the same time as the ResultSelector", workflow-variables.html).
 Engine::TaskStep Engine::result_step(Run& r, const json& st, const json& result,
                                      const Bindings& bindings) {
+  if (bindings.jsonata) return jsonata_result_step(r, st, result, bindings);
   Outcome selected = st.contains("ResultSelector")
                          ? apply_payload(st["ResultSelector"], result, bindings, "ResultSelector")
                          : Outcome{result, std::nullopt};
@@ -336,6 +432,38 @@ Engine::TaskStep Engine::result_step(Run& r, const json& st, const json& result,
   Outcome placed = apply_result_path(st, r.state_input, selected.value);
   if (placed.error) return {false, placed.error, {}};
   return {false, std::nullopt, apply_output_path(st, placed.value, bindings), std::move(assigned)};
+}
+
+JsonataFrame Engine::jsonata_frame(const Run& r, const json& context,
+                                   const VariableScope& variables) {
+  JsonataFrame frame;
+  frame.states = states_object(r.state_input, context);
+  frame.variables = &variables;
+  frame.state = r.state;
+  frame.entered_event = r.state_entered_event;
+  frame.now_millis = env_.clock->now_ms();
+  return frame;
+}
+
+// Output and Assign both read `$states.result` and the variables as they were on entry
+// (the states-language.net spec: "If not provided, the state output is the result in a Task,
+// Map, and Parallel State").
+Engine::TaskStep Engine::jsonata_result_step(Run& r, const json& st, const json& result,
+                                             const Bindings& bindings) {
+  (void)r;
+  JsonataFrame frame = *bindings.jsonata;
+  frame.states["result"] = result;
+  Bindings with_result{bindings.context, bindings.variables, &frame};
+  json assigned;
+  if (st.contains("Assign")) {
+    Outcome values = evaluate_assign(st, st["Assign"], result, with_result);
+    if (values.error) return {false, values.error, {}};
+    assigned = std::move(values.value);
+  }
+  Outcome output = st.contains("Output") ? evaluate_jsonata(st["Output"], frame, "Output")
+                                         : Outcome{result, std::nullopt};
+  if (output.error) return {false, output.error, {}};
+  return {false, std::nullopt, std::move(output), std::move(assigned)};
 }
 
 Engine::TaskStep Engine::park(Run& r, TimeMs at) {
@@ -384,7 +512,28 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       r.kept_outputs = json();
       r.kept_state.clear();
     }
-    if (map) {
+    if (map && bindings.jsonata) {
+      // Items: an expression or a literal array; without it, the state's input.
+      Outcome items = st.contains("Items")
+                          ? evaluate_jsonata(st["Items"], *bindings.jsonata, "Items")
+                          : Outcome{effective, std::nullopt};
+      if (items.error) return {false, items.error, {}};
+      if (!items.value.is_array())
+        return {false,
+                query_evaluation_error(*bindings.jsonata, "Items",
+                                       "must be a JSON array, not " + text_of(items.value)),
+                {}};
+      if (distributed)
+        return {false,
+                StateError{"States.Runtime",
+                           "Wyvern does not run a distributed Map in JSONata mode yet."},
+                {}};
+      r.map_items = std::move(items.value);
+      r.map_next = 0;
+      r.container_started = true;
+      add_event(r, "MapStateStarted", "mapStateStartedEventDetails",
+                {{"length", r.map_items.size()}});
+    } else if (map) {
       std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
                                    ? st["ItemsPath"].get<std::string>()
                                    : "$";
@@ -443,7 +592,15 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       json item_context = bindings.context;
       item_context["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
       const char* selector = st.contains("ItemSelector") ? "ItemSelector" : "Parameters";
-      Outcome input = st.contains(selector) && !batched
+      std::optional<JsonataFrame> item_frame;
+      if (bindings.jsonata) {
+        // ItemSelector reads the item as $states.context.Map.Item.Value.
+        item_frame = *bindings.jsonata;
+        item_frame->states["context"] = item_context;
+      }
+      Outcome input = item_frame && st.contains("ItemSelector")
+                          ? evaluate_jsonata(st["ItemSelector"], *item_frame, "ItemSelector")
+                      : st.contains(selector) && !batched
                           ? apply_payload(st[selector], effective,
                                           Bindings{item_context, bindings.variables}, selector)
                           : Outcome{item, std::nullopt};

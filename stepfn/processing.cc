@@ -7,6 +7,7 @@
 
 #include "foundation/jsonpath.h"
 #include "intrinsics.h"
+#include "jsonata_mode.h"
 
 namespace wyvern::stepfn {
 namespace {
@@ -229,8 +230,13 @@ Chosen choose(const json& state, const json& input, const Bindings& bindings) {
       StateError{"States.NoChoiceMatched", "No Matches! Choice state did not match any rules."}};
 }
 
-Outcome evaluate_assign(const json& /*state*/, const json& assign, const json& document,
+Outcome evaluate_assign(const json& state, const json& assign, const json& document,
                         const Bindings& bindings) {
+  // JSONata mode: every value is a literal or a "{% %}" expression, evaluated against the
+  // `$states` the caller put in the frame (with `result` or `errorOutput` where Assign may
+  // read them); `document` is not used.
+  if (is_jsonata(state) && bindings.jsonata)
+    return evaluate_jsonata(assign, *bindings.jsonata, "Assign");
   // JSONPath mode: "JSONPath variable assignments behave similarly to payload templates"
   // (workflow-variables.html): "name.$" keys take a path's or an intrinsic's value, nested
   // ".$" keys too, and every other value is a literal.

@@ -56,8 +56,9 @@ Chosen choose(const json& state, const json& input, const Bindings& bindings);
 // The new values an Assign field gives its variables (an object of name -> value), evaluated
 // against `document` (what `$` means depends on where the field is: workflow-variables.html
 // "Using variables in JSONPath states"). Nothing is assigned yet: every reference sees the
-// variables as they were on state entry. `state` is the state the field belongs to: the one
-// place where Assign's query language will be told apart once JSONata states run.
+// variables as they were on state entry. `state` is the state the field belongs to: in a
+// JSONata state the values are evaluated against `bindings.jsonata` (its `$states`), and
+// `document` is ignored.
 Outcome evaluate_assign(const json& state, const json& assign, const json& document,
                         const Bindings& bindings);
 

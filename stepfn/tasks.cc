@@ -28,6 +28,16 @@ const json* mocked_response(const json& responses, int call) {
 // *Path variants.
 Outcome task_limits(const json& st, const json& effective, const Bindings& bindings) {
   int64_t timeout = kDefaultTaskTimeoutSeconds, heartbeat = 0;
+  if (bindings.jsonata) {
+    // "MUST be positive integers" when evaluated (states-language.net, Task State).
+    for (const char* f : {"TimeoutSeconds", "HeartbeatSeconds"}) {
+      if (!st.contains(f)) continue;
+      Outcome v = evaluate_jsonata_integer(st[f], *bindings.jsonata, f, 1, 99999999);
+      if (v.error) return v;
+      (std::string(f) == "TimeoutSeconds" ? timeout : heartbeat) = v.value.get<int64_t>();
+    }
+    return {json::array({timeout, heartbeat}), std::nullopt};
+  }
   if (st.contains("TimeoutSeconds") && st["TimeoutSeconds"].is_number_integer())
     timeout = st["TimeoutSeconds"].get<int64_t>();
   if (st.contains("HeartbeatSeconds") && st["HeartbeatSeconds"].is_number_integer())
@@ -555,18 +565,28 @@ bool Engine::recover_from(Run& r, const json& st, const StateError& e, TimeMs no
       // A Catcher's Assign reads the Error Output as `$`, and assigns in the scope the state
       // is in (workflow-variables.html); the state's own Assign is not evaluated.
       json assigned;
+      json context = context_object(r);
+      VariableScope variables = scope_of(r);
+      // A JSONata catcher's Output and Assign read the error as `$states.errorOutput`.
+      JsonataFrame frame;
+      bool jsonata = is_jsonata(st);
+      if (jsonata) {
+        frame = jsonata_frame(r, context, variables);
+        frame.states["errorOutput"] = error_output;
+      }
       if (catcher.contains("Assign")) {
-        json context = context_object(r);
-        VariableScope variables = scope_of(r);
-        Outcome values =
-            evaluate_assign(st, catcher["Assign"], error_output, Bindings{context, variables});
+        Outcome values = evaluate_assign(st, catcher["Assign"], error_output,
+                                         Bindings{context, variables, jsonata ? &frame : nullptr});
         if (values.error) {
           fail(r, *values.error);
           return false;
         }
         assigned = std::move(values.value);
       }
-      Outcome placed = apply_result_path(catcher, r.state_input, error_output);
+      Outcome placed = !jsonata ? apply_result_path(catcher, r.state_input, error_output)
+                       : catcher.contains("Output")
+                           ? evaluate_jsonata(catcher["Output"], frame, "Output")
+                           : Outcome{error_output, std::nullopt};
       if (placed.error) {
         fail(r, *placed.error);
         return false;

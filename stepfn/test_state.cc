@@ -26,7 +26,18 @@ struct Trial {
   TestStateResult out;
   Reply<TestStateResult> reply;
 
-  Bindings bindings() const { return {context, scope}; }
+  // A JSONata state's `$states` (input and context), its variables and clock.
+  std::optional<JsonataFrame> frame;
+
+  Bindings bindings(const JsonataFrame* with = nullptr) const {
+    return {context, scope, with ? with : frame ? &*frame : nullptr};
+  }
+  // The frame with one more part of `$states` ("result", "errorOutput").
+  JsonataFrame frame_with(const char* part, const json& value) const {
+    JsonataFrame f = *frame;
+    f.states[part] = value;
+    return f;
+  }
   void note(const char* step, const json& value) {
     if (inspect) out.inspection[step] = text_of(value);
   }
@@ -40,9 +51,10 @@ struct Trial {
 
 // Evaluates the Assign of `holder` (the state, its matching Choice rule or its Catcher) against
 // `document`, and stores the values among the test's variables, within AWS's size limits.
-std::optional<StateError> assign(Trial& t, const json& holder, const json& document) {
+std::optional<StateError> assign(Trial& t, const json& holder, const json& document,
+                                 const JsonataFrame* frame = nullptr) {
   if (!holder.is_object() || !holder.contains("Assign")) return std::nullopt;
-  Outcome values = evaluate_assign(t.state, holder["Assign"], document, t.bindings());
+  Outcome values = evaluate_assign(t.state, holder["Assign"], document, t.bindings(frame));
   if (values.error) return values.error;
   size_t total = 0;
   for (const auto& [name, value] : t.variables.items())
@@ -96,8 +108,16 @@ void conclude_error(Trial& t, const StateError& e) {
       if (!catcher.is_object() || !covers(catcher.value("ErrorEquals", json::array()), e.error))
         continue;
       json error_output = {{"Error", e.error}, {"Cause", e.cause}};
-      std::optional<StateError> failed = assign(t, catcher, error_output);
-      Outcome placed = failed ? Outcome{} : apply_result_path(catcher, t.input, error_output);
+      std::optional<JsonataFrame> frame;
+      if (t.frame) frame = t.frame_with("errorOutput", error_output);
+      // A JSONata catcher's Output reads the variables as they were before its Assign.
+      Outcome placed = !frame ? Outcome{}
+                       : catcher.contains("Output")
+                           ? evaluate_jsonata(catcher["Output"], *frame, "Output")
+                           : Outcome{error_output, std::nullopt};
+      std::optional<StateError> failed = placed.error;
+      if (!failed) failed = assign(t, catcher, error_output, frame ? &*frame : nullptr);
+      if (!failed && !frame) placed = apply_result_path(catcher, t.input, error_output);
       if (!failed) failed = placed.error;
       if (failed) {
         // As in an execution, the catcher's own failure is not caught again.
@@ -127,6 +147,14 @@ void conclude(Trial& t, const json& output) {
 void conclude_task(Trial& t, const json& result) {
   t.note("result", result);
   const json& st = t.state;
+  if (t.frame) {
+    JsonataFrame frame = t.frame_with("result", result);
+    Outcome output = st.contains("Output") ? evaluate_jsonata(st["Output"], frame, "Output")
+                                           : Outcome{result, std::nullopt};
+    if (output.error) return conclude_error(t, *output.error);
+    if (auto e = assign(t, st, result, &frame)) return conclude_error(t, *e);
+    return conclude(t, output.value);
+  }
   Outcome selected = st.contains("ResultSelector") ? apply_payload(st["ResultSelector"], result,
                                                                    t.bindings(), "ResultSelector")
                                                    : Outcome{result, std::nullopt};
@@ -139,6 +167,63 @@ void conclude_task(Trial& t, const json& result) {
   Outcome output = apply_output_path(st, placed.value, t.bindings());
   if (output.error) return conclude_error(t, *output.error);
   conclude(t, output.value);
+}
+
+// A JSONata state other than a Task in TestState, as advance() runs it; `waited` is a Wait
+// state's end, or its error. Output is evaluated before Assign stores its values, so that
+// both read the variables as they were on entry.
+void test_jsonata_state(Trial& t, const Outcome& waited) {
+  const json& st = t.state;
+  const JsonataFrame& frame = *t.frame;
+  std::string type = st.value("Type", "");
+  auto finish = [&](const json& holder) {
+    Outcome output = holder.contains("Output") ? evaluate_jsonata(holder["Output"], frame, "Output")
+                                               : Outcome{t.input, std::nullopt};
+    if (output.error) return conclude_error(t, *output.error);
+    if (auto e = assign(t, holder, t.input)) return conclude_error(t, *e);
+    conclude(t, output.value);
+  };
+  if (type == "Pass" || type == "Succeed") return finish(st);
+  if (type == "Wait") {
+    // The wait itself is not served: a test answers at once, as AWS's does.
+    if (waited.error) return conclude_error(t, *waited.error);
+    return finish(st);
+  }
+  if (type == "Choice") {
+    const json& rules = st["Choices"];
+    for (size_t i = 0; i < rules.size(); ++i) {
+      Outcome condition = evaluate_jsonata(rules[i]["Condition"], frame, "Condition");
+      if (condition.error) return conclude_error(t, *condition.error);
+      if (!condition.value.is_boolean())
+        return conclude_error(
+            t, query_evaluation_error(frame, "Condition",
+                                      "must be a boolean, not " + text_of(condition.value)));
+      if (condition.value.get<bool>()) {
+        t.out.next_state = rules[i]["Next"].get<std::string>();
+        return finish(rules[i]);
+      }
+    }
+    if (!st.contains("Default"))
+      return conclude_error(t, StateError{"States.NoChoiceMatched",
+                                          "No Matches! Choice state did not match any rules."});
+    t.out.next_state = st["Default"].get<std::string>();
+    return finish(st);
+  }
+  if (type == "Fail") {
+    for (const char* f : {"Error", "Cause"}) {
+      if (!st.contains(f)) continue;
+      Outcome v = evaluate_jsonata(st[f], frame, f);
+      if (v.error) return conclude_error(t, *v.error);
+      if (!v.value.is_string())
+        return conclude_error(
+            t, query_evaluation_error(frame, f, "must be a string, not " + text_of(v.value)));
+      (std::string(f) == "Error" ? t.out.error : t.out.cause) = v.value.get<std::string>();
+    }
+    t.out.status = "FAILED";
+    return t.send();
+  }
+  return conclude_error(t, StateError{"States.Runtime", "Wyvern's TestState does not run JSONata " +
+                                                            type + " states yet."});
 }
 
 }  // namespace
@@ -164,6 +249,7 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     trial->name = r.state_name.value_or(doc.value("StartAt", ""));
     if (!doc["States"].contains(trial->name))
       return reply(validation("State '" + trial->name + "' is not in the definition."));
+    propagate_query_language(doc);
     trial->state = doc["States"][trial->name];
   } else {
     // A lone state: the machine around it has it first and every state it names as a stub.
@@ -221,6 +307,30 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
   trial->reply = std::move(reply);
   Trial& t = *trial;
   t.note("input", t.input);
+
+  if (is_jsonata(st)) {
+    JsonataFrame frame;
+    frame.states = states_object(t.input, t.context);
+    frame.variables = &t.scope;
+    frame.state = t.name;
+    frame.now_millis = now;
+    t.frame = std::move(frame);
+    if (type != "Task")
+      return test_jsonata_state(
+          t, type == "Wait" ? wait_until(st, t.input, now, t.bindings()) : Outcome{});
+    Outcome arguments = st.contains("Arguments")
+                            ? evaluate_jsonata(st["Arguments"], *t.frame, "Arguments")
+                            : Outcome{t.input, std::nullopt};
+    if (arguments.error) return conclude_error(t, *arguments.error);
+    t.note("afterArguments", arguments.value);
+    if (r.mock_error)
+      return conclude_error(t, StateError{r.mock_error->error, r.mock_error->cause});
+    if (!r.mock_result)
+      return t.reply(validation("Wyvern's TestState runs a JSONata Task only with a mock."));
+    json result = json::parse(*r.mock_result, nullptr, false);
+    if (result.is_discarded()) return t.reply(validation("The mocked result must be valid JSON."));
+    return conclude_task(t, result);
+  }
 
   Outcome effective = apply_input_path(st, t.input, t.bindings());
   if (effective.error) return conclude_error(t, *effective.error);

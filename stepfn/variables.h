@@ -50,9 +50,13 @@ class VariableScope {
 };
 
 // What a JSONPath-mode path reads besides the document it is applied to.
+struct JsonataFrame;
+
 struct Bindings {
   const json& context;             // `$$`: the context object
   const VariableScope& variables;  // `$name`: the variables in scope
+  // For a state in JSONata mode: what its expressions read (jsonata_mode.h); null otherwise.
+  const JsonataFrame* jsonata = nullptr;
 };
 
 // The root a path starts from.

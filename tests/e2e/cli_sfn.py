@@ -230,6 +230,38 @@ class AwsCliV1(CliMixin, unittest.TestCase):
         self.assertIn("/States/P/Assign/states", proc.stderr)
         self.assertIn("/States/P/Assign/9lives", proc.stderr)
 
+    def test_a_jsonata_machine_runs_and_records_its_history(self):
+        # A JSONata machine: Pass shapes its Output and assigns, Fail reads a variable for its
+        # Error, and an expression error is caught as States.QueryEvaluationError.
+        definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Shape", "States": {
+            "Shape": {"Type": "Pass", "Assign": {"total": "{% $sum($states.input.coins) %}"},
+                      "Output": {"dragon": "{% $states.input.dragon %}", "n": "{% $count($states.input.coins) %}"},
+                      "Next": "Nap"},
+            "Nap": {"Type": "Wait", "Seconds": "{% $states.input.n * 5 %}", "Next": "Tell"},
+            "Tell": {"Type": "Pass", "Output": "{% $states.input.dragon & ' guards ' & $string($total) %}",
+                     "End": True}}})
+        arn = self.ok("create-state-machine", "--name", "cli-jsonata", "--definition", definition,
+                      "--role-arn", ROLE)["stateMachineArn"]
+        run = self.ok("start-execution", "--state-machine-arn", arn, "--input",
+                      '{"dragon": "Smaug", "coins": [1, 2, 3]}')["executionArn"]
+        self.assertEqual(self.ok("describe-execution", "--execution-arn", run)["status"], "RUNNING")
+        self.broker.advance(15)
+        described = self.finished(run)
+        self.assertEqual((described["status"], json.loads(described["output"])), ("SUCCEEDED", "Smaug guards 6"))
+        events = self.ok("get-execution-history", "--execution-arn", run)["events"]
+        self.assertEqual([e["type"] for e in events], [
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited",
+            "PassStateEntered", "PassStateExited", "ExecutionSucceeded"])
+        shaped = events[2]["stateExitedEventDetails"]
+        self.assertEqual(json.loads(shaped["output"]), {"dragon": "Smaug", "n": 3})
+        self.assertEqual(shaped["assignedVariables"], {"total": "6"})
+        proc = self.run_cli("create-state-machine", "--name", "cli-jsonata-bad", "--role-arn", ROLE, "--definition",
+                            json.dumps({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+                                "Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}}))
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+                      proc.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -187,6 +187,8 @@ def assigned_failures(events, expected):
             except (TypeError, ValueError):
                 return ["%s: assignedVariables are not JSON texts: %r" % (details["name"], details["assignedVariables"])]
             got.append({"state": details["name"], "variables": values})
+    if isinstance(expected, dict) and "by_state" in expected:
+        return by_state_failures(events, expected["by_state"])
     any_order = isinstance(expected, dict)
     want = expected["any_order"] if any_order else expected
     if any_order:
@@ -199,6 +201,31 @@ def assigned_failures(events, expected):
     else:
         same = len(got) == len(want) and all(json_equal(g, w) for g, w in zip(got, want))
     return [] if same else ["assigned variables %s != expected %s" % (json.dumps(got), json.dumps(want))]
+
+
+def by_state_failures(events, expected):
+    """{"by_state": {state: variables}}: each named state's StateExited events, every one (those
+    without assignedVariables count as {}), must carry exactly these variables; a list of such
+    objects for a state that exits more than once, compared as a multiset. States not named are
+    not checked."""
+    exits = {}
+    for e in events:
+        details = e.get("stateExitedEventDetails")
+        if details:
+            values = {k: json.loads(v) for k, v in details.get("assignedVariables", {}).items()}
+            exits.setdefault(details["name"], []).append(values)
+    problems = []
+    for state, want in expected.items():
+        got = exits.get(state, [])
+        wanted = want if isinstance(want, list) else [want]
+        unmatched = list(got)
+        for w in wanted:
+            match = next((g for g in unmatched if json_equal(g, w)), None)
+            if match is not None:
+                unmatched.remove(match)
+        if len(got) != len(wanted) or unmatched:
+            problems.append("%s assigned %s, expected %s" % (state, json.dumps(got), json.dumps(want)))
+    return problems
 
 
 def history_failures(types, expected):

@@ -855,3 +855,63 @@ TEST_CASE("DescribeStateMachine names the variables each state reads", "[stepfn]
                                                                 {"M", {"items"}},
                                                                 {"I", {"x"}}});
 }
+
+TEST_CASE("a JSONata Wait reads its Seconds from an expression and $now() from the virtual clock",
+          "[stepfn][jsonata]") {
+  Engine engine;
+  json def = {
+      {"QueryLanguage", "JSONata"},
+      {"StartAt", "Nap"},
+      {"States",
+       {{"Nap", {{"Type", "Wait"}, {"Seconds", "{% $states.input.wait %}"}, {"Next", "Tell"}}},
+        {"Tell", {{"Type", "Pass"}, {"Output", "{% $toMillis($now()) %}"}, {"End", true}}}}}};
+  std::string run = engine.start(engine.machine(def), {{"wait", 7}});
+  TimeMs started = engine.clock.now_ms();
+  engine.advance(6999);
+  CHECK(engine.describe(run).status == "RUNNING");
+  engine.advance(1);
+  Execution done = engine.describe(run);
+  REQUIRE(done.status == "SUCCEEDED");
+  CHECK(json::parse(*done.output) == json(started + 7000));
+}
+
+TEST_CASE(
+    "a JSONata expression that returns nothing fails its state with "
+    "States.QueryEvaluationError naming the field",
+    "[stepfn][jsonata]") {
+  Engine engine;
+  json def = {
+      {"QueryLanguage", "JSONata"},
+      {"StartAt", "Shape"},
+      {"States",
+       {{"Shape",
+         {{"Type", "Pass"}, {"Output", {{"v", "{% $states.input.absent %}"}}}, {"End", true}}}}}};
+  Execution failed = engine.describe(engine.start(engine.machine(def), json::object()));
+  CHECK(failed.status == "FAILED");
+  CHECK(failed.error == "States.QueryEvaluationError");
+  CHECK(failed.cause ==
+        "An error occurred while executing the state 'Shape' (entered at the event id #2). The "
+        "JSONata expression '$states.input.absent' specified for the field 'Output' returned "
+        "nothing (undefined).");
+}
+
+TEST_CASE("a JSONata state refuses JSONPath fields and a JSONPath state refuses JSONata ones",
+          "[stepfn][jsonata]") {
+  auto message = [](const json& def) {
+    return invalid_definition_message(validate_definition(def.dump()));
+  };
+  json jsonata = {{"QueryLanguage", "JSONata"},
+                  {"StartAt", "P"},
+                  {"States", {{"P", {{"Type", "Pass"}, {"InputPath", "$.a"}, {"End", true}}}}}};
+  CHECK_THAT(message(jsonata),
+             Catch::Contains("The QueryLanguage is set to 'JSONata', but field 'InputPath' is only "
+                             "supported for the 'JSONPath' QueryLanguage at /States/P/InputPath"));
+  json jsonpath = {{"StartAt", "P"},
+                   {"States", {{"P", {{"Type", "Pass"}, {"Output", 1}, {"End", true}}}}}};
+  CHECK_THAT(message(jsonpath), Catch::Contains("field 'Output' is only supported for the "
+                                                "'JSONata' QueryLanguage at /States/P/Output"));
+  json broken = {{"QueryLanguage", "JSONata"},
+                 {"StartAt", "P"},
+                 {"States", {{"P", {{"Type", "Pass"}, {"Output", "{% 1 + %}"}, {"End", true}}}}}};
+  CHECK_THAT(message(broken), Catch::Contains("INVALID_JSONATA_EXPRESSION"));
+}

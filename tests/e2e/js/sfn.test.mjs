@@ -159,3 +159,50 @@ test("variables: assigned, read, recorded in the history and refused when badly 
   await assert.rejects(sfn.send(new CreateStateMachineCommand({ name: "js-bad-vars", definition: bad, roleArn: role })),
     (e) => e instanceof InvalidDefinition && e.message.includes("/States/P/Assign/my-var"));
 });
+
+test("JSONata: an activity Task gets its Arguments, Output and Assign shape the result, Choice routes on a Condition", async () => {
+  const { activityArn } = await sfn.send(new CreateActivityCommand({ name: "js-jsonata" }));
+  const definition = JSON.stringify({
+    QueryLanguage: "JSONata",
+    StartAt: "Work",
+    States: {
+      Work: {
+        Type: "Task", Resource: activityArn, TimeoutSeconds: "{% $states.input.limit %}",
+        Arguments: { rider: "{% $uppercase($states.input.rider) %}", when: "{% $states.context.Execution.Name %}" },
+        Assign: { hatched: "{% $states.result.eggs %}" },
+        Output: { eggs: "{% $states.result.eggs %}", rider: "{% $states.input.rider %}" },
+        Next: "Route",
+      },
+      Route: {
+        Type: "Choice",
+        Choices: [{ Condition: "{% $hatched > 1 %}", Output: { many: "{% $hatched %}" }, Next: "Done" }],
+        Default: "Done",
+      },
+      Done: { Type: "Succeed" },
+    },
+  });
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: "js-jsonata", definition, roleArn: role }));
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "first",
+    input: JSON.stringify({ rider: "Eragon", limit: 30 }) }));
+  const task = await sfn.send(new GetActivityTaskCommand({ activityArn, workerName: "js" }));
+  assert.deepEqual(JSON.parse(task.input), { rider: "ERAGON", when: "first" });
+  await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: JSON.stringify({ eggs: 3 }) }));
+  const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  assert.equal(done.status, "SUCCEEDED");
+  assert.deepEqual(JSON.parse(done.output), { many: 3 });
+  const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+  assert.deepEqual(events.map((e) => e.type), [
+    "ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded",
+    "TaskStateExited", "ChoiceStateEntered", "ChoiceStateExited", "SucceedStateEntered", "SucceedStateExited",
+    "ExecutionSucceeded"]);
+  const scheduled = events.find((e) => e.type === "ActivityScheduled").activityScheduledEventDetails;
+  assert.deepEqual(JSON.parse(scheduled.input), { rider: "ERAGON", when: "first" });
+  assert.equal(scheduled.timeoutInSeconds, 30);
+  const exited = events.find((e) => e.type === "TaskStateExited").stateExitedEventDetails;
+  assert.deepEqual(JSON.parse(exited.output), { eggs: 3, rider: "Eragon" });
+  assert.deepEqual(exited.assignedVariables, { hatched: "3" });
+  const bad = JSON.stringify({ QueryLanguage: "JSONata", StartAt: "P",
+    States: { P: { Type: "Pass", InputPath: "$.a", End: true } } });
+  await assert.rejects(sfn.send(new CreateStateMachineCommand({ name: "js-jsonata-bad", definition: bad, roleArn: role })),
+    (e) => e instanceof InvalidDefinition && e.message.includes("/States/P/InputPath"));
+});
