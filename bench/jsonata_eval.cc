@@ -19,14 +19,16 @@ namespace {
 json states() {
   json items = json::array();
   for (int i = 0; i < 100; ++i)
-    items.push_back({{"sku", "sku-" + std::to_string(i)}, {"price", 10 + (i * 7) % 90}, {"qty", 1 + i % 5}});
+    items.push_back(
+        {{"sku", "sku-" + std::to_string(i)}, {"price", 10 + (i * 7) % 90}, {"qty", 1 + i % 5}});
   return {{"input",
            {{"order", {{"id", "order-123"}, {"total", 249.99}}},
             {"customer", {{"name", "María"}, {"tier", "gold"}}},
             {"price", 12.5},
             {"qty", 4},
             {"items", items}}},
-          {"context", {{"Execution", {{"Id", "arn:aws:states:us-east-1:123456789012:execution:m:e"}}}}}};
+          {"context",
+           {{"Execution", {{"Id", "arn:aws:states:us-east-1:123456789012:execution:m:e"}}}}}};
 }
 
 }  // namespace
@@ -36,9 +38,11 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<const char*, const char*>> cases = {
       {"field path", "$states.input.order.total"},
       {"arithmetic", "$states.input.price * $states.input.qty"},
-      {"string concatenation", "'Order ' & $states.input.order.id & ' for ' & $states.input.customer.name"},
+      {"string concatenation",
+       "'Order ' & $states.input.order.id & ' for ' & $states.input.customer.name"},
       {"object constructor",
-       "{'id': $states.input.order.id, 'total': $states.input.order.total, 'tier': $states.input.customer.tier}"},
+       "{'id': $states.input.order.id, 'total': $states.input.order.total, 'tier': "
+       "$states.input.customer.tier}"},
       {"$map over 100 items", "$map($states.input.items, function($i){ $i.price * $i.qty })"},
       {"$filter over 100 items", "$filter($states.input.items, function($i){ $i.price > 50 })"},
       {"$hash SHA-256", "$hash($states.input.order.id, 'SHA-256')"},

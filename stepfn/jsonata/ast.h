@@ -24,14 +24,14 @@ using NodePtr = std::unique_ptr<Node>;
 
 enum class NodeKind {
   // Raw-tree only (the second pass rewrites them).
-  RawBinary,   // op: . [ { ^ := @ # ~> and every binary operator
-  RawOperator, // `and`/`or`/`in` used as a name, and `?` in an argument list
+  RawBinary,    // op: . [ { ^ := @ # ~> and every binary operator
+  RawOperator,  // `and`/`or`/`in` used as a name, and `?` in an argument list
   // Both trees.
-  Name,        // a field name (in the final tree: only as a path step)
-  Variable,    // $name; "" is the context `$`, "$" the root `$$`
-  String,      // literal
-  Number,      // literal
-  Literal,     // true, false, null
+  Name,      // a field name (in the final tree: only as a path step)
+  Variable,  // $name; "" is the context `$`, "$" the root `$$`
+  String,    // literal
+  Number,    // literal
+  Literal,   // true, false, null
   Regex,
   Wildcard,    // *
   Descendant,  // **
@@ -46,11 +46,11 @@ enum class NodeKind {
   Block,       // (a; b)
   Transform,   // | pattern | update, delete |
   // Final tree only.
-  Path,        // steps[0].steps[1]...
-  Binary,      // arithmetic, comparison, boolean, &, .., in
-  Bind,        // $x := value
-  Apply,       // a ~> f
-  Sort,        // ^(terms) as a path step
+  Path,    // steps[0].steps[1]...
+  Binary,  // arithmetic, comparison, boolean, &, .., in
+  Bind,    // $x := value
+  Apply,   // a ~> f
+  Sort,    // ^(terms) as a path step
 };
 
 enum class Op { Add, Sub, Mul, Div, Mod, Eq, Ne, Lt, Le, Gt, Ge, Concat, And, Or, Range, In };
@@ -64,8 +64,8 @@ struct Slot {
 
 struct Stage {
   enum Kind { Filter, Index } kind = Filter;
-  NodePtr expr;         // Filter
-  std::string var;      // Index: the #$var name
+  NodePtr expr;     // Filter
+  std::string var;  // Index: the #$var name
   std::size_t position = 0;
 };
 
@@ -81,24 +81,24 @@ struct Group {
 
 struct Node {
   NodeKind kind;
-  std::string value;      // name, variable name, string literal, operator token
+  std::string value;  // name, variable name, string literal, operator token
   std::size_t position = 0;
   double number = 0;
-  json literal;           // String and Literal values, kept as json so evaluations borrow them
+  json literal;  // String and Literal values, kept as json so evaluations borrow them
   Op op = Op::Add;
 
-  NodePtr lhs, rhs;                       // RawBinary, Binary, Bind (lhs unused), Apply; Negate: lhs
-  std::vector<NodePtr> items;             // ArrayCons, Block, Call/Partial arguments, Path steps
+  NodePtr lhs, rhs;            // RawBinary, Binary, Bind (lhs unused), Apply; Negate: lhs
+  std::vector<NodePtr> items;  // ArrayCons, Block, Call/Partial arguments, Path steps
   std::vector<std::pair<NodePtr, NodePtr>> pairs;  // ObjectCons; raw `{` grouping
-  NodePtr procedure;                      // Call, Partial
-  NodePtr body;                           // Lambda
-  std::vector<std::string> params;        // Lambda parameter names (no '$')
-  std::shared_ptr<const Signature> signature;  // Lambda
-  NodePtr condition, then, otherwise;     // Condition (then is null for elvis/coalesce)
-  bool elvis = false, coalesce = false;   // Condition flavours
-  NodePtr pattern, update, remove;        // Transform
-  std::shared_ptr<const Regex> regex;     // Regex
-  std::vector<SortTerm> terms;            // Sort; raw `^`
+  NodePtr procedure;                               // Call, Partial
+  NodePtr body;                                    // Lambda
+  std::vector<std::string> params;                 // Lambda parameter names (no '$')
+  std::shared_ptr<const Signature> signature;      // Lambda
+  NodePtr condition, then, otherwise;              // Condition (then is null for elvis/coalesce)
+  bool elvis = false, coalesce = false;            // Condition flavours
+  NodePtr pattern, update, remove;                 // Transform
+  std::shared_ptr<const Regex> regex;              // Regex
+  std::vector<SortTerm> terms;                     // Sort; raw `^`
 
   // Filters written on a node that is not a path step (`$x[0]`, `(a.b)[1]`): applied to its
   // whole value. On a step they become `stages`, applied per context item.

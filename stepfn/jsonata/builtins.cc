@@ -32,13 +32,27 @@ void append_quoted(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -123,25 +137,37 @@ Value fn_string(CallContext& c) {
   return Value::string(std::move(text));
 }
 
-Value fn_boolean(CallContext& c) { return to_boolean(c.arg(0)); }
+Value fn_boolean(CallContext& c) {
+  return to_boolean(c.arg(0));
+}
 
 Value fn_not(CallContext& c) {
   if (c.arg(0).undefined()) return {};
   return Value::boolean(!truthy(c.arg(0)));
 }
 
-Value fn_exists(CallContext& c) { return Value::boolean(c.arg(0).defined()); }
+Value fn_exists(CallContext& c) {
+  return Value::boolean(c.arg(0).defined());
+}
 
 Value fn_type(CallContext& c) {
   switch (c.arg(0).type()) {
-    case Value::Type::Undefined: return {};
-    case Value::Type::Null: return Value::string("null");
-    case Value::Type::Boolean: return Value::string("boolean");
-    case Value::Type::Number: return Value::string("number");
-    case Value::Type::String: return Value::string("string");
-    case Value::Type::Array: return Value::string("array");
-    case Value::Type::Object: return Value::string("object");
-    case Value::Type::Function: return Value::string("function");
+    case Value::Type::Undefined:
+      return {};
+    case Value::Type::Null:
+      return Value::string("null");
+    case Value::Type::Boolean:
+      return Value::string("boolean");
+    case Value::Type::Number:
+      return Value::string("number");
+    case Value::Type::String:
+      return Value::string("string");
+    case Value::Type::Array:
+      return Value::string("array");
+    case Value::Type::Object:
+      return Value::string("object");
+    case Value::Type::Function:
+      return Value::string("function");
   }
   return {};
 }
@@ -183,7 +209,8 @@ const Builtin* find_builtin(std::string_view name) {
 std::string to_string_value(const Value& v, bool pretty) {
   if (v.is_string()) return std::string(v.str());
   if (v.is_function()) return "";
-  if (v.is_number() && !std::isfinite(v.num())) throw failure("D3001").with_number("value", v.num());
+  if (v.is_number() && !std::isfinite(v.num()))
+    throw failure("D3001").with_number("value", v.num());
   std::string out;
   stringify_js(out, v.is_outer_wrapper() ? v.at(0) : v, pretty, 0);
   return out;

@@ -5,6 +5,7 @@
 //
 // $now and $millis read the evaluation's injected clock (Bindings::now_millis), never the real
 // one. A timestamp without an offset is read as UTC.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -55,9 +56,11 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return q;
 }
 
-const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                               "July",    "August",   "September", "October", "November", "December"};
-const char* const kDays[] = {"", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+const char* const kMonths[] = {"January",   "February", "March",    "April",
+                               "May",       "June",     "July",     "August",
+                               "September", "October",  "November", "December"};
+const char* const kDays[] = {"",         "Monday", "Tuesday",  "Wednesday",
+                             "Thursday", "Friday", "Saturday", "Sunday"};
 
 // --- integer pictures -------------------------------------------------------------------------
 
@@ -82,7 +85,9 @@ struct IntegerFormat {
 };
 
 std::uint32_t code_point(std::string_view ch) {
-  auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(ch[i])); };
+  auto b = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(ch[i]));
+  };
   if (ch.size() == 1) return b(0);
   if (ch.size() == 2) return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
   if (ch.size() == 3) return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
@@ -90,11 +95,11 @@ std::uint32_t code_point(std::string_view ch) {
 }
 
 // Zero digits of the Unicode decimal digit groups JSONata recognises.
-const std::uint32_t kDecimalGroups[] = {0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6,
-                                        0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0,
-                                        0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
-                                        0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900,
-                                        0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
+const std::uint32_t kDecimalGroups[] = {
+    0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6,
+    0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0,
+    0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620,
+    0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
 
 IntegerFormat analyse_integer_picture(std::string_view picture) {
   IntegerFormat f;
@@ -131,8 +136,10 @@ IntegerFormat analyse_integer_picture(std::string_view picture) {
           digit = true;
           ++f.mandatory;
           ++position;
-          if (zero < 0) zero = group;
-          else if (zero != group) throw failure("D3131");
+          if (zero < 0)
+            zero = group;
+          else if (zero != group)
+            throw failure("D3131");
           break;
         }
       }
@@ -171,31 +178,38 @@ IntegerFormat analyse_integer_picture(std::string_view picture) {
   return f;
 }
 
-const char* const kFew[] = {"Zero",    "One",     "Two",       "Three",    "Four",    "Five",     "Six",
-                            "Seven",   "Eight",   "Nine",      "Ten",      "Eleven",  "Twelve",   "Thirteen",
-                            "Fourteen", "Fifteen", "Sixteen",  "Seventeen", "Eighteen", "Nineteen"};
-const char* const kOrdinals[] = {"Zeroth",     "First",      "Second",      "Third",      "Fourth",
-                                 "Fifth",      "Sixth",      "Seventh",     "Eighth",     "Ninth",
-                                 "Tenth",      "Eleventh",   "Twelfth",     "Thirteenth", "Fourteenth",
-                                 "Fifteenth",  "Sixteenth",  "Seventeenth", "Eighteenth", "Nineteenth"};
-const char* const kDecades[] = {"Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"};
+const char* const kFew[] = {"Zero",    "One",     "Two",       "Three",    "Four",
+                            "Five",    "Six",     "Seven",     "Eight",    "Nine",
+                            "Ten",     "Eleven",  "Twelve",    "Thirteen", "Fourteen",
+                            "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
+const char* const kOrdinals[] = {
+    "Zeroth",     "First",     "Second",    "Third",       "Fourth",     "Fifth",     "Sixth",
+    "Seventh",    "Eighth",    "Ninth",     "Tenth",       "Eleventh",   "Twelfth",   "Thirteenth",
+    "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"};
+const char* const kDecades[] = {"Twenty", "Thirty",  "Forty",  "Fifty",
+                                "Sixty",  "Seventy", "Eighty", "Ninety"};
 const char* const kMagnitudes[] = {"Thousand", "Million", "Billion", "Trillion"};
 
 std::string words(double num, bool prev, bool ord) {
   std::string out;
   if (num <= 19) {
-    out = std::string(prev ? " and " : "") + (ord ? kOrdinals[static_cast<int>(num)] : kFew[static_cast<int>(num)]);
+    out = std::string(prev ? " and " : "") +
+          (ord ? kOrdinals[static_cast<int>(num)] : kFew[static_cast<int>(num)]);
   } else if (num < 100) {
     int tens = static_cast<int>(num / 10), rem = static_cast<int>(std::fmod(num, 10));
     out = std::string(prev ? " and " : "") + kDecades[tens - 2];
-    if (rem > 0) out += "-" + words(rem, false, ord);
-    else if (ord) out = out.substr(0, out.size() - 1) + "ieth";
+    if (rem > 0)
+      out += "-" + words(rem, false, ord);
+    else if (ord)
+      out = out.substr(0, out.size() - 1) + "ieth";
   } else if (num < 1000) {
     int hundreds = static_cast<int>(num / 100);
     double rem = std::fmod(num, 100);
     out = std::string(prev ? ", " : "") + kFew[hundreds] + " Hundred";
-    if (rem > 0) out += words(rem, true, ord);
-    else if (ord) out += "th";
+    if (rem > 0)
+      out += words(rem, true, ord);
+    else if (ord)
+      out += "th";
   } else {
     int mag = static_cast<int>(std::floor(std::log10(num) / 3));
     if (mag > 4) mag = 4;
@@ -203,8 +217,10 @@ std::string words(double num, bool prev, bool ord) {
     double mant = std::floor(num / factor);
     double rem = num - mant * factor;
     out = std::string(prev ? ", " : "") + words(mant, false, false) + " " + kMagnitudes[mag - 1];
-    if (rem > 0) out += words(rem, true, ord);
-    else if (ord) out += "th";
+    if (rem > 0)
+      out += words(rem, true, ord);
+    else if (ord)
+      out += "th";
   }
   return out;
 }
@@ -226,17 +242,17 @@ std::string format_integer(double value, const IntegerFormat& f) {
       char a = f.letter_case == Case::Upper ? 'A' : 'a';
       std::string letters;
       for (double v = value; v > 0; v = std::floor((v - 1) / 26))
-        letters.insert(letters.begin(), static_cast<char>(a + static_cast<int>(std::fmod(v - 1, 26))));
+        letters.insert(letters.begin(),
+                       static_cast<char>(a + static_cast<int>(std::fmod(v - 1, 26))));
       out = letters;
       break;
     }
     case Primary::Roman: {
       // A numeral of over a few thousand characters is no numeral; JSONata would overflow.
       if (value > 1e6) throw failure("U1001");
-      static const std::pair<int, const char*> kRoman[] = {{1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"},
-                                                           {100, "c"},  {90, "xc"},  {50, "l"},  {40, "xl"},
-                                                           {10, "x"},   {9, "ix"},   {5, "v"},   {4, "iv"},
-                                                           {1, "i"}};
+      static const std::pair<int, const char*> kRoman[] = {
+          {1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"},
+          {40, "xl"},  {10, "x"},   {9, "ix"},  {5, "v"},    {4, "iv"},  {1, "i"}};
       auto v = static_cast<long>(value);
       for (auto& [n, s] : kRoman)
         while (v >= n) {
@@ -252,12 +268,15 @@ std::string format_integer(double value, const IntegerFormat& f) {
       break;
     case Primary::Decimal: {
       std::string digits = js_number_to_string(value);
-      if (static_cast<int>(digits.size()) < f.mandatory) digits.insert(0, f.mandatory - digits.size(), '0');
+      if (static_cast<int>(digits.size()) < f.mandatory)
+        digits.insert(0, f.mandatory - digits.size(), '0');
       std::vector<std::string> chars;
       for (char ch : digits) {
         std::string c;
-        if (ch >= '0' && ch <= '9') append_utf8(c, f.zero + (ch - '0'));
-        else c = std::string(1, ch);
+        if (ch >= '0' && ch <= '9')
+          append_utf8(c, f.zero + (ch - '0'));
+        else
+          c = std::string(1, ch);
         chars.push_back(std::move(c));
       }
       if (f.regular) {
@@ -289,7 +308,9 @@ std::string format_integer(double value, const IntegerFormat& f) {
 
 // --- reading integers back --------------------------------------------------------------------
 
-std::string lower(std::string_view s) { return ascii_case(std::string(s), Case::Lower); }
+std::string lower(std::string_view s) {
+  return ascii_case(std::string(s), Case::Lower);
+}
 
 double words_to_number(std::string_view text) {
   auto value_of = [](const std::string& w) -> double {
@@ -345,13 +366,27 @@ double words_to_number(std::string_view text) {
 double roman_to_number(std::string_view s) {
   auto value = [](char c) {
     switch (c) {
-      case 'm': case 'M': return 1000;
-      case 'd': case 'D': return 500;
-      case 'c': case 'C': return 100;
-      case 'l': case 'L': return 50;
-      case 'x': case 'X': return 10;
-      case 'v': case 'V': return 5;
-      case 'i': case 'I': return 1;
+      case 'm':
+      case 'M':
+        return 1000;
+      case 'd':
+      case 'D':
+        return 500;
+      case 'c':
+      case 'C':
+        return 100;
+      case 'l':
+      case 'L':
+        return 50;
+      case 'x':
+      case 'X':
+        return 10;
+      case 'v':
+      case 'V':
+        return 5;
+      case 'i':
+      case 'I':
+        return 1;
     }
     return 0;
   };
@@ -371,7 +406,8 @@ double roman_to_number(std::string_view s) {
 }
 
 // Reads an integer in format `f` at the start of `s`; returns the characters consumed (0: none).
-std::size_t read_integer(std::string_view s, const IntegerFormat& f, double* out, std::size_t max_digits = 0) {
+std::size_t read_integer(std::string_view s, const IntegerFormat& f, double* out,
+                         std::size_t max_digits = 0) {
   switch (f.primary) {
     case Primary::Letters: {
       std::size_t i = 0;
@@ -391,7 +427,8 @@ std::size_t read_integer(std::string_view s, const IntegerFormat& f, double* out
     }
     case Primary::Words: {
       std::size_t i = 0;
-      while (i < s.size() && (std::isalpha(static_cast<unsigned char>(s[i])) || s[i] == ' ' || s[i] == '-' || s[i] == ','))
+      while (i < s.size() && (std::isalpha(static_cast<unsigned char>(s[i])) || s[i] == ' ' ||
+                              s[i] == '-' || s[i] == ','))
         ++i;
       while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == ',' || s[i - 1] == '-')) --i;
       *out = words_to_number(s.substr(0, i));
@@ -417,7 +454,8 @@ std::size_t read_integer(std::string_view s, const IntegerFormat& f, double* out
         // A grouping separator between digits is skipped.
         std::size_t sep = 0;
         for (auto& x : f.separators)
-          if (!x.character.empty() && s.substr(i, x.character.size()) == x.character) sep = x.character.size();
+          if (!x.character.empty() && s.substr(i, x.character.size()) == x.character)
+            sep = x.character.size();
         if (sep == 0 || digits == 0 || max_digits || i + sep >= s.size()) break;
         std::uint32_t after = static_cast<unsigned char>(s[i + sep]);
         if (after < f.zero || after > f.zero + 9) {
@@ -456,13 +494,28 @@ struct Marker {
 std::vector<Marker> analyse_date_picture(std::string_view picture) {
   auto default_for = [](char c) -> std::string {
     switch (c) {
-      case 'Y': case 'M': case 'D': case 'd': case 'W': case 'w': case 'X': case 'x': case 'H': case 'h': case 'f':
+      case 'Y':
+      case 'M':
+      case 'D':
+      case 'd':
+      case 'W':
+      case 'w':
+      case 'X':
+      case 'x':
+      case 'H':
+      case 'h':
+      case 'f':
         return "1";
-      case 'F': case 'P': case 'C': case 'E':
+      case 'F':
+      case 'P':
+      case 'C':
+      case 'E':
         return "n";
-      case 'm': case 's':
+      case 'm':
+      case 's':
         return "01";
-      case 'Z': case 'z':
+      case 'Z':
+      case 'z':
         return "01:01";
     }
     return "";
@@ -510,8 +563,13 @@ std::vector<Marker> analyse_date_picture(std::string_view picture) {
         auto dash = width.find('-');
         std::string min = dash == std::string::npos ? width : width.substr(0, dash);
         std::string max = dash == std::string::npos ? "" : width.substr(dash + 1);
-        if (!min.empty() && min != "*") m.width_min = std::atoi(min.c_str());
-        if (!max.empty() && max != "*") m.width_max = std::atoi(max.c_str());
+        // Widths past a few dozen characters mean nothing for a date; the clamp keeps a
+        // picture from asking for gigabytes of padding.
+        auto clamped = [](const std::string& w) {
+          return static_cast<int>(std::clamp(std::strtol(w.c_str(), nullptr, 10), 0L, 1000L));
+        };
+        if (!min.empty() && min != "*") m.width_min = clamped(min);
+        if (!max.empty() && max != "*") m.width_max = clamped(max);
         pres = marker.substr(1, comma - 1);
       } else {
         pres = marker.size() > 1 ? marker.substr(1) : "";
@@ -536,12 +594,14 @@ std::vector<Marker> analyse_date_picture(std::string_view picture) {
         m.names = Case::Lower;
       } else if (m.presentation1[0] == 'N') {
         m.has_names = true;
-        m.names = m.presentation1.size() > 1 && m.presentation1[1] == 'n' ? Case::Title : Case::Upper;
+        m.names =
+            m.presentation1.size() > 1 && m.presentation1[1] == 'n' ? Case::Title : Case::Upper;
       } else if (std::string_view("YMDdFWwXxHhmsf").find(m.component) != std::string_view::npos) {
         std::string pattern = m.presentation1;
         if (!m.presentation2.empty()) pattern += ";" + m.presentation2;
         m.integer = analyse_integer_picture(pattern);
-        if (m.width_min >= 0 && m.integer.mandatory < m.width_min) m.integer.mandatory = m.width_min;
+        if (m.width_min >= 0 && m.integer.mandatory < m.width_min)
+          m.integer.mandatory = m.width_min;
         if (m.component == 'Y' || m.component == 'M' || m.component == 'D') {
           if (m.width_max >= 0) {
             m.year_digits = m.width_max;
@@ -551,7 +611,8 @@ std::vector<Marker> analyse_date_picture(std::string_view picture) {
           }
         }
       }
-      if (m.component == 'Z' || m.component == 'z') m.integer = analyse_integer_picture(m.presentation1);
+      if (m.component == 'Z' || m.component == 'z')
+        m.integer = analyse_integer_picture(m.presentation1);
       out.push_back(std::move(m));
       start = pos + 1;
     }
@@ -607,40 +668,59 @@ Broken break_down(std::int64_t ms) {
 
 double component_value(const Broken& b, char component) {
   switch (component) {
-    case 'Y': return static_cast<double>(b.year);
-    case 'M': return b.month;
-    case 'D': return b.day;
-    case 'd': return b.day_of_year;
-    case 'F': return b.weekday;
-    case 'H': return b.hour;
-    case 'h': return b.hour % 12 == 0 ? 12 : b.hour % 12;
-    case 'm': return b.minute;
-    case 's': return b.second;
-    case 'f': return b.millis;
+    case 'Y':
+      return static_cast<double>(b.year);
+    case 'M':
+      return b.month;
+    case 'D':
+      return b.day;
+    case 'd':
+      return b.day_of_year;
+    case 'F':
+      return b.weekday;
+    case 'H':
+      return b.hour;
+    case 'h':
+      return b.hour % 12 == 0 ? 12 : b.hour % 12;
+    case 'm':
+      return b.minute;
+    case 's':
+      return b.second;
+    case 'f':
+      return b.millis;
     case 'W': {
       std::int64_t today = b.day_number * kDayMs;
-      double week = static_cast<double>(today - start_of_first_week(first_of(b.year, 0))) / (kDayMs * 7.0) + 1;
+      double week =
+          static_cast<double>(today - start_of_first_week(first_of(b.year, 0))) / (kDayMs * 7.0) +
+          1;
       if (week > 52) {
         if (today >= start_of_first_week(first_of(b.year + 1, 0))) week = 1;
       } else if (week < 1) {
-        week = static_cast<double>(today - start_of_first_week(first_of(b.year - 1, 0))) / (kDayMs * 7.0) + 1;
+        week = static_cast<double>(today - start_of_first_week(first_of(b.year - 1, 0))) /
+                   (kDayMs * 7.0) +
+               1;
       }
       return std::floor(week);
     }
     case 'w': {
       std::int64_t today = b.day_number * kDayMs;
       int m0 = b.month - 1;
-      double week = static_cast<double>(today - start_of_first_week(first_of(b.year, m0))) / (kDayMs * 7.0) + 1;
+      double week =
+          static_cast<double>(today - start_of_first_week(first_of(b.year, m0))) / (kDayMs * 7.0) +
+          1;
       if (week > 4) {
         if (today >= start_of_first_week(first_of(b.year, m0 + 1))) week = 1;
       } else if (week < 1) {
-        week = static_cast<double>(today - start_of_first_week(first_of(b.year, m0 - 1))) / (kDayMs * 7.0) + 1;
+        week = static_cast<double>(today - start_of_first_week(first_of(b.year, m0 - 1))) /
+                   (kDayMs * 7.0) +
+               1;
       }
       return std::floor(week);
     }
     case 'X': {
       if (b.ms < start_of_first_week(first_of(b.year, 0))) return static_cast<double>(b.year - 1);
-      if (b.ms >= start_of_first_week(first_of(b.year + 1, 0))) return static_cast<double>(b.year + 1);
+      if (b.ms >= start_of_first_week(first_of(b.year + 1, 0)))
+        return static_cast<double>(b.year + 1);
       return static_cast<double>(b.year);
     }
     case 'x': {
@@ -658,7 +738,8 @@ std::string apply_case(std::string s, Case c) {
   return ascii_case(std::move(s), c);
 }
 
-std::string format_date(std::int64_t millis, const std::vector<Marker>& picture, int offset_minutes) {
+std::string format_date(std::int64_t millis, const std::vector<Marker>& picture,
+                        int offset_minutes) {
   Broken b = break_down(millis + static_cast<std::int64_t>(offset_minutes) * 60000);
   std::string out;
   for (auto& m : picture) {
@@ -672,11 +753,15 @@ std::string format_date(std::int64_t millis, const std::vector<Marker>& picture,
       if (c == 'Y' && m.year_digits > 0) v = std::fmod(v, std::pow(10, m.year_digits));
       if (m.has_names) {
         std::string name;
-        if (c == 'M' || c == 'x') name = kMonths[static_cast<int>(v) - 1];
-        else if (c == 'F') name = kDays[static_cast<int>(v)];
-        else throw failure("D3133").with_text("value", std::string(1, c));
+        if (c == 'M' || c == 'x')
+          name = kMonths[static_cast<int>(v) - 1];
+        else if (c == 'F')
+          name = kDays[static_cast<int>(v)];
+        else
+          throw failure("D3133").with_text("value", std::string(1, c));
         name = apply_case(name, m.names);
-        if (m.width_max > 0 && static_cast<int>(name.size()) > m.width_max) name = name.substr(0, m.width_max);
+        if (m.width_max > 0 && static_cast<int>(name.size()) > m.width_max)
+          name = name.substr(0, m.width_max);
         out += name;
       } else {
         out += format_integer(v, m.integer);
@@ -732,11 +817,16 @@ int parse_timezone(std::string_view tz) {
   std::string digits;
   for (; i < tz.size(); ++i)
     if (std::isdigit(static_cast<unsigned char>(tz[i]))) digits += tz[i];
-  int value = digits.empty() ? 0 : std::atoi(digits.c_str());
+  int value =
+      digits.empty()
+          ? 0
+          : static_cast<int>(std::clamp(std::strtol(digits.c_str(), nullptr, 10), 0L, 9999L));
   return sign * ((value / 100) * 60 + value % 100);
 }
 
-bool millis_in_range(double ms) { return std::isfinite(ms) && std::fabs(ms) <= 8.64e15; }
+bool millis_in_range(double ms) {
+  return std::isfinite(ms) && std::fabs(ms) <= 8.64e15;
+}
 
 // --- parsing timestamps -----------------------------------------------------------------------
 
@@ -766,8 +856,9 @@ bool parse_iso(std::string_view s, double* out) {
     }
   }
   if (i < s.size() && s[i] == 'T') {
-    if (!digits(i + 1, 2, &hour) || i + 3 >= s.size() || s[i + 3] != ':' || !digits(i + 4, 2, &minute) ||
-        i + 6 >= s.size() || s[i + 6] != ':' || !digits(i + 7, 2, &second))
+    if (!digits(i + 1, 2, &hour) || i + 3 >= s.size() || s[i + 3] != ':' ||
+        !digits(i + 4, 2, &minute) || i + 6 >= s.size() || s[i + 6] != ':' ||
+        !digits(i + 7, 2, &second))
       return false;
     i += 9;
   }
@@ -795,10 +886,12 @@ bool parse_iso(std::string_view s, double* out) {
     i = j + 2;
   }
   if (i != s.size()) return false;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 59) return false;
-  std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  double ms = static_cast<double>(days) * kDayMs + hour * 3600000.0 + minute * 60000.0 + second * 1000.0 +
-              std::floor(frac * 1000 + 1e-9) - offset * 60000.0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 59)
+    return false;
+  std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  double ms = static_cast<double>(days) * kDayMs + hour * 3600000.0 + minute * 60000.0 +
+              second * 1000.0 + std::floor(frac * 1000 + 1e-9) - offset * 60000.0;
   *out = ms;
   return true;
 }
@@ -838,7 +931,9 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
       }
       if (j >= rest.size() || (rest[j] != '+' && rest[j] != '-')) return {};
       std::size_t end = j + 1;
-      while (end < rest.size() && (std::isdigit(static_cast<unsigned char>(rest[end])) || rest[end] == ':')) ++end;
+      while (end < rest.size() &&
+             (std::isdigit(static_cast<unsigned char>(rest[end])) || rest[end] == ':'))
+        ++end;
       std::string tz(rest.substr(j, end - j));
       std::string digits;
       for (char ch : tz)
@@ -846,13 +941,16 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
       int sign = tz[0] == '-' ? -1 : 1;
       int hh = 0, mm = 0;
       auto colon = tz.find(':');
+      auto number = [](const std::string& t) {
+        return static_cast<int>(std::clamp(std::strtol(t.c_str(), nullptr, 10), 0L, 9999L));
+      };
       if (colon != std::string::npos) {
-        hh = std::atoi(tz.substr(1, colon - 1).c_str());
-        mm = std::atoi(tz.substr(colon + 1).c_str());
+        hh = number(tz.substr(1, colon - 1));
+        mm = number(tz.substr(colon + 1));
       } else if (digits.size() <= 2) {
-        hh = std::atoi(digits.c_str());
+        hh = number(digits);
       } else {
-        int v = std::atoi(digits.c_str());
+        int v = number(digits);
         hh = v / 100;
         mm = v % 100;
       }
@@ -879,7 +977,8 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
     } else if (std::string_view("YMDdFWwXxHhmsf").find(c) != std::string_view::npos) {
       double v = 0;
       std::size_t max_digits = 0;
-      if (next_is_marker && m.integer.primary == Primary::Decimal) max_digits = std::max(1, m.integer.mandatory);
+      if (next_is_marker && m.integer.primary == Primary::Decimal)
+        max_digits = std::max(1, m.integer.mandatory);
       std::size_t used = read_integer(rest, m.integer, &v, max_digits);
       if (used == 0) return {};
       got[c] = v;
@@ -901,8 +1000,10 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
   for (auto& [k, v] : got)
     if (!std::isfinite(v) || std::fabs(v) > 1e6) return {};
   if (got.count('d')) {
-    std::int64_t days = days_from_civil(static_cast<std::int64_t>(got['Y']), 1, 1) + static_cast<std::int64_t>(got['d']) - 1;
-    double ms = static_cast<double>(days) * kDayMs + got['H'] * 3600000 + got['m'] * 60000 + got['s'] * 1000 + got['f'];
+    std::int64_t days = days_from_civil(static_cast<std::int64_t>(got['Y']), 1, 1) +
+                        static_cast<std::int64_t>(got['d']) - 1;
+    double ms = static_cast<double>(days) * kDayMs + got['H'] * 3600000 + got['m'] * 60000 +
+                got['s'] * 1000 + got['f'];
     return Value::number(ms - offset * 60000.0);
   }
   // Missing components above the highest one given come from now; those below are minimal.
@@ -916,16 +1017,19 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
   if (highest < 0) throw failure("D3136");
   for (int k = highest; k <= lowest; ++k)
     if (!got.count(order[k])) throw failure("D3136");
-  const double now_values[] = {static_cast<double>(now_b.year), static_cast<double>(now_b.month),
-                               static_cast<double>(now_b.day),  static_cast<double>(now_b.hour),
+  const double now_values[] = {static_cast<double>(now_b.year),   static_cast<double>(now_b.month),
+                               static_cast<double>(now_b.day),    static_cast<double>(now_b.hour),
                                static_cast<double>(now_b.minute), static_cast<double>(now_b.second),
                                static_cast<double>(now_b.millis)};
   const double minimum[] = {0, 1, 1, 0, 0, 0, 0};
   double v[7];
-  for (int k = 0; k < 7; ++k) v[k] = got.count(order[k]) ? got[order[k]] : k < highest ? now_values[k] : minimum[k];
+  for (int k = 0; k < 7; ++k)
+    v[k] = got.count(order[k]) ? got[order[k]] : k < highest ? now_values[k] : minimum[k];
   if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31) return {};
-  std::int64_t days = days_from_civil(static_cast<std::int64_t>(v[0]), static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2]));
-  double ms = static_cast<double>(days) * kDayMs + v[3] * 3600000 + v[4] * 60000 + v[5] * 1000 + v[6];
+  std::int64_t days = days_from_civil(static_cast<std::int64_t>(v[0]), static_cast<unsigned>(v[1]),
+                                      static_cast<unsigned>(v[2]));
+  double ms =
+      static_cast<double>(days) * kDayMs + v[3] * 3600000 + v[4] * 60000 + v[5] * 1000 + v[6];
   return Value::number(ms - offset * 60000.0);
 }
 
@@ -935,7 +1039,8 @@ Value from_millis(double ms, const Value& picture, const Value& timezone) {
   if (!millis_in_range(ms)) return {};
   int offset = timezone.is_string() ? parse_timezone(timezone.str()) : 0;
   auto stamp = static_cast<std::int64_t>(std::floor(ms));
-  if (picture.is_string()) return Value::string(format_date(stamp, analyse_date_picture(picture.str()), offset));
+  if (picture.is_string())
+    return Value::string(format_date(stamp, analyse_date_picture(picture.str()), offset));
   return Value::string(format_date(stamp, iso_picture(), offset));
 }
 
@@ -948,7 +1053,9 @@ Value fn_now(CallContext& c) {
   return from_millis(static_cast<double>(c.ev.now_millis()), c.arg(0), c.arg(1));
 }
 
-Value fn_millis(CallContext& c) { return Value::number(static_cast<double>(c.ev.now_millis())); }
+Value fn_millis(CallContext& c) {
+  return Value::number(static_cast<double>(c.ev.now_millis()));
+}
 
 Value fn_to_millis(CallContext& c) {
   const Value& ts = c.arg(0);
@@ -961,7 +1068,8 @@ Value fn_to_millis(CallContext& c) {
 
 Value fn_format_integer(CallContext& c) {
   if (c.arg(0).undefined()) return {};
-  return Value::string(format_integer(std::floor(c.arg(0).num()), analyse_integer_picture(c.arg(1).str())));
+  return Value::string(
+      format_integer(std::floor(c.arg(0).num()), analyse_integer_picture(c.arg(1).str())));
 }
 
 Value fn_parse_integer(CallContext& c) {

@@ -35,7 +35,7 @@ struct Failure {
     token = std::move(t);
     return *this;
   }
-  Failure& with(std::string name, const Value& v);       // JSON.stringify of a value
+  Failure& with(std::string name, const Value& v);         // JSON.stringify of a value
   Failure& with_text(std::string name, std::string text);  // a string insert
   Failure& with_number(std::string name, double d);
 };

@@ -16,8 +16,10 @@ namespace wyvern::jsonata::detail {
 
 Frame::~Frame() {
   if (list) {
-    if (prev) prev->next = next;
-    else list->head = next;
+    if (prev)
+      prev->next = next;
+    else
+      list->head = next;
     if (next) next->prev = prev;
   }
   for (auto& v : vars)
@@ -148,7 +150,9 @@ bool truthy(const Value& v) {
   return b.defined() && b.as_bool();
 }
 
-double js_trunc(double d) { return std::isfinite(d) ? std::trunc(d) : d; }
+double js_trunc(double d) {
+  return std::isfinite(d) ? std::trunc(d) : d;
+}
 
 Value lookup_field(const Value& input, std::string_view key) {
   if (input.is_array()) {
@@ -260,7 +264,8 @@ Value descendants(const Value& input) {
 }
 
 std::string_view procedure_name(const Node* procedure) {
-  if (procedure->kind == NodeKind::Path && !procedure->items.empty()) return procedure->items[0]->value;
+  if (procedure->kind == NodeKind::Path && !procedure->items.empty())
+    return procedure->items[0]->value;
   return procedure->value;
 }
 
@@ -381,7 +386,8 @@ Value Evaluator::eval(const Node* n, const Value& input, Frame* env) {
       throw failure("S0206").at(n->position).with_token(n->value);
   }
   for (auto& p : n->predicates) result = eval_filter(p.get(), result, env);
-  if (n->kind != NodeKind::Path && n->group) result = eval_group(n->group->pairs, n->group->position, result, env);
+  if (n->kind != NodeKind::Path && n->group)
+    result = eval_group(n->group->pairs, n->group->position, result, env);
   if (ArrayObj* a = result.heap_array(); a && a->sequence && !a->tuple_stream) {
     if (n->keep_array) a->keep_singleton = true;
     if (a->items.empty()) {
@@ -405,7 +411,9 @@ Value Evaluator::eval_binary(const Node* n, const Value& input, Frame* env) {
     return Value::boolean(truthy(eval(n->rhs.get(), input, env)));
   }
   Value rhs = eval(n->rhs.get(), input, env);
-  auto fail_at = [&](const char* code) { return failure(code).at(n->position).with_token(n->value); };
+  auto fail_at = [&](const char* code) {
+    return failure(code).at(n->position).with_token(n->value);
+  };
   switch (n->op) {
     case Op::Add:
     case Op::Sub:
@@ -417,11 +425,21 @@ Value Evaluator::eval_binary(const Node* n, const Value& input, Frame* env) {
       if (lhs.undefined() || rhs.undefined()) return {};
       double a = lhs.num(), b = rhs.num(), r = 0;
       switch (n->op) {
-        case Op::Add: r = a + b; break;
-        case Op::Sub: r = a - b; break;
-        case Op::Mul: r = a * b; break;
-        case Op::Div: r = a / b; break;
-        default: r = std::fmod(a, b); break;
+        case Op::Add:
+          r = a + b;
+          break;
+        case Op::Sub:
+          r = a - b;
+          break;
+        case Op::Mul:
+          r = a * b;
+          break;
+        case Op::Div:
+          r = a / b;
+          break;
+        default:
+          r = std::fmod(a, b);
+          break;
       }
       // JSON has no Infinity or NaN: a result that is not a number is an error here rather
       // than a null later.
@@ -438,7 +456,9 @@ Value Evaluator::eval_binary(const Node* n, const Value& input, Frame* env) {
     case Op::Le:
     case Op::Gt:
     case Op::Ge: {
-      auto comparable = [](const Value& v) { return v.undefined() || v.is_string() || v.is_number(); };
+      auto comparable = [](const Value& v) {
+        return v.undefined() || v.is_string() || v.is_number();
+      };
       if (!comparable(lhs) || !comparable(rhs)) {
         bool lhs_ok = lhs.is_string() || lhs.is_number();
         throw fail_at("T2010").with("value", lhs_ok ? rhs : lhs);
@@ -453,7 +473,10 @@ Value Evaluator::eval_binary(const Node* n, const Value& input, Frame* env) {
       } else {
         c = lhs.num() < rhs.num() ? -1 : lhs.num() > rhs.num() ? 1 : 0;
       }
-      bool r = n->op == Op::Lt ? c < 0 : n->op == Op::Le ? c <= 0 : n->op == Op::Gt ? c > 0 : c >= 0;
+      bool r = n->op == Op::Lt   ? c < 0
+               : n->op == Op::Le ? c <= 0
+               : n->op == Op::Gt ? c > 0
+                                 : c >= 0;
       return Value::boolean(r);
     }
     case Op::Concat: {
@@ -582,9 +605,11 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& in
   return result;
 }
 
-Value Evaluator::apply_once(const Value& fn, std::vector<Value>& args, const Value& input, Frame* env) {
+Value Evaluator::apply_once(const Value& fn, std::vector<Value>& args, const Value& input,
+                            Frame* env) {
   if (const Builtin* b = fn.builtin_fn()) {
-    std::vector<Value> validated = validate_arguments(b->signature, std::move(args), input, b->name);
+    std::vector<Value> validated =
+        validate_arguments(b->signature, std::move(args), input, b->name);
     CallContext ctx{*this, validated, input, env};
     return b->impl(ctx);
   }
@@ -594,7 +619,8 @@ Value Evaluator::apply_once(const Value& fn, std::vector<Value>& args, const Val
     case FunctionObj::Kind::Lambda: {
       const Node* node = f->node;
       std::vector<Value> actual =
-          node->signature ? validate_arguments(*node->signature, std::move(args), input, "") : std::move(args);
+          node->signature ? validate_arguments(*node->signature, std::move(args), input, "")
+                          : std::move(args);
       DepthGuard guard(depth_, bindings.max_depth);
       Ref<Frame> frame = new_frame(f->env.get());
       for (std::size_t i = 0; i < node->params.size(); ++i)
@@ -624,8 +650,10 @@ Value Evaluator::apply_once(const Value& fn, std::vector<Value>& args, const Val
       full.reserve(f->args.size());
       std::size_t k = 0;
       for (std::size_t i = 0; i < f->args.size(); ++i) {
-        if (f->placeholder[i]) full.push_back(k < args.size() ? args[k++] : Value());
-        else full.push_back(f->args[i]);
+        if (f->placeholder[i])
+          full.push_back(k < args.size() ? args[k++] : Value());
+        else
+          full.push_back(f->args[i]);
       }
       Value target = f->target;
       return apply(target, std::move(full), input, env);
@@ -727,7 +755,8 @@ Value Evaluator::run_transform(const FunctionObj& fn, const Value& obj) {
       if (!update.is_object()) throw failure("T2011").at(n->update->position).with("value", update);
       if (target) {
         // Copies, so that an update that mentions the object it changes makes no cycle.
-        update.for_each_entry([&](std::string_view k, const Value& v) { target->set(k, deep_clone(v)); });
+        update.for_each_entry(
+            [&](std::string_view k, const Value& v) { target->set(k, deep_clone(v)); });
       }
     }
     if (n->remove) {

@@ -23,7 +23,8 @@ std::vector<Value> items_of(const Value& v) {
   return out;
 }
 
-std::vector<Value> hof_args(CallContext& c, const Value& fn, const Value& a, const Value& b, const Value& whole) {
+std::vector<Value> hof_args(CallContext& c, const Value& fn, const Value& a, const Value& b,
+                            const Value& whole) {
   std::vector<Value> args{a};
   int arity = c.ev.arity(fn);
   if (arity >= 2) args.push_back(b);
@@ -55,8 +56,12 @@ Value extreme(CallContext& c, bool max) {
   return Value::number(best);
 }
 
-Value fn_max(CallContext& c) { return extreme(c, true); }
-Value fn_min(CallContext& c) { return extreme(c, false); }
+Value fn_max(CallContext& c) {
+  return extreme(c, true);
+}
+Value fn_min(CallContext& c) {
+  return extreme(c, false);
+}
 
 Value fn_average(CallContext& c) {
   const Value& arr = c.arg(0);
@@ -180,7 +185,9 @@ Value fn_keys(CallContext& c) {
   return make_sequence(std::move(out));
 }
 
-Value fn_lookup(CallContext& c) { return lookup_field(c.arg(0), c.arg(1).str()); }
+Value fn_lookup(CallContext& c) {
+  return lookup_field(c.arg(0), c.arg(1).str());
+}
 
 Value fn_spread(CallContext& c) {
   const Value& v = c.arg(0);
@@ -277,7 +284,8 @@ Value fn_single(CallContext& c) {
   for (std::size_t i = 0; i < arr.size(); ++i) {
     Value item = arr.at(i);
     bool ok = true;
-    if (fn.defined()) ok = truthy(call(c, fn, hof_args(c, fn, item, Value::number(static_cast<double>(i)), arr)));
+    if (fn.defined())
+      ok = truthy(call(c, fn, hof_args(c, fn, item, Value::number(static_cast<double>(i)), arr)));
     if (!ok) continue;
     if (found) throw failure("D3138").with_number("index", static_cast<double>(i));
     result = std::move(item);

@@ -43,15 +43,28 @@ bool parse_prefixed(std::string_view s, double* out) {
   if (s.size() < 3 || s[0] != '0') return false;
   int base = 0;
   switch (s[1]) {
-    case 'x': case 'X': base = 16; break;
-    case 'o': case 'O': base = 8; break;
-    case 'b': case 'B': base = 2; break;
-    default: return false;
+    case 'x':
+    case 'X':
+      base = 16;
+      break;
+    case 'o':
+    case 'O':
+      base = 8;
+      break;
+    case 'b':
+    case 'B':
+      base = 2;
+      break;
+    default:
+      return false;
   }
   double v = 0;
   for (std::size_t i = 2; i < s.size(); ++i) {
     char c = s[i];
-    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : 99;
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : 99;
     if (d >= base) return false;
     v = v * base + d;
   }
@@ -123,7 +136,9 @@ namespace {
 
 Value fn_round(CallContext& c) {
   if (c.arg(0).undefined()) return {};
-  int precision = c.arg(1).defined() ? static_cast<int>(js_trunc(c.arg(1).num())) : 0;
+  // Past +-400 places every double rounds to itself or to zero.
+  double places = c.arg(1).defined() ? std::clamp(js_trunc(c.arg(1).num()), -400.0, 400.0) : 0;
+  int precision = static_cast<int>(places);
   return checked(round_half_even(c.arg(0).num(), precision));
 }
 
@@ -170,11 +185,17 @@ using U32 = std::u32string;
 U32 to_u32(std::string_view s) {
   U32 out;
   for (auto ch : utf8_chars(s)) {
-    auto b = [&](std::size_t i) { return static_cast<char32_t>(static_cast<unsigned char>(ch[i])); };
-    if (ch.size() == 1) out += b(0);
-    else if (ch.size() == 2) out += ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
-    else if (ch.size() == 3) out += ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
-    else out += ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+    auto b = [&](std::size_t i) {
+      return static_cast<char32_t>(static_cast<unsigned char>(ch[i]));
+    };
+    if (ch.size() == 1)
+      out += b(0);
+    else if (ch.size() == 2)
+      out += ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    else if (ch.size() == 3)
+      out += ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+    else
+      out += ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
   }
   return out;
 }
@@ -187,7 +208,8 @@ std::string to_utf8(const U32& s) {
 
 struct Properties {
   U32 decimal = U".", grouping = U",", exponent = U"e", infinity = U"Infinity", minus = U"-",
-      nan = U"NaN", percent = U"%", per_mille = U"\u2030", zero = U"0", digit = U"#", separator = U";";
+      nan = U"NaN", percent = U"%", per_mille = U"\u2030", zero = U"0", digit = U"#",
+      separator = U";";
 };
 
 struct Picture {
@@ -227,8 +249,10 @@ class NumberFormatter {
     }
     const Picture& pic = value >= 0 ? pics[0] : pics[1];
     double adjusted = value;
-    if (pic.whole.find(p_.percent) != U32::npos) adjusted = value * 100;
-    else if (pic.whole.find(p_.per_mille) != U32::npos) adjusted = value * 1000;
+    if (pic.whole.find(p_.percent) != U32::npos)
+      adjusted = value * 100;
+    else if (pic.whole.find(p_.per_mille) != U32::npos)
+      adjusted = value * 1000;
     double mantissa = adjusted;
     bool use_exponent = pic.min_exp > 0;
     int exponent = 0;
@@ -246,19 +270,23 @@ class NumberFormatter {
     double rounded = round_half_even(mantissa, pic.max_frac);
     U32 s = fixed(rounded, pic.max_frac);
     auto dot = s.find(U'.');
-    if (dot == U32::npos) s += p_.decimal;
-    else s.replace(dot, 1, p_.decimal);
+    if (dot == U32::npos)
+      s += p_.decimal;
+    else
+      s.replace(dot, 1, p_.decimal);
     while (!s.empty() && s.front() == p_.zero[0]) s.erase(0, 1);
     while (!s.empty() && s.back() == p_.zero[0]) s.pop_back();
     auto dpos = static_cast<long>(s.find(p_.decimal));
     long pad_left = pic.min_int - dpos;
-    long pad_right = pic.min_frac - (static_cast<long>(s.size()) - dpos - static_cast<long>(p_.decimal.size()));
+    long pad_right =
+        pic.min_frac - (static_cast<long>(s.size()) - dpos - static_cast<long>(p_.decimal.size()));
     if (pad_left > 0) s = U32(static_cast<std::size_t>(pad_left), p_.zero[0]) + s;
     if (pad_right > 0) s += U32(static_cast<std::size_t>(pad_right), p_.zero[0]);
     dpos = static_cast<long>(s.find(p_.decimal));
     if (pic.regular > 0) {
       long groups = (dpos - 1) / pic.regular;
-      for (long g = 1; g <= groups; ++g) s.insert(static_cast<std::size_t>(dpos - g * pic.regular), p_.grouping);
+      for (long g = 1; g <= groups; ++g)
+        s.insert(static_cast<std::size_t>(dpos - g * pic.regular), p_.grouping);
     } else {
       for (int pos : pic.integer_groups) {
         if (dpos - pos >= 0) s.insert(static_cast<std::size_t>(dpos - pos), p_.grouping);
@@ -271,7 +299,8 @@ class NumberFormatter {
       if (at <= s.size()) s.insert(at, p_.grouping);
     }
     // No fractional digits: drop the decimal separator.
-    if (s.size() >= p_.decimal.size() && s.compare(s.size() - p_.decimal.size(), p_.decimal.size(), p_.decimal) == 0)
+    if (s.size() >= p_.decimal.size() &&
+        s.compare(s.size() - p_.decimal.size(), p_.decimal.size(), p_.decimal) == 0)
       s.erase(s.size() - p_.decimal.size());
     if (use_exponent) {
       U32 e = fixed(std::fabs(static_cast<double>(exponent)), 0);
@@ -293,7 +322,8 @@ class NumberFormatter {
     char buf[512];
     std::snprintf(buf, sizeof buf, "%.*f", std::max(0, std::min(dp, 100)), std::fabs(v));
     U32 out;
-    for (char* p = buf; *p; ++p) out += (*p >= '0' && *p <= '9') ? family_[*p - '0'] : static_cast<char32_t>(*p);
+    for (char* p = buf; *p; ++p)
+      out += (*p >= '0' && *p <= '9') ? family_[*p - '0'] : static_cast<char32_t>(*p);
     return out;
   }
 
@@ -336,7 +366,9 @@ class NumberFormatter {
     const U32& sub = pic.whole;
     auto count = [&](const U32& needle) {
       std::size_t n = 0;
-      for (std::size_t at = sub.find(needle); at != U32::npos; at = sub.find(needle, at + needle.size())) ++n;
+      for (std::size_t at = sub.find(needle); at != U32::npos;
+           at = sub.find(needle, at + needle.size()))
+        ++n;
       return n;
     };
     if (count(p_.decimal) > 1) throw failure("D3081");
@@ -366,7 +398,8 @@ class NumberFormatter {
     if (last_opt != U32::npos)
       for (std::size_t i = last_opt; i < pic.fractional.size(); ++i)
         if (in_family(pic.fractional[i])) throw failure("D3091");
-    if (pic.has_exponent && !pic.exponent_part.empty() && (count(p_.percent) || count(p_.per_mille)))
+    if (pic.has_exponent && !pic.exponent_part.empty() &&
+        (count(p_.percent) || count(p_.per_mille)))
       throw failure("D3092");
     if (pic.has_exponent) {
       if (pic.exponent_part.empty()) throw failure("D3093");
@@ -382,9 +415,11 @@ class NumberFormatter {
         if (is_digitish(part[i])) ++n;
       return n;
     };
-    for (auto at = pic.integer.find(p_.grouping); at != U32::npos; at = pic.integer.find(p_.grouping, at + 1))
+    for (auto at = pic.integer.find(p_.grouping); at != U32::npos;
+         at = pic.integer.find(p_.grouping, at + 1))
       pic.integer_groups.push_back(digits_in(pic.integer, at, pic.integer.size()));
-    for (auto at = pic.fractional.find(p_.grouping); at != U32::npos; at = pic.fractional.find(p_.grouping, at + 1))
+    for (auto at = pic.fractional.find(p_.grouping); at != U32::npos;
+         at = pic.fractional.find(p_.grouping, at + 1))
       pic.fraction_groups.push_back(digits_in(pic.fractional, 0, at));
     // Regular grouping: every separator at a multiple of one interval.
     if (!pic.integer_groups.empty()) {
@@ -392,8 +427,8 @@ class NumberFormatter {
       for (int g : pic.integer_groups) factor = std::gcd(factor, g);
       bool regular = factor > 0;
       for (std::size_t k = 1; regular && k <= pic.integer_groups.size(); ++k)
-        if (std::find(pic.integer_groups.begin(), pic.integer_groups.end(), static_cast<int>(k) * factor) ==
-            pic.integer_groups.end())
+        if (std::find(pic.integer_groups.begin(), pic.integer_groups.end(),
+                      static_cast<int>(k) * factor) == pic.integer_groups.end())
           regular = false;
       pic.regular = regular ? factor : 0;
     }
@@ -411,7 +446,8 @@ class NumberFormatter {
         pic.min_int = 1;
       }
     }
-    if (pic.has_exponent && pic.min_int == 0 && pic.integer.find(p_.digit) != U32::npos) pic.min_int = 1;
+    if (pic.has_exponent && pic.min_int == 0 && pic.integer.find(p_.digit) != U32::npos)
+      pic.min_int = 1;
     if (pic.min_int == 0 && pic.min_frac == 0) pic.min_frac = 1;
     if (pic.has_exponent)
       for (char32_t ch : pic.exponent_part)
@@ -429,17 +465,28 @@ Value fn_format_number(CallContext& c) {
     c.arg(2).for_each_entry([&](std::string_view key, const Value& v) {
       if (!v.is_string() || v.str().empty()) return;
       U32 text = to_u32(v.str());
-      if (key == "decimal-separator") props.decimal = text;
-      else if (key == "grouping-separator") props.grouping = text;
-      else if (key == "exponent-separator") props.exponent = text;
-      else if (key == "infinity") props.infinity = text;
-      else if (key == "minus-sign") props.minus = text;
-      else if (key == "NaN") props.nan = text;
-      else if (key == "percent") props.percent = text;
-      else if (key == "per-mille") props.per_mille = text;
-      else if (key == "zero-digit") props.zero = text;
-      else if (key == "digit") props.digit = text;
-      else if (key == "pattern-separator") props.separator = text;
+      if (key == "decimal-separator")
+        props.decimal = text;
+      else if (key == "grouping-separator")
+        props.grouping = text;
+      else if (key == "exponent-separator")
+        props.exponent = text;
+      else if (key == "infinity")
+        props.infinity = text;
+      else if (key == "minus-sign")
+        props.minus = text;
+      else if (key == "NaN")
+        props.nan = text;
+      else if (key == "percent")
+        props.percent = text;
+      else if (key == "per-mille")
+        props.per_mille = text;
+      else if (key == "zero-digit")
+        props.zero = text;
+      else if (key == "digit")
+        props.digit = text;
+      else if (key == "pattern-separator")
+        props.separator = text;
     });
   }
   NumberFormatter f(props);

@@ -22,7 +22,8 @@ std::string slice_chars(const std::vector<std::string_view>& chars, double start
   start = std::min(start, len);
   end = std::min(end, len);
   std::string out;
-  for (auto i = static_cast<std::size_t>(start); i < static_cast<std::size_t>(std::max(start, end)); ++i)
+  for (auto i = static_cast<std::size_t>(start); i < static_cast<std::size_t>(std::max(start, end));
+       ++i)
     out.append(chars[i]);
   return out;
 }
@@ -59,13 +60,16 @@ Value fn_substring_after(CallContext& c) {
   std::string_view s = c.arg(0).str();
   std::string_view t = c.arg(1).str();
   auto pos = s.find(t);
-  return pos == std::string_view::npos ? c.arg(0) : Value::string(std::string(s.substr(pos + t.size())));
+  return pos == std::string_view::npos ? c.arg(0)
+                                       : Value::string(std::string(s.substr(pos + t.size())));
 }
 
 // Case mapping for the scripts JSON data meets most: Latin (with Latin-1 and Latin Extended-A),
 // Greek and Cyrillic. Other characters are left as they are.
 std::uint32_t decode_char(std::string_view ch) {
-  auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(ch[i])); };
+  auto b = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(ch[i]));
+  };
   if (ch.size() == 1) return b(0);
   if (ch.size() == 2) return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
   if (ch.size() == 3) return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
@@ -122,8 +126,12 @@ Value map_case(const Value& v, bool upper) {
   return Value::string(std::move(out));
 }
 
-Value fn_uppercase(CallContext& c) { return map_case(c.arg(0), true); }
-Value fn_lowercase(CallContext& c) { return map_case(c.arg(0), false); }
+Value fn_uppercase(CallContext& c) {
+  return map_case(c.arg(0), true);
+}
+Value fn_lowercase(CallContext& c) {
+  return map_case(c.arg(0), false);
+}
 
 Value fn_trim(CallContext& c) {
   if (c.arg(0).undefined()) return {};
@@ -146,15 +154,17 @@ Value fn_trim(CallContext& c) {
 Value fn_pad(CallContext& c) {
   if (c.arg(0).undefined()) return {};
   std::string_view s = c.arg(0).str();
-  std::string pad_char = c.arg(2).is_string() && !c.arg(2).str().empty() ? std::string(c.arg(2).str()) : " ";
+  std::string pad_char =
+      c.arg(2).is_string() && !c.arg(2).str().empty() ? std::string(c.arg(2).str()) : " ";
   double width = js_trunc(c.arg(1).num());
   double size = std::fabs(width);
   double missing = size - static_cast<double>(utf8_length(s));
   if (missing <= 0) return c.arg(0);
   auto pad_chars = utf8_chars(pad_char);
-  c.ev.charge(static_cast<std::uint64_t>(missing) / 2);
+  c.ev.charge(static_cast<std::uint64_t>(std::min(missing, 1e18)) / 2);
   std::string padding;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(missing); ++i) padding.append(pad_chars[i % pad_chars.size()]);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(missing); ++i)
+    padding.append(pad_chars[i % pad_chars.size()]);
   return Value::string(width < 0 ? padding + std::string(s) : std::string(s) + padding);
 }
 
@@ -177,7 +187,8 @@ class Matcher {
       if (started_ && last_ >= s_.size()) return false;
       Regex::Match m;
       if (!f->regex->find(s_, last_, &m)) return false;
-      if (started_ && m.start == m.end) throw failure("D1004").with("value", Value::string(f->regex->source));
+      if (started_ && m.start == m.end)
+        throw failure("D1004").with("value", Value::string(f->regex->source));
       started_ = true;
       last_ = m.end;
       out->start = m.start;
@@ -266,7 +277,8 @@ Value fn_split(CallContext& c) {
       bool any = false;
       while (!full() && m.next(&f)) {
         any = true;
-        out.push_back(Value::string(std::string(s.substr(start, f.start >= start ? f.start - start : 0))));
+        out.push_back(
+            Value::string(std::string(s.substr(start, f.start >= start ? f.start - start : 0))));
         start = f.end;
       }
       if (!any) {
@@ -306,7 +318,8 @@ Value fn_match(CallContext& c) {
     while ((limit < 0 || static_cast<double>(items.size()) < limit) && m.next(&f)) {
       Value o = make_object();
       o.heap_object()->set("match", Value::string(std::string(s.substr(f.start, f.end - f.start))));
-      o.heap_object()->set("index", Value::number(static_cast<double>(utf8_length(s.substr(0, f.start)))));
+      o.heap_object()->set("index",
+                           Value::number(static_cast<double>(utf8_length(s.substr(0, f.start)))));
       o.heap_object()->set("groups", make_array(f.groups));
       items.push_back(std::move(o));
     }
@@ -315,7 +328,8 @@ Value fn_match(CallContext& c) {
 }
 
 // The replacement text for one match: $0 is the match, $n a group, $$ a dollar sign.
-std::string substitute(std::string_view replacement, std::string_view matched, const std::vector<Value>& groups) {
+std::string substitute(std::string_view replacement, std::string_view matched,
+                       const std::vector<Value>& groups) {
   std::string out;
   std::size_t pos = 0;
   while (pos < replacement.size()) {
@@ -335,11 +349,13 @@ std::string substitute(std::string_view replacement, std::string_view matched, c
       out.append(matched);
       ++pos;
     } else {
-      std::size_t max_digits = groups.empty() ? 1 : static_cast<std::size_t>(std::floor(std::log10(groups.size()))) + 1;
+      std::size_t max_digits =
+          groups.empty() ? 1 : static_cast<std::size_t>(std::floor(std::log10(groups.size()))) + 1;
       auto parse_digits = [&](std::size_t count, std::size_t* used) -> long {
         std::size_t k = 0;
         long v = 0;
-        while (k < count && pos + k < replacement.size() && replacement[pos + k] >= '0' && replacement[pos + k] <= '9') {
+        while (k < count && pos + k < replacement.size() && replacement[pos + k] >= '0' &&
+               replacement[pos + k] <= '9') {
           v = v * 10 + (replacement[pos + k] - '0');
           ++k;
         }
@@ -348,7 +364,8 @@ std::string substitute(std::string_view replacement, std::string_view matched, c
       };
       std::size_t used = 0;
       long index = parse_digits(max_digits, &used);
-      if (max_digits > 1 && index > static_cast<long>(groups.size())) index = parse_digits(max_digits - 1, &used);
+      if (max_digits > 1 && index > static_cast<long>(groups.size()))
+        index = parse_digits(max_digits - 1, &used);
       if (index >= 0) {
         if (!groups.empty() && index >= 1 && static_cast<std::size_t>(index) <= groups.size()) {
           const Value& g = groups[index - 1];
@@ -380,7 +397,8 @@ Value fn_replace(CallContext& c) {
   auto replace_one = [&](std::size_t start, std::size_t end, const std::vector<Value>& groups) {
     std::string_view matched = s.substr(start, end - start);
     if (replacement.is_string()) {
-      out += pattern.is_string() ? std::string(replacement.str()) : substitute(replacement.str(), matched, groups);
+      out += pattern.is_string() ? std::string(replacement.str())
+                                 : substitute(replacement.str(), matched, groups);
       return;
     }
     Value m = make_object();
@@ -434,7 +452,8 @@ Value fn_base64encode(CallContext& c) {
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < s.size(); i += 3) {
-    std::uint32_t n = (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8) |
+    std::uint32_t n = (static_cast<unsigned char>(s[i]) << 16) |
+                      (static_cast<unsigned char>(s[i + 1]) << 8) |
                       static_cast<unsigned char>(s[i + 2]);
     out += kBase64[(n >> 18) & 63];
     out += kBase64[(n >> 12) & 63];
@@ -486,8 +505,12 @@ Value encode_uri(const Value& v, const char* keep) {
   return Value::string(std::move(out));
 }
 
-Value fn_encode_url_component(CallContext& c) { return encode_uri(c.arg(0), "-_.!~*'()"); }
-Value fn_encode_url(CallContext& c) { return encode_uri(c.arg(0), "-_.!~*'();/?:@&=+$,#"); }
+Value fn_encode_url_component(CallContext& c) {
+  return encode_uri(c.arg(0), "-_.!~*'()");
+}
+Value fn_encode_url(CallContext& c) {
+  return encode_uri(c.arg(0), "-_.!~*'();/?:@&=+$,#");
+}
 
 Value decode_uri(const Value& v, const char* reserved, const char* name) {
   if (v.undefined()) return {};
@@ -498,7 +521,9 @@ Value decode_uri(const Value& v, const char* reserved, const char* name) {
     if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
     return -1;
   };
-  auto malformed = [&] { return failure("D3140").with("value", v).with_text("functionName", name); };
+  auto malformed = [&] {
+    return failure("D3140").with("value", v).with_text("functionName", name);
+  };
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
     if (s[i] != '%') {
@@ -513,7 +538,11 @@ Value decode_uri(const Value& v, const char* reserved, const char* name) {
     };
     int b0 = byte_at(i);
     if (b0 < 0) throw malformed();
-    std::size_t count = b0 < 0x80 ? 1 : (b0 >> 5) == 6 ? 2 : (b0 >> 4) == 14 ? 3 : (b0 >> 3) == 30 ? 4 : 0;
+    std::size_t count = b0 < 0x80         ? 1
+                        : (b0 >> 5) == 6  ? 2
+                        : (b0 >> 4) == 14 ? 3
+                        : (b0 >> 3) == 30 ? 4
+                                          : 0;
     if (count == 0) throw malformed();
     std::string bytes(1, static_cast<char>(b0));
     for (std::size_t k = 1; k < count; ++k) {
@@ -531,8 +560,12 @@ Value decode_uri(const Value& v, const char* reserved, const char* name) {
   return Value::string(std::move(out));
 }
 
-Value fn_decode_url_component(CallContext& c) { return decode_uri(c.arg(0), "", "decodeUrlComponent"); }
-Value fn_decode_url(CallContext& c) { return decode_uri(c.arg(0), ";/?:@&=+$,#", "decodeUrl"); }
+Value fn_decode_url_component(CallContext& c) {
+  return decode_uri(c.arg(0), "", "decodeUrlComponent");
+}
+Value fn_decode_url(CallContext& c) {
+  return decode_uri(c.arg(0), ";/?:@&=+$,#", "decodeUrl");
+}
 
 }  // namespace
 

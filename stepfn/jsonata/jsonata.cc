@@ -49,7 +49,8 @@ class NameCollector {
         break;
       case NodeKind::Call:
       case NodeKind::Partial:
-        if (n->procedure && n->procedure->kind == NodeKind::Variable && n->procedure->predicates.empty()) {
+        if (n->procedure && n->procedure->kind == NodeKind::Variable &&
+            n->procedure->predicates.empty()) {
           reference(n->procedure->value, true);
         } else {
           walk(n->procedure.get());

@@ -43,12 +43,12 @@ struct Error {
 // A function supplied by the host (Step Functions adds $partition, $hash, ...). Arguments
 // arrive evaluated; an undefined argument is an empty optional. Return an Error to fail the
 // evaluation with it.
-using HostFunction =
-    std::function<std::variant<std::optional<json>, Error>(const std::vector<std::optional<json>>& args)>;
+using HostFunction = std::function<std::variant<std::optional<json>, Error>(
+    const std::vector<std::optional<json>>& args)>;
 
 struct Bindings {
-  std::map<std::string, json, std::less<>> variables;            // $name -> value (no '$')
-  std::map<std::string, HostFunction, std::less<>> functions;    // $name(...) -> host function
+  std::map<std::string, json, std::less<>> variables;          // $name -> value (no '$')
+  std::map<std::string, HostFunction, std::less<>> functions;  // $name(...) -> host function
   // What $now() and $millis() answer: milliseconds since the epoch, the same for every call in
   // one evaluation. Injected so that a virtual clock drives it.
   std::int64_t now_millis = 0;

@@ -13,12 +13,18 @@ namespace wyvern::jsonata::detail {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v';
+}
 
 // Characters that end a name: JSONata's single-character operators.
-bool is_operator_char(char c) { return c != 0 && std::strchr(".[]{}(),@#;:?+-*/%|=<>^&!~", c) != nullptr; }
+bool is_operator_char(char c) {
+  return c != 0 && std::strchr(".[]{}(),@#;:?+-*/%|=<>^&!~", c) != nullptr;
+}
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -60,7 +66,8 @@ Token Lexer::scan_regex() {
     char c = text_[pos_];
     if (c == '/' && depth == 0) {
       std::size_t backslashes = 0;
-      while (pos_ >= start + backslashes + 1 && text_[pos_ - backslashes - 1] == '\\') ++backslashes;
+      while (pos_ >= start + backslashes + 1 && text_[pos_ - backslashes - 1] == '\\')
+        ++backslashes;
       if (backslashes % 2 == 0) {
         std::string pattern(text_.substr(start, pos_ - start));
         if (pattern.empty()) throw failure("S0301").at(pos_);
@@ -131,14 +138,30 @@ Token Lexer::next() {
         ++pos_;
         char e = pos_ < text_.size() ? text_[pos_] : '\0';
         switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '/':
+            out += '/';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
           case 'u': {
             auto read4 = [&](std::size_t at, std::uint32_t* cp) {
               if (at + 4 > text_.size()) return false;
@@ -155,8 +178,8 @@ Token Lexer::next() {
             if (!read4(pos_ + 1, &cp)) throw failure("S0104").at(pos_);
             pos_ += 4;
             // A surrogate pair written as two escapes is one character.
-            if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 2 < text_.size() && text_[pos_ + 1] == '\\' &&
-                text_[pos_ + 2] == 'u') {
+            if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 2 < text_.size() &&
+                text_[pos_ + 1] == '\\' && text_[pos_ + 2] == 'u') {
               std::uint32_t low = 0;
               if (read4(pos_ + 3, &low) && low >= 0xDC00 && low <= 0xDFFF) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
@@ -237,7 +260,11 @@ std::string Lexer::signature_after_open(std::size_t open_end) {
     if (c == '>') --depth;
     ++p;
   }
-  if (depth != 0) throw failure("S0202").at(p).with_text("value", ">").with_token(p < text_.size() ? std::string(1, text_[p]) : "");
+  if (depth != 0)
+    throw failure("S0202")
+        .at(p)
+        .with_text("value", ">")
+        .with_token(p < text_.size() ? std::string(1, text_[p]) : "");
   std::string sig(text_.substr(open_end - 1, p - open_end + 1));
   pos_ = p;
   operand_before_ = true;

@@ -22,15 +22,17 @@ namespace {
 int binding_power(const Token& t) {
   if (t.type != Token::Operator) return 0;
   static const std::map<std::string_view, int> kPower = {
-      {".", 75},  {"[", 80},  {"{", 70},  {"(", 80},  {"@", 80},  {"#", 80},  {"?", 20},
-      {"+", 50},  {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},  {"=", 40},  {"<", 40},
-      {">", 40},  {"^", 40},  {"!=", 40}, {"<=", 40}, {">=", 40}, {"~>", 40}, {"?:", 40},
+      {".", 75},  {"[", 80},   {"{", 70},  {"(", 80},  {"@", 80},  {"#", 80},  {"?", 20},
+      {"+", 50},  {"-", 50},   {"*", 60},  {"/", 60},  {"%", 60},  {"=", 40},  {"<", 40},
+      {">", 40},  {"^", 40},   {"!=", 40}, {"<=", 40}, {">=", 40}, {"~>", 40}, {"?:", 40},
       {"??", 40}, {"and", 30}, {"or", 25}, {"in", 40}, {"&", 50},  {":=", 10}};
   auto it = kPower.find(t.value);
   return it == kPower.end() ? 0 : it->second;
 }
 
-int depth_of(const NodePtr& n) { return n ? n->depth : 0; }
+int depth_of(const NodePtr& n) {
+  return n ? n->depth : 0;
+}
 
 // Records the depth of `n` from its children; refuses trees deeper than the limit.
 void finish(Node& n) {
@@ -77,8 +79,14 @@ class Pratt {
   void expect(std::string_view op) {
     if (!is(op)) {
       if (tok_.type == Token::End)
-        throw failure("S0203").at(tok_.position).with_text("value", std::string(op)).with_token("(end)");
-      throw failure("S0202").at(tok_.position).with_text("value", std::string(op)).with_token(tok_.value);
+        throw failure("S0203")
+            .at(tok_.position)
+            .with_text("value", std::string(op))
+            .with_token("(end)");
+      throw failure("S0202")
+          .at(tok_.position)
+          .with_text("value", std::string(op))
+          .with_token(tok_.value);
     }
     advance();
   }
@@ -126,7 +134,9 @@ class Pratt {
       }
       case Token::Value: {
         auto n = std::make_unique<Node>(NodeKind::Literal, t.position);
-        n->literal = t.value == "true" ? json(true) : t.value == "false" ? json(false) : json(nullptr);
+        n->literal = t.value == "true"    ? json(true)
+                     : t.value == "false" ? json(false)
+                                          : json(nullptr);
         n->value = std::move(t.value);
         return n;
       }
@@ -374,36 +384,55 @@ class Pratt {
 
 const char* kind_name(NodeKind k) {
   switch (k) {
-    case NodeKind::Path: return "path";
-    case NodeKind::Call: return "function";
-    case NodeKind::Partial: return "partial";
-    case NodeKind::Lambda: return "lambda";
-    case NodeKind::Variable: return "variable";
-    case NodeKind::String: return "string";
-    case NodeKind::Number: return "number";
-    case NodeKind::Literal: return "value";
-    case NodeKind::Condition: return "condition";
-    case NodeKind::Binary: return "binary";
+    case NodeKind::Path:
+      return "path";
+    case NodeKind::Call:
+      return "function";
+    case NodeKind::Partial:
+      return "partial";
+    case NodeKind::Lambda:
+      return "lambda";
+    case NodeKind::Variable:
+      return "variable";
+    case NodeKind::String:
+      return "string";
+    case NodeKind::Number:
+      return "number";
+    case NodeKind::Literal:
+      return "value";
+    case NodeKind::Condition:
+      return "condition";
+    case NodeKind::Binary:
+      return "binary";
     case NodeKind::Negate:
     case NodeKind::ArrayCons:
-    case NodeKind::ObjectCons: return "unary";
-    case NodeKind::Parent: return "parent";
-    case NodeKind::Bind: return "bind";
-    case NodeKind::Apply: return "apply";
-    case NodeKind::Transform: return "transform";
-    case NodeKind::Regex: return "regex";
-    case NodeKind::Descendant: return "descendant";
-    case NodeKind::Sort: return "sort";
-    default: return "expression";
+    case NodeKind::ObjectCons:
+      return "unary";
+    case NodeKind::Parent:
+      return "parent";
+    case NodeKind::Bind:
+      return "bind";
+    case NodeKind::Apply:
+      return "apply";
+    case NodeKind::Transform:
+      return "transform";
+    case NodeKind::Regex:
+      return "regex";
+    case NodeKind::Descendant:
+      return "descendant";
+    case NodeKind::Sort:
+      return "sort";
+    default:
+      return "expression";
   }
 }
 
 Op binary_op(const std::string& s) {
   static const std::map<std::string_view, Op> kOps = {
-      {"+", Op::Add}, {"-", Op::Sub},  {"*", Op::Mul},    {"/", Op::Div},  {"%", Op::Mod},
-      {"=", Op::Eq},  {"!=", Op::Ne},  {"<", Op::Lt},     {"<=", Op::Le},  {">", Op::Gt},
-      {">=", Op::Ge}, {"&", Op::Concat}, {"and", Op::And}, {"or", Op::Or}, {"..", Op::Range},
-      {"in", Op::In}};
+      {"+", Op::Add},   {"-", Op::Sub}, {"*", Op::Mul},    {"/", Op::Div},
+      {"%", Op::Mod},   {"=", Op::Eq},  {"!=", Op::Ne},    {"<", Op::Lt},
+      {"<=", Op::Le},   {">", Op::Gt},  {">=", Op::Ge},    {"&", Op::Concat},
+      {"and", Op::And}, {"or", Op::Or}, {"..", Op::Range}, {"in", Op::In}};
   auto it = kOps.find(s);
   if (it == kOps.end()) throw failure("S0204").with_token(s);
   return it->second;
@@ -546,7 +575,8 @@ class Processor {
     if (op == ".") {
       NodePtr lstep = process(std::move(expr->lhs));
       Slot* lparent = lstep->kind == NodeKind::Parent ? lstep->slot : nullptr;
-      NodePtr result = lstep->kind == NodeKind::Path ? std::move(lstep) : wrap_in_path(std::move(lstep));
+      NodePtr result =
+          lstep->kind == NodeKind::Path ? std::move(lstep) : wrap_in_path(std::move(lstep));
       if (lparent) result->seeking_parent = {lparent};
       NodePtr rest = process(std::move(expr->rhs));
       if (rest->kind == NodeKind::Path) {
@@ -558,15 +588,19 @@ class Processor {
       for (auto& step : result->items) {
         if (step->kind == NodeKind::Number || step->kind == NodeKind::Literal) {
           Failure f = failure("S0213").at(step->position);
-          if (step->kind == NodeKind::Number) f.with_number("value", step->number);
-          else f.with("value", Value::borrow(step->literal));
+          if (step->kind == NodeKind::Number)
+            f.with_number("value", step->number);
+          else
+            f.with("value", Value::borrow(step->literal));
           throw f;
         }
         if (step->kind == NodeKind::String) step->kind = NodeKind::Name;
         if (step->keep_array) result->keep_singleton_array = true;
       }
-      if (result->items.front()->kind == NodeKind::ArrayCons) result->items.front()->cons_array = true;
-      if (result->items.back()->kind == NodeKind::ArrayCons) result->items.back()->cons_array = true;
+      if (result->items.front()->kind == NodeKind::ArrayCons)
+        result->items.front()->cons_array = true;
+      if (result->items.back()->kind == NodeKind::ArrayCons)
+        result->items.back()->cons_array = true;
       resolve_ancestry(*result);
       return result;
     }
@@ -582,8 +616,10 @@ class Processor {
       NodePtr predicate = process(std::move(expr->rhs));
       if (!predicate->seeking_parent.empty()) {
         for (Slot* slot : predicate->seeking_parent) {
-          if (slot->level == 1) seek_parent(*step, slot);
-          else slot->level--;
+          if (slot->level == 1)
+            seek_parent(*step, slot);
+          else
+            slot->level--;
         }
         push_ancestry(*step, *predicate);
       }
@@ -603,7 +639,8 @@ class Processor {
       if (result->group) throw failure("S0210").at(expr->position);
       auto group = std::make_unique<Group>();
       group->position = expr->position;
-      for (auto& [k, v] : expr->pairs) group->pairs.emplace_back(process(std::move(k)), process(std::move(v)));
+      for (auto& [k, v] : expr->pairs)
+        group->pairs.emplace_back(process(std::move(k)), process(std::move(v)));
       result->group = std::move(group);
       return result;
     }
@@ -630,7 +667,8 @@ class Processor {
     if (op == "@") {
       NodePtr result = process(std::move(expr->lhs));
       Node* step = result->kind == NodeKind::Path ? result->items.back().get() : result.get();
-      if (!step->stages.empty() || !step->predicates.empty()) throw failure("S0215").at(expr->position);
+      if (!step->stages.empty() || !step->predicates.empty())
+        throw failure("S0215").at(expr->position);
       if (step->kind == NodeKind::Sort) throw failure("S0216").at(expr->position);
       if (expr->keep_array) step->keep_array = true;
       step->focus = expr->rhs->value;

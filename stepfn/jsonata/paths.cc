@@ -44,8 +44,9 @@ namespace {
 
 // A step that only names a field: nothing about it needs sequences or tuples.
 bool plain_name(const Node* step) {
-  return step->kind == NodeKind::Name && step->stages.empty() && step->predicates.empty() && !step->group &&
-         !step->keep_array && !step->tuple && step->focus.empty() && step->index_var.empty();
+  return step->kind == NodeKind::Name && step->stages.empty() && step->predicates.empty() &&
+         !step->group && !step->keep_array && !step->tuple && step->focus.empty() &&
+         step->index_var.empty();
 }
 
 }  // namespace
@@ -62,8 +63,8 @@ Value Evaluator::eval_path(const Node* n, const Value& input, Frame* env) {
     Value cur;
     bool walking = false;
     if (steps[0]->kind == NodeKind::Variable && steps[0]->predicates.empty() && !steps[0]->group &&
-        !steps[0]->keep_array && !steps[0]->tuple && steps[0]->stages.empty() && steps[0]->focus.empty() &&
-        steps[0]->index_var.empty() && !steps[0]->value.empty()) {
+        !steps[0]->keep_array && !steps[0]->tuple && steps[0]->stages.empty() &&
+        steps[0]->focus.empty() && steps[0]->index_var.empty() && !steps[0]->value.empty()) {
       cur = lookup(env, steps[0]->value);
       start = 1;
       walking = true;
@@ -86,7 +87,8 @@ Value Evaluator::eval_path(const Node* n, const Value& input, Frame* env) {
     }
   }
   if (input_seq.undefined())
-    input_seq = (input.is_array() && steps[0]->kind != NodeKind::Variable) ? input : make_sequence({input});
+    input_seq =
+        (input.is_array() && steps[0]->kind != NodeKind::Variable) ? input : make_sequence({input});
   Value result_seq = start > 0 ? input_seq : Value();
   Value tuples;
   bool in_tuples = false;
@@ -100,7 +102,8 @@ Value Evaluator::eval_path(const Node* n, const Value& input, Frame* env) {
     } else {
       result_seq = eval_step(step, input_seq, env, i == steps.size() - 1);
     }
-    if (!in_tuples && (result_seq.undefined() || (result_seq.is_array() && result_seq.size() == 0))) break;
+    if (!in_tuples && (result_seq.undefined() || (result_seq.is_array() && result_seq.size() == 0)))
+      break;
     if (step->focus.empty()) input_seq = result_seq;
   }
   if (in_tuples) {
@@ -116,7 +119,9 @@ Value Evaluator::eval_path(const Node* n, const Value& input, Frame* env) {
     if (result_seq.is_cons() && !result_seq.is_sequence()) result_seq = make_sequence({result_seq});
     if (ArrayObj* a = result_seq.heap_array()) a->keep_singleton = true;
   }
-  if (n->group) result_seq = eval_group(n->group->pairs, n->group->position, in_tuples ? tuples : result_seq, env);
+  if (n->group)
+    result_seq =
+        eval_group(n->group->pairs, n->group->position, in_tuples ? tuples : result_seq, env);
   return result_seq;
 }
 
@@ -163,7 +168,8 @@ Value Evaluator::eval_step(const Node* step, const Value& input, Frame* env, boo
   return out;
 }
 
-Value Evaluator::eval_tuple_step(const Node* step, const Value& input, const Value& tuples_in, Frame* env) {
+Value Evaluator::eval_tuple_step(const Node* step, const Value& input, const Value& tuples_in,
+                                 Frame* env) {
   if (step->kind == NodeKind::Sort) {
     Value result;
     if (tuples_in.defined()) {
@@ -174,7 +180,8 @@ Value Evaluator::eval_tuple_step(const Node* step, const Value& input, const Val
       for (std::size_t i = 0; i < sorted.size(); ++i) {
         Value t = make_object();
         t.heap_object()->set("@", sorted.at(i));
-        if (!step->index_var.empty()) t.heap_object()->set(step->index_var, Value::number(static_cast<double>(i)));
+        if (!step->index_var.empty())
+          t.heap_object()->set(step->index_var, Value::number(static_cast<double>(i)));
         items.push_back(std::move(t));
       }
       result = tuple_stream(std::move(items));
@@ -219,7 +226,8 @@ Value Evaluator::eval_tuple_step(const Node* step, const Value& input, const Val
         } else {
           o->set("@", members[b]);
         }
-        if (!step->index_var.empty()) o->set(step->index_var, Value::number(static_cast<double>(b)));
+        if (!step->index_var.empty())
+          o->set(step->index_var, Value::number(static_cast<double>(b)));
         if (step->ancestor) o->set(step->ancestor->label, at);
       }
       out.push_back(std::move(t));
@@ -236,7 +244,8 @@ Value Evaluator::eval_stages(const std::vector<Stage>& stages, Value input, Fram
       result = eval_filter(stage.expr.get(), result, env);
     } else {
       for (std::size_t i = 0; i < result.size(); ++i)
-        if (ObjectObj* o = result.at(i).heap_object()) o->set(stage.var, Value::number(static_cast<double>(i)));
+        if (ObjectObj* o = result.at(i).heap_object())
+          o->set(stage.var, Value::number(static_cast<double>(i)));
     }
   }
   return result;
@@ -348,8 +357,8 @@ Value Evaluator::eval_sort(const Node* sort, const Value& input, Frame* env) {
   return out;
 }
 
-Value Evaluator::eval_group(const std::vector<std::pair<NodePtr, NodePtr>>& pairs, std::size_t position,
-                            const Value& input, Frame* env) {
+Value Evaluator::eval_group(const std::vector<std::pair<NodePtr, NodePtr>>& pairs,
+                            std::size_t position, const Value& input, Frame* env) {
   bool reduce = input.is_tuple_stream();
   std::vector<Value> items;
   if (input.is_array()) {

@@ -16,7 +16,7 @@ namespace wyvern::jsonata::detail {
 
 struct Regex {
   struct Match {
-    std::size_t start = 0, end = 0;                   // byte offsets
+    std::size_t start = 0, end = 0;                  // byte offsets
     std::vector<std::optional<std::string>> groups;  // capture groups 1..n (nullopt: unmatched)
   };
 

@@ -58,19 +58,21 @@ struct FunctionObj : HeapObj {
   ~FunctionObj() override;
 
   Kind kind;
-  const Node* node = nullptr;    // Lambda/Transform: its node; Thunk: the call in tail position
-  Ref<Frame> env;                // Lambda, Transform, Thunk: the frame it was made in
-  Value input;                   // Lambda, Thunk: the context it was made in
-  Value target, second;          // Partial: the function; Chain: first, then second; Thunk: callee
-  std::vector<Value> args;       // Partial: bound arguments; Thunk: evaluated arguments
-  std::vector<bool> placeholder; // Partial: which arguments are `?`
+  const Node* node = nullptr;     // Lambda/Transform: its node; Thunk: the call in tail position
+  Ref<Frame> env;                 // Lambda, Transform, Thunk: the frame it was made in
+  Value input;                    // Lambda, Thunk: the context it was made in
+  Value target, second;           // Partial: the function; Chain: first, then second; Thunk: callee
+  std::vector<Value> args;        // Partial: bound arguments; Thunk: evaluated arguments
+  std::vector<bool> placeholder;  // Partial: which arguments are `?`
   const HostFunction* host = nullptr;
   std::string name;              // Host: its name, for errors
   const Regex* regex = nullptr;  // Regex: owned by the tree
   int arity = 1;
 };
 
-inline Value Value::of(FunctionObj* f) { return Value(Rep::Fn, static_cast<HeapObj*>(f)); }
+inline Value Value::of(FunctionObj* f) {
+  return Value(Rep::Fn, static_cast<HeapObj*>(f));
+}
 inline FunctionObj* Value::function() const {
   return rep_ == Rep::Fn ? static_cast<FunctionObj*>(h_) : nullptr;
 }
@@ -162,7 +164,8 @@ class Evaluator {
   std::vector<std::unique_ptr<json>> owned_;
   int depth_ = 0;
   std::uint64_t steps_ = 0;
-  std::unique_ptr<std::mt19937_64> rng_;  // made on first use: seeding costs more than most evaluations
+  std::unique_ptr<std::mt19937_64>
+      rng_;  // made on first use: seeding costs more than most evaluations
 };
 
 // JSONata's effective boolean value ($boolean): undefined stays undefined.
@@ -193,7 +196,8 @@ void merge_sort(std::vector<T>& v, After&& after) {
       sort(lo, mid);
       sort(mid, hi);
       std::size_t i = lo, j = mid, k = lo;
-      while (i < mid && j < hi) tmp[k++] = after(v[i], v[j]) ? std::move(v[j++]) : std::move(v[i++]);
+      while (i < mid && j < hi)
+        tmp[k++] = after(v[i], v[j]) ? std::move(v[j++]) : std::move(v[i++]);
       while (i < mid) tmp[k++] = std::move(v[i++]);
       while (j < hi) tmp[k++] = std::move(v[j++]);
       for (k = lo; k < hi; ++k) v[k] = std::move(tmp[k]);

@@ -10,14 +10,22 @@ namespace wyvern::jsonata::detail {
 
 char type_symbol(const Value& v) {
   switch (v.type()) {
-    case Value::Type::String: return 's';
-    case Value::Type::Number: return 'n';
-    case Value::Type::Boolean: return 'b';
-    case Value::Type::Null: return 'l';
-    case Value::Type::Array: return 'a';
-    case Value::Type::Object: return 'o';
-    case Value::Type::Function: return 'f';
-    case Value::Type::Undefined: return 'm';
+    case Value::Type::String:
+      return 's';
+    case Value::Type::Number:
+      return 'n';
+    case Value::Type::Boolean:
+      return 'b';
+    case Value::Type::Null:
+      return 'l';
+    case Value::Type::Array:
+      return 'a';
+    case Value::Type::Object:
+      return 'o';
+    case Value::Type::Function:
+      return 'f';
+    case Value::Type::Undefined:
+      return 'm';
   }
   return 'm';
 }
@@ -44,7 +52,11 @@ bool parse_signature(std::string_view text, Signature* out, std::string* error_c
     if (c == ':') break;  // the return type is not checked
     SigParam* prev = out->params.empty() ? nullptr : &out->params.back();
     switch (c) {
-      case 's': case 'n': case 'b': case 'l': case 'o':
+      case 's':
+      case 'n':
+      case 'b':
+      case 'l':
+      case 'o':
         out->params.push_back({std::string{c, 'm'}, '1', c, false, {}});
         break;
       case 'a':
@@ -102,7 +114,9 @@ bool parse_signature(std::string_view text, Signature* out, std::string* error_c
 
 namespace {
 
-bool accepts(const SigParam& p, char sym) { return p.accepts.find(sym) != std::string::npos; }
+bool accepts(const SigParam& p, char sym) {
+  return p.accepts.find(sym) != std::string::npos;
+}
 
 // Matches params[pi..] against symbols[si..]; `full` requires consuming every symbol. Records
 // each parameter's [start, end) in `spans`. Greedy with backtracking, like the regex.
@@ -128,12 +142,18 @@ bool match(const std::vector<SigParam>& params, std::size_t pi, const std::strin
 
 const char* array_type_name(char c) {
   switch (c) {
-    case 'a': return "arrays";
-    case 'b': return "booleans";
-    case 'f': return "functions";
-    case 'n': return "numbers";
-    case 'o': return "objects";
-    case 's': return "strings";
+    case 'a':
+      return "arrays";
+    case 'b':
+      return "booleans";
+    case 'f':
+      return "functions";
+    case 'n':
+      return "numbers";
+    case 'o':
+      return "objects";
+    case 's':
+      return "strings";
   }
   return "values";
 }
@@ -163,11 +183,11 @@ std::vector<Value> validate_arguments(const Signature& sig, std::vector<Value>&&
   for (auto& a : args) symbols += type_symbol(a);
   const auto& params = sig.params;
   std::vector<std::pair<std::size_t, std::size_t>> spans(params.size());
-  if (!match(params, 0, symbols, 0, true, spans, params.size())) mismatch(params, symbols, args, name);
+  if (!match(params, 0, symbols, 0, true, spans, params.size()))
+    mismatch(params, symbols, args, name);
 
   std::vector<Value> out;
   out.reserve(params.size() + 1);
-  std::size_t arg_index = 0;
   for (std::size_t pi = 0; pi < params.size(); ++pi) {
     const SigParam& p = params[pi];
     auto [start, end] = spans[pi];
@@ -177,18 +197,20 @@ std::vector<Value> validate_arguments(const Signature& sig, std::vector<Value>&&
         if (accepts(p, ctype)) {
           out.push_back(context);
         } else {
-          throw failure("T0411").with_token(std::string(name)).with_number("index", arg_index + 1).with("value", context);
+          throw failure("T0411")
+              .with_token(std::string(name))
+              .with_number("index", start + 1)
+              .with("value", context);
         }
       } else {
-        // An optional parameter not given: nothing is passed (JavaScript sees undefined).
-        out.push_back(arg_index < args.size() ? args[arg_index] : Value());
-        ++arg_index;
+        // An optional parameter not given: the function sees undefined.
+        out.emplace_back();
       }
       continue;
     }
     for (std::size_t k = start; k < end; ++k) {
       char single = symbols[k];
-      Value arg = args[arg_index];
+      Value arg = args[k];
       if (p.type == 'a') {
         if (single == 'm') {
           arg = Value();
@@ -210,7 +232,7 @@ std::vector<Value> validate_arguments(const Signature& sig, std::vector<Value>&&
           if (!ok) {
             throw failure("T0412")
                 .with_token(std::string(name))
-                .with_number("index", arg_index + 1)
+                .with_number("index", k + 1)
                 .with("value", arg)
                 .with_text("type", array_type_name(p.subtype[0]));
           }
@@ -218,7 +240,6 @@ std::vector<Value> validate_arguments(const Signature& sig, std::vector<Value>&&
         }
       }
       out.push_back(std::move(arg));
-      ++arg_index;
     }
   }
   return out;

@@ -13,11 +13,11 @@
 namespace wyvern::jsonata::detail {
 
 struct SigParam {
-  std::string accepts;   // type symbols this parameter takes ('m' = undefined)
-  char quantifier = '1'; // '1', '?' (optional), '+' (one or more)
-  char type = 'x';       // the declared type symbol ('(' for a choice)
-  bool context = false;  // `-`: the context value stands in when the argument is missing
-  std::string subtype;   // a<n>: the members' type
+  std::string accepts;    // type symbols this parameter takes ('m' = undefined)
+  char quantifier = '1';  // '1', '?' (optional), '+' (one or more)
+  char type = 'x';        // the declared type symbol ('(' for a choice)
+  bool context = false;   // `-`: the context value stands in when the argument is missing
+  std::string subtype;    // a<n>: the members' type
 };
 
 struct Signature {

@@ -60,12 +60,14 @@ Result partition(const Args& args) {
   const json* size = arg(args, 1);
   if (!size || !size->is_number()) return signature_error("partition", 2);
   if (!integral(*size) || size->get<double>() < 1)
-    return error("D3200", "The chunk size of $partition must be a positive integer: " + size->dump());
+    return error("D3200",
+                 "The chunk size of $partition must be a positive integer: " + size->dump());
   if (!array) return std::optional<json>{};
   json items = array->is_array() ? *array : json::array({*array});
   double requested = size->get<double>();
-  std::size_t chunk = requested >= static_cast<double>(items.size()) ? std::max<std::size_t>(items.size(), 1)
-                                                                       : static_cast<std::size_t>(requested);
+  std::size_t chunk = requested >= static_cast<double>(items.size())
+                          ? std::max<std::size_t>(items.size(), 1)
+                          : static_cast<std::size_t>(requested);
   json out = json::array();
   for (std::size_t i = 0; i < items.size(); i += chunk) {
     json part = json::array();
@@ -83,7 +85,8 @@ Result range(const Args& args) {
     const json* a = arg(args, i);
     if (i == 2 && !a) continue;
     if (!a || !a->is_number()) return signature_error("range", i + 1);
-    if (!integral(*a)) return error("D3205", "$range arguments must be integers: " + a->dump());
+    if (!integral(*a) || std::fabs(a->get<double>()) > 9007199254740992.0)
+      return error("D3205", "$range arguments must be integers: " + a->dump());
   }
   double from = start->get<double>(), to = end->get<double>(), by = step ? step->get<double>() : 1;
   if (by == 0) return error("D3201", "The step of $range must not be zero");
@@ -107,7 +110,8 @@ Result hash(const Args& args) {
                      : name == "SHA-512" ? EVP_sha512()
                                          : nullptr;
   if (!md)
-    return error("D3203", "$hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512: " + algorithm->dump());
+    return error("D3203", "$hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512: " +
+                              algorithm->dump());
   if (!value) return std::optional<json>{};
   // A string is hashed as its UTF-8 bytes; any other value as its compact JSON text.
   std::string data = value->is_string() ? value->get<std::string>() : value->dump();

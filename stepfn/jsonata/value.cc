@@ -2,13 +2,13 @@
 // to json, and the JavaScript number formatting JSONata's output relies on.
 #include "stepfn/jsonata/value.h"
 
+#include <pthread.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
 
 namespace wyvern::jsonata::detail {
 
@@ -88,8 +88,12 @@ Value Value::at(std::size_t i) const {
   return {};
 }
 
-bool Value::is_sequence() const { return rep_ == Rep::Arr && static_cast<ArrayObj*>(h_)->sequence; }
-bool Value::is_cons() const { return rep_ == Rep::Arr && static_cast<ArrayObj*>(h_)->cons; }
+bool Value::is_sequence() const {
+  return rep_ == Rep::Arr && static_cast<ArrayObj*>(h_)->sequence;
+}
+bool Value::is_cons() const {
+  return rep_ == Rep::Arr && static_cast<ArrayObj*>(h_)->cons;
+}
 bool Value::is_outer_wrapper() const {
   return rep_ == Rep::Arr && static_cast<ArrayObj*>(h_)->outer_wrapper;
 }
@@ -233,7 +237,9 @@ Value make_sequence(std::vector<Value> items) {
   return Value::of(a);
 }
 
-Value make_object() { return Value::of(new ObjectObj); }
+Value make_object() {
+  return Value::of(new ObjectObj);
+}
 
 // --- equality, conversion ---------------------------------------------------------------------
 

@@ -28,7 +28,9 @@ struct HeapObj {
   virtual ~HeapObj() = default;
 };
 
-inline void retain(HeapObj* h) { ++h->refs; }
+inline void retain(HeapObj* h) {
+  ++h->refs;
+}
 inline void release(HeapObj* h) {
   if (--h->refs == 0) delete h;
 }
@@ -87,7 +89,16 @@ struct Builtin;
 
 class Value {
  public:
-  enum class Type : std::uint8_t { Undefined, Null, Boolean, Number, String, Array, Object, Function };
+  enum class Type : std::uint8_t {
+    Undefined,
+    Null,
+    Boolean,
+    Number,
+    String,
+    Array,
+    Object,
+    Function
+  };
 
   Value() noexcept : rep_(Rep::Undefined), n_(0) {}
   Value(const Value& o) noexcept : rep_(o.rep_), n_(o.n_) {
@@ -184,10 +195,25 @@ class Value {
   }
 
  private:
-  enum class Rep : std::uint8_t { Undefined, Null, Bool, Num, Str, Arr, Obj, Fn, JStr, JArr, JObj, Builtin };
+  enum class Rep : std::uint8_t {
+    Undefined,
+    Null,
+    Bool,
+    Num,
+    Str,
+    Arr,
+    Obj,
+    Fn,
+    JStr,
+    JArr,
+    JObj,
+    Builtin
+  };
   explicit Value(Rep r) : rep_(r), n_(0) {}
   Value(Rep r, HeapObj* h) : rep_(r), h_(h) { retain(h_); }
-  bool heap() const { return rep_ == Rep::Str || rep_ == Rep::Arr || rep_ == Rep::Obj || rep_ == Rep::Fn; }
+  bool heap() const {
+    return rep_ == Rep::Str || rep_ == Rep::Arr || rep_ == Rep::Obj || rep_ == Rep::Fn;
+  }
 
   Rep rep_;
   union {
@@ -234,10 +260,18 @@ struct ObjectObj : HeapObj {
   mutable bool indexed_ = false;
 };
 
-inline Value Value::string(std::string s) { return of(new StringObj(std::move(s))); }
-inline Value Value::of(StringObj* s) { return Value(Rep::Str, static_cast<HeapObj*>(s)); }
-inline Value Value::of(ArrayObj* a) { return Value(Rep::Arr, static_cast<HeapObj*>(a)); }
-inline Value Value::of(ObjectObj* o) { return Value(Rep::Obj, static_cast<HeapObj*>(o)); }
+inline Value Value::string(std::string s) {
+  return of(new StringObj(std::move(s)));
+}
+inline Value Value::of(StringObj* s) {
+  return Value(Rep::Str, static_cast<HeapObj*>(s));
+}
+inline Value Value::of(ArrayObj* a) {
+  return Value(Rep::Arr, static_cast<HeapObj*>(a));
+}
+inline Value Value::of(ObjectObj* o) {
+  return Value(Rep::Obj, static_cast<HeapObj*>(o));
+}
 inline ArrayObj* Value::heap_array() const {
   return rep_ == Rep::Arr ? static_cast<ArrayObj*>(h_) : nullptr;
 }
@@ -257,7 +291,8 @@ void Value::for_each_entry(F&& f) const {
       f(std::string_view(key), v);
     }
   } else if (rep_ == Rep::JObj) {
-    for (auto it = j_->begin(); it != j_->end(); ++it) f(std::string_view(it.key()), borrow(it.value()));
+    for (auto it = j_->begin(); it != j_->end(); ++it)
+      f(std::string_view(it.key()), borrow(it.value()));
   }
 }
 

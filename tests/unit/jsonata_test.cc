@@ -2,8 +2,8 @@
 // JSONata and AWS documentation; see tests/jsonata/README.md), plus behaviours no case file can
 // express: host functions, the injected clock, one Expression shared by threads, and the limits
 // that keep a runaway expression from crashing or hanging the broker.
-#include <catch2/catch.hpp>
 #include <pthread.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -24,7 +24,8 @@ struct Outcome {
   std::optional<jsonata::Error> error;
 };
 
-Outcome run(const std::string& text, const std::optional<json>& input, const jsonata::Bindings& bindings) {
+Outcome run(const std::string& text, const std::optional<json>& input,
+            const jsonata::Bindings& bindings) {
   auto compiled = jsonata::compile(text);
   if (auto* e = std::get_if<jsonata::Error>(&compiled)) return {std::nullopt, *e};
   auto result = std::get<jsonata::Expression>(compiled).evaluate(input, bindings);
@@ -38,7 +39,9 @@ Outcome run(const std::string& text, const json& input = json()) {
 }
 
 std::string describe(const Outcome& o) {
-  if (o.error) return "error " + o.error->code + " at " + std::to_string(o.error->position) + ": " + o.error->message;
+  if (o.error)
+    return "error " + o.error->code + " at " + std::to_string(o.error->position) + ": " +
+           o.error->message;
   if (!o.value) return "undefined";
   return o.value->dump();
 }
@@ -76,8 +79,10 @@ std::string check_case(const json& c, bool step_functions) {
   Outcome got = run(c["expr"].get<std::string>(), input, bindings);
   if (c.contains("error")) {
     const json& want = c["error"];
-    if (!got.error) return "expected error " + want["code"].get<std::string>() + ", got " + describe(got);
-    if (got.error->code != want["code"].get<std::string>()) return "expected error " + want["code"].get<std::string>() + ", got " + describe(got);
+    if (!got.error)
+      return "expected error " + want["code"].get<std::string>() + ", got " + describe(got);
+    if (got.error->code != want["code"].get<std::string>())
+      return "expected error " + want["code"].get<std::string>() + ", got " + describe(got);
     if (want.contains("position") && got.error->position != want["position"].get<std::size_t>())
       return "expected position " + want["position"].dump() + ", got " + describe(got);
     if (want.contains("message") && got.error->message != want["message"].get<std::string>())
@@ -89,9 +94,11 @@ std::string check_case(const json& c, bool step_functions) {
     return "";
   }
   if (!got.value || got.error) return "expected " + c["result"].dump() + ", got " + describe(got);
-  if (!same(*got.value, c["result"])) return "expected " + c["result"].dump() + ", got " + describe(got);
+  if (!same(*got.value, c["result"]))
+    return "expected " + c["result"].dump() + ", got " + describe(got);
   // Whole numbers must come back as integers (they serialize as 3, not 3.0).
-  if (got.value->is_number_float() && got.value->get<double>() == std::floor(got.value->get<double>()))
+  if (got.value->is_number_float() &&
+      got.value->get<double>() == std::floor(got.value->get<double>()))
     return "whole number came back as a double: " + got.value->dump();
   return "";
 }
@@ -118,10 +125,12 @@ TEST_CASE("every conformance case in tests/jsonata gives its documented result",
       std::string problem = check_case(cases[i], sfn);
       if (!problem.empty()) {
         ++file_failed;
-        FAIL_CHECK(file.filename().string() << " #" << i << " " << cases[i]["expr"].get<std::string>() << "\n  " << problem);
+        FAIL_CHECK(file.filename().string()
+                   << " #" << i << " " << cases[i]["expr"].get<std::string>() << "\n  " << problem);
       }
     }
-    std::printf("  %-28s %4zu cases, %4zu pass\n", file.filename().string().c_str(), cases.size(), cases.size() - file_failed);
+    std::printf("  %-28s %4zu cases, %4zu pass\n", file.filename().string().c_str(), cases.size(),
+                cases.size() - file_failed);
     total += cases.size();
     failed += file_failed;
   }
@@ -129,7 +138,8 @@ TEST_CASE("every conformance case in tests/jsonata gives its documented result",
   CHECK(total >= 500);
 }
 
-TEST_CASE("a host function receives evaluated arguments and its error stops the evaluation", "[jsonata]") {
+TEST_CASE("a host function receives evaluated arguments and its error stops the evaluation",
+          "[jsonata]") {
   jsonata::Bindings bindings;
   bindings.functions["double"] = [](const std::vector<std::optional<json>>& args)
       -> std::variant<std::optional<json>, jsonata::Error> {
@@ -156,7 +166,8 @@ TEST_CASE("a host function receives evaluated arguments and its error stops the 
   CHECK(*mapped.value == json::array({2, 4, 6}));
 }
 
-TEST_CASE("$now and $millis read the injected clock, the same for the whole evaluation", "[jsonata]") {
+TEST_CASE("$now and $millis read the injected clock, the same for the whole evaluation",
+          "[jsonata]") {
   jsonata::Bindings bindings;
   bindings.now_millis = 1700000000123;
   auto millis = run("[$millis(), $millis()]", json(), bindings);
@@ -176,7 +187,9 @@ TEST_CASE("one compiled expression evaluates on several threads at once", "[json
       " 'tags': $join($map(items, function($i){ $uppercase($i.name) }), ',')})");
   REQUIRE(std::holds_alternative<jsonata::Expression>(compiled));
   const auto& expr = std::get<jsonata::Expression>(compiled);
-  json input = {{"items", {{{"name", "a"}, {"price", 2}, {"qty", 3}}, {{"name", "b"}, {"price", 5}, {"qty", 1}}}}};
+  json input = {
+      {"items",
+       {{{"name", "a"}, {"price", 2}, {"qty", 3}}, {{"name", "b"}, {"price", 5}, {"qty", 1}}}}};
   json expected = {{"total", 11}, {"names", {"b", "a"}}, {"tags", "A,B"}};
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
@@ -194,17 +207,21 @@ TEST_CASE("one compiled expression evaluates on several threads at once", "[json
   CHECK(wrong == 0);
 }
 
-TEST_CASE("runaway recursion stops at max_depth with U1001; tail calls run in constant depth", "[jsonata]") {
+TEST_CASE("runaway recursion stops at max_depth with U1001; tail calls run in constant depth",
+          "[jsonata]") {
   jsonata::Bindings bindings;
   bindings.max_depth = 200;
-  auto deep = run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", json(), bindings);
+  auto deep =
+      run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", json(), bindings);
   REQUIRE(deep.error);
   CHECK(deep.error->code == "U1001");
-  auto shallow = run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(150))", json(), bindings);
+  auto shallow =
+      run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(150))", json(), bindings);
   REQUIRE(shallow.value);
   CHECK(*shallow.value == 150);
-  auto tail = run("($loop := function($n, $acc){ $n = 0 ? $acc : $loop($n - 1, $acc + 1) }; $loop(100000, 0))",
-                  json(), bindings);
+  auto tail = run(
+      "($loop := function($n, $acc){ $n = 0 ? $acc : $loop($n - 1, $acc + 1) }; $loop(100000, 0))",
+      json(), bindings);
   REQUIRE(tail.value);
   CHECK(*tail.value == 100000);
   bindings.max_steps = 1'000'000;
@@ -244,7 +261,8 @@ TEST_CASE("pathological expressions and inputs give errors, never a crash", "[js
   auto whole = run("$", deep, plain);
   CHECK((whole.value || (whole.error && whole.error->code == "U1001")));
   // A value nested 100,000 deep built by a tail-recursive loop.
-  auto nested = run("($f := function($n, $a){ $n = 0 ? $a : $f($n - 1, [$a]) }; $count($f(100000, [])))");
+  auto nested =
+      run("($f := function($n, $a){ $n = 0 ? $a : $f($n - 1, [$a]) }; $count($f(100000, [])))");
   CHECK((nested.value || nested.error));
   auto range = run("[1..100000000]");
   REQUIRE(range.error);
@@ -252,16 +270,19 @@ TEST_CASE("pathological expressions and inputs give errors, never a crash", "[js
   // Values doubled in a loop exhaust the budget of work, not the memory.
   jsonata::Bindings small_budget;
   small_budget.max_steps = 10'000'000;
-  auto doubled = run("$count($reduce([1..40], function($a, $v){ $append($a, $a) }, [1]))", json(), small_budget);
+  auto doubled = run("$count($reduce([1..40], function($a, $v){ $append($a, $a) }, [1]))", json(),
+                     small_budget);
   REQUIRE(doubled.error);
   CHECK(doubled.error->code == "U1003");
-  auto text = run("$length($reduce([1..40], function($a, $v){ $a & $a }, 'x'))", json(), small_budget);
+  auto text =
+      run("$length($reduce([1..40], function($a, $v){ $a & $a }, 'x'))", json(), small_budget);
   REQUIRE(text.error);
   CHECK(text.error->code == "U1003");
   auto padded = run("$pad('a', 1e12)", json(), small_budget);
   REQUIRE(padded.error);
   CHECK(padded.error->code == "U1003");
-  auto regex = run("$match('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/)");
+  auto regex =
+      run("$match('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/)");
   CHECK((!regex.value || regex.error));
 }
 
@@ -275,7 +296,8 @@ TEST_CASE("deep recursion on a thread with a small stack ends in U1001, not a cr
     auto* j = static_cast<Job*>(arg);
     jsonata::Bindings bindings;
     bindings.max_depth = 1'000'000;
-    j->outcome = run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", json(), bindings);
+    j->outcome =
+        run("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", json(), bindings);
     return nullptr;
   };
   pthread_attr_t attr;
@@ -290,7 +312,8 @@ TEST_CASE("deep recursion on a thread with a small stack ends in U1001, not a cr
 }
 
 TEST_CASE("referenced names let the host refuse $eval before running anything", "[jsonata]") {
-  auto compiled = jsonata::compile("($x := $states.input.n; $eval('1 + ' & $string($x)) + $sum($y))");
+  auto compiled =
+      jsonata::compile("($x := $states.input.n; $eval('1 + ' & $string($x)) + $sum($y))");
   REQUIRE(std::holds_alternative<jsonata::Expression>(compiled));
   const auto& e = std::get<jsonata::Expression>(compiled);
   const auto& fns = e.referenced_functions();
@@ -309,7 +332,8 @@ TEST_CASE("referenced names let the host refuse $eval before running anything", 
   CHECK(sfn.functions.count("partition") == 1);
 }
 
-TEST_CASE("syntax errors carry JSONata's code and the position past the offending token", "[jsonata]") {
+TEST_CASE("syntax errors carry JSONata's code and the position past the offending token",
+          "[jsonata]") {
   auto e = jsonata::compile("Account.Order[0");
   REQUIRE(std::holds_alternative<jsonata::Error>(e));
   CHECK(std::get<jsonata::Error>(e).code == "S0203");
