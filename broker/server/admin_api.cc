@@ -150,6 +150,23 @@ Result<json> buses(const integrations::Services& services, const Caller& caller)
   return out;
 }
 
+// A state machine's executions counted by status (all zero for "" or an Express machine, whose
+// executions are not listed); `each` sees every listed execution.
+json execution_counts(const integrations::Services& services, const Caller& caller, const std::string& arn,
+                      const std::function<void(const json&)>& each = {}) {
+  json counts = {{"RUNNING", 0}, {"SUCCEEDED", 0}, {"FAILED", 0}, {"TIMED_OUT", 0}, {"ABORTED", 0}};
+  if (arn.empty()) return counts;
+  auto executions = call_action_now(services, caller, "sfn", "ListExecutions",
+                                    {{"stateMachineArn", arn}, {"maxResults", 1000}});
+  if (!executions) return counts;
+  for (const auto& e : executions->value("executions", json::array())) {
+    std::string status = text(e, "status");
+    counts[status] = counts.value(status, 0) + 1;
+    if (each) each(e);
+  }
+  return counts;
+}
+
 Result<json> state_machines(const integrations::Services& services, const Caller& caller) {
   auto listed = call_action_now(services, caller, "sfn", "ListStateMachines", json::object());
   if (!listed) return listed.error();
@@ -158,16 +175,8 @@ Result<json> state_machines(const integrations::Services& services, const Caller
     std::string arn = text(m, "stateMachineArn");
     auto described = call_action_now(services, caller, "sfn", "DescribeStateMachine", {{"stateMachineArn", arn}});
     if (!described) return described.error();
-    json counts = {{"RUNNING", 0}, {"SUCCEEDED", 0}, {"FAILED", 0}, {"TIMED_OUT", 0}, {"ABORTED", 0}};
-    if (text(*described, "type") != "EXPRESS") {
-      auto executions = call_action_now(services, caller, "sfn", "ListExecutions",
-                                        {{"stateMachineArn", arn}, {"maxResults", 1000}});
-      if (executions)
-        for (const auto& e : executions->value("executions", json::array())) {
-          std::string status = text(e, "status");
-          counts[status] = counts.value(status, 0) + 1;
-        }
-    }
+    json counts = text(*described, "type") == "EXPRESS" ? execution_counts(services, caller, "")
+                                                        : execution_counts(services, caller, arn);
     out.push_back({{"name", text(m, "name")},
                    {"arn", arn},
                    {"type", text(*described, "type")},
@@ -296,21 +305,15 @@ json live_snapshot(const integrations::Services& services, const Caller& caller)
   if (auto listed = call_action_now(services, caller, "sfn", "ListStateMachines", json::object()))
     for (const auto& m : listed->value("stateMachines", json::array())) {
       std::string arn = text(m, "stateMachineArn");
-      json counts = {{"RUNNING", 0}, {"SUCCEEDED", 0}, {"FAILED", 0}, {"TIMED_OUT", 0}, {"ABORTED", 0}};
-      auto executions = call_action_now(services, caller, "sfn", "ListExecutions",
-                                        {{"stateMachineArn", arn}, {"maxResults", 1000}});
-      if (executions)
-        for (const auto& e : executions->value("executions", json::array())) {
-          std::string status = text(e, "status");
-          counts[status] = counts.value(status, 0) + 1;
-          if (status != "RUNNING" || ++watched > kRunningWatched) continue;
-          auto history = call_action_now(services, caller, "sfn", "GetExecutionHistory",
-                                         {{"executionArn", text(e, "executionArn")},
-                                          {"maxResults", 1}, {"reverseOrder", true}});
-          if (history && !history->value("events", json::array()).empty())
-            snapshot["running"][text(e, "executionArn")] = (*history)["events"][0].value("id", 0);
-        }
-      snapshot["state_machines"][text(m, "name")] = counts;
+      snapshot["state_machines"][text(m, "name")] =
+          execution_counts(services, caller, arn, [&](const json& e) {
+            if (text(e, "status") != "RUNNING" || ++watched > kRunningWatched) return;
+            auto history = call_action_now(services, caller, "sfn", "GetExecutionHistory",
+                                           {{"executionArn", text(e, "executionArn")},
+                                            {"maxResults", 1}, {"reverseOrder", true}});
+            if (history && !history->value("events", json::array()).empty())
+              snapshot["running"][text(e, "executionArn")] = (*history)["events"][0].value("id", 0);
+          });
     }
   if (auto listed = call_action_now(services, caller, "events", "ListEventBuses", json::object()))
     for (const auto& b : listed->value("EventBuses", json::array()))

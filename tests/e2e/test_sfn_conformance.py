@@ -281,6 +281,14 @@ class ConformanceCases(BrokerTestCase):
     def virtual_now_ms(self):
         return int(self.broker.admin("clock")["now_ms"])
 
+    def whole_second_now_ms(self):
+        """Moves virtual time on to the next whole second and returns it. ${NOW+N} is written in
+        whole seconds (Wait truncates milliseconds anyway), and the virtual clock runs on with
+        real time: from late in a second, "advance N-1, still running" could already be due."""
+        now = self.virtual_now_ms()
+        self.broker.admin("clock/advance", {"milliseconds": 1000 - now % 1000})
+        return self.virtual_now_ms()
+
     def wait_until_done(self, arn):
         deadline = time.monotonic() + FINISH_SECONDS
         while True:
@@ -317,7 +325,7 @@ class ConformanceCases(BrokerTestCase):
         if case.get("activity"):
             # CreateActivity is idempotent; the activity is named after the case's machine.
             names["ACTIVITY_ARN"] = self.sfn.create_activity(name=name)["activityArn"]
-        replace = replacer(self.virtual_now_ms(), names)
+        replace = replacer(self.whole_second_now_ms() if "${NOW" in json.dumps(case) else self.virtual_now_ms(), names)
         definition = fill(case["definition"], replace)
         refusal = case["expect"].get("create_error")
         try:
