@@ -4,6 +4,7 @@
 // the resource exists but differs), and stops at the first refusal.
 #include "resources.h"
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <memory>
@@ -332,6 +333,37 @@ std::vector<std::pair<std::string, json>> members(const json& d, const char* nam
   return out;
 }
 
+// The file's queues, each after the queue its RedrivePolicy sends dead letters to (when the
+// file has it): CreateQueue refuses a dead-letter target that does not exist yet, and names
+// order "orders" before "orders-dlq". A cycle keeps the rest in name order.
+std::vector<std::pair<std::string, json>> queues_in_creation_order(const json& d) {
+  auto pending = members(d, "queues");
+  auto dead_letter_target = [](const json& q) -> std::string {
+    json attributes = q.value("Attributes", json::object());
+    if (!attributes.is_object() || !attributes.contains("RedrivePolicy")) return "";
+    json policy = attributes["RedrivePolicy"];
+    if (policy.is_string()) policy = json::parse(policy.get<std::string>(), nullptr, false);
+    if (!policy.is_object() || !policy.contains("deadLetterTargetArn") || !policy["deadLetterTargetArn"].is_string())
+      return "";
+    std::string arn = policy["deadLetterTargetArn"];
+    return arn.substr(arn.rfind(':') + 1);
+  };
+  std::vector<std::pair<std::string, json>> out;
+  std::set<std::string> placed;
+  while (!pending.empty()) {
+    auto ready = std::find_if(pending.begin(), pending.end(), [&](const auto& q) {
+      std::string target = dead_letter_target(q.second);
+      return target.empty() || target == q.first || placed.count(target) ||
+             !d["queues"].contains(target);
+    });
+    if (ready == pending.end()) ready = pending.begin();  // a cycle: CreateQueue will say so
+    placed.insert(ready->first);
+    out.push_back(std::move(*ready));
+    pending.erase(ready);
+  }
+  return out;
+}
+
 json tag_list(const json& tags) {
   json out = json::array();
   for (const auto& [k, v] : tags.items()) out.push_back({{"Key", k}, {"Value", v.is_string() ? v.get<std::string>() : v.dump()}});
@@ -352,7 +384,7 @@ void apply_resources(const integrations::Services& services, const Resources& r,
     return prefix + service + ":" + r.region + ":" + kAccount + ":" + resource;
   };
 
-  for (const auto& [name, q] : members(d, "queues")) {
+  for (const auto& [name, q] : queues_in_creation_order(d)) {
     std::string where = member("$.queues", name);
     json attributes = as_text_values(q.value("Attributes", json::object()));
     json create = {{"QueueName", name}};

@@ -50,6 +50,8 @@ function resources() {
       "hatch-node": { Attributes: { VisibilityTimeout: 60 } },
       sightings: { Attributes: { RedrivePolicy: { deadLetterTargetArn: sqsArn("lost-sightings"), maxReceiveCount: 3 } } },
       "lost-sightings": {},
+      eggs: { Attributes: { RedrivePolicy: { deadLetterTargetArn: sqsArn("lost-eggs"), maxReceiveCount: 1 } } },
+      "lost-eggs": {},
       "live-counts": {},
       "ordered.fifo": { Attributes: { FifoQueue: true, ContentBasedDeduplication: true } },
     },
@@ -537,5 +539,42 @@ test("a step's details show the variables it assigned", async () => {
   assert.equal((await details.locator('[data-variable="nest"]').innerText()).trim(), '"north"');
   await stateBox(page, "Done").click();
   assert.equal(await details.locator("[data-variable]").count(), 0);
+  await page.close();
+});
+
+test("a dead letter redriven from the console goes back to its queue, and purge empties one", async () => {
+  // SQS's JSON protocol, as an SDK would: the second receive exceeds maxReceiveCount 1, so the
+  // message moves to lost-eggs.
+  const sqs = async (action, body) => {
+    const res = await fetch(endpoint + "/", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": `AmazonSQS.${action}` },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    return res.json();
+  };
+  const url = `${endpoint}/${ACCOUNT}/eggs`;
+  await sqs("SendMessage", { QueueUrl: url, MessageBody: "cracked" });
+  await sqs("ReceiveMessage", { QueueUrl: url, VisibilityTimeout: 0 });
+  await sqs("ReceiveMessage", { QueueUrl: url, VisibilityTimeout: 0 });
+  const counts = async () => Object.fromEntries((await call("/_wyvern/api/queues")).map((q) => [q.name, q.visible]));
+  assert.deepEqual([(await counts()).eggs, (await counts())["lost-eggs"]], [0, 1]);
+
+  const { page } = await open("#/queues/lost-eggs");
+  await settled(page);
+  await page.locator("tr.message", { hasText: "cracked" }).waitFor();
+  await page.getByRole("button", { name: "Redrive from DLQ" }).click();
+  await eventually(async () => {
+    const c = await counts();
+    return c.eggs === 1 && c["lost-eggs"] === 0;
+  }, "the dead letter back in eggs");
+
+  await page.goto(`${endpoint}/_wyvern/console/#/queues/eggs`);
+  await settled(page);
+  await page.locator("tr.message", { hasText: "cracked" }).waitFor();
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Purge" }).click();
+  await eventually(async () => (await counts()).eggs === 0, "eggs purged");
   await page.close();
 });

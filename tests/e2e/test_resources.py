@@ -142,6 +142,18 @@ class Provisioning(ResourcesTestCase):
         self.assertEqual(json.loads(self.finished(sfn, run["executionArn"])["output"]), {"hatched": "red dragon"})
         self.assertEqual(sfn.describe_state_machine(stateMachineArn=MACHINE_ARN % "quick")["type"], "EXPRESS")
 
+    def test_dead_letter_queues_are_made_before_the_queues_that_use_them(self):
+        # By name "orders" comes before "orders-dlq", and "a" before "b" before "c": each queue's
+        # dead-letter target must exist when it is created, whatever the names.
+        def redrive(target):
+            return {"Attributes": {"RedrivePolicy": {"deadLetterTargetArn": QUEUE_ARN % target, "maxReceiveCount": 2}}}
+        self.start({"queues": {"orders": redrive("orders-dlq"), "orders-dlq": {},
+                               "a": redrive("b"), "b": redrive("c"), "c": {}}})
+        for name, target in (("orders", "orders-dlq"), ("a", "b"), ("b", "c")):
+            url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            policy = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+            self.assertEqual(json.loads(policy["RedrivePolicy"])["deadLetterTargetArn"], QUEUE_ARN % target)
+
     def drain(self, url, count):
         bodies = []
         while len(bodies) < count:
