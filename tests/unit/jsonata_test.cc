@@ -262,6 +262,13 @@ TEST_CASE("a host function receives evaluated arguments and its error stops the 
   REQUIRE(boom.error);
   CHECK(boom.error->code == "Custom.Error");
   CHECK(boom.error->message == "it went boom");
+  bindings.functions["throws"] = [](const std::vector<std::optional<json>>&)
+      -> std::variant<std::optional<json>, jsonata::Error> {
+    throw std::runtime_error("host bug");
+  };
+  auto thrown = run("($f := function(){ $throws() }; [1, 2].$f())", json::object(), bindings);
+  REQUIRE(thrown.error);
+  CHECK(thrown.error->code == "U1000");
   auto mapped = run("$map([1,2,3], $double)", json::object(), bindings);
   REQUIRE(mapped.value);
   CHECK(*mapped.value == json::array({2, 4, 6}));
