@@ -1014,7 +1014,7 @@ Value parse_with_picture(std::string_view s, std::string_view picture_text, std:
       if (highest < 0) highest = k;
       lowest = k;
     }
-  if (highest < 0) throw failure("D3136");
+  if (highest < 0) return {};  // nothing to read a time from
   for (int k = highest; k <= lowest; ++k)
     if (!got.count(order[k])) throw failure("D3136");
   const double now_values[] = {static_cast<double>(now_b.year),   static_cast<double>(now_b.month),

@@ -486,6 +486,9 @@ Value fn_base64decode(CallContext& c) {
       out += static_cast<char>((acc >> bits) & 0xFF);
     }
   }
+  // Text encoded as UTF-8 comes back as that text; other bytes each become one character (as
+  // jsonata-js decodes them), so the result is always a string JSON can hold.
+  if (!valid_utf8(out)) out = latin1_to_utf8(out);
   return Value::string(std::move(out));
 }
 
@@ -557,6 +560,7 @@ Value decode_uri(const Value& v, const char* reserved, const char* name) {
     }
     i += 3 * count;
   }
+  if (!valid_utf8(out)) throw malformed();
   return Value::string(std::move(out));
 }
 

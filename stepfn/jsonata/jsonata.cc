@@ -157,6 +157,8 @@ std::variant<Expression, Error> compile(std::string_view text) {
     return detail::to_error(f);
   } catch (const std::exception& ex) {
     return internal_error(ex.what());
+  } catch (...) {
+    return internal_error("unknown exception");
   }
 }
 
@@ -182,6 +184,8 @@ std::variant<std::optional<json>, Error> Expression::evaluate(const std::optiona
     return detail::to_error(f);
   } catch (const std::exception& ex) {
     return internal_error(ex.what());
+  } catch (...) {
+    return internal_error("unknown exception (from a host function?)");
   }
 }
 

@@ -70,8 +70,10 @@ class Expression {
   std::variant<std::optional<json>, Error> evaluate(const std::optional<json>& input,
                                                     const Bindings& bindings) const;
 
-  // Names of the functions and $variables the expression reads (free ones only), for
-  // validation (Step Functions refuses $eval at creation).
+  // Names of the functions and $variables the expression reads (free ones only: not bound by
+  // := or a lambda parameter inside it), without the '$', sorted, for validation (Step Functions
+  // refuses $eval at creation). A function is any name called, and any standard-library or Step
+  // Functions function name used as a value (`$map(x, $eval)` lists "eval" too).
   const std::vector<std::string>& referenced_functions() const;
   const std::vector<std::string>& referenced_variables() const;
 

@@ -186,6 +186,8 @@ Token Lexer::next() {
                 pos_ += 6;
               }
             }
+            // A lone surrogate has no UTF-8 form: it becomes U+FFFD, as JSON text needs.
+            if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
             append_utf8(out, cp);
             break;
           }

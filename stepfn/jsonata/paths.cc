@@ -368,13 +368,27 @@ Value Evaluator::eval_group(const std::vector<std::pair<NodePtr, NodePtr>>& pair
   }
   // An empty input still evaluates the constructor once, so that literal objects appear.
   if (items.empty()) items.emplace_back();
+  // A group's members are collected first and joined once (as repeated fn.append would join
+  // them, flattening array members), so that a large group is not copied for every member.
   struct Entry {
     std::string key;
-    Value data;
     std::size_t expr_index;
+    std::vector<Value> members;
+    Value data;
   };
   std::vector<Entry> groups;
-  std::unordered_map<std::string, std::size_t> index;
+  std::unordered_map<std::string, std::size_t> index;  // used once there are many groups
+  auto find_group = [&](std::string_view k) -> Entry* {
+    if (groups.size() < 16) {
+      for (auto& g : groups)
+        if (g.key == k) return &g;
+      return nullptr;
+    }
+    if (index.empty())
+      for (std::size_t i = 0; i < groups.size(); ++i) index.emplace(groups[i].key, i);
+    auto it = index.find(std::string(k));
+    return it == index.end() ? nullptr : &groups[it->second];
+  };
   for (auto& item : items) {
     Ref<Frame> item_env = reduce ? frame_from_tuple(env, item) : Ref<Frame>(env);
     Value context = reduce ? tuple_at(item) : item;
@@ -382,17 +396,30 @@ Value Evaluator::eval_group(const std::vector<std::pair<NodePtr, NodePtr>>& pair
       Value key = eval(pairs[p].first.get(), context, item_env.get());
       if (key.undefined()) continue;
       if (!key.is_string()) throw failure("T1003").at(position).with("value", key);
-      std::string k(key.str());
-      auto it = index.find(k);
-      if (it != index.end()) {
-        Entry& e = groups[it->second];
-        if (e.expr_index != p) throw failure("D1009").at(position).with("value", key);
-        e.data = append_values(e.data, item);
+      if (Entry* e = find_group(key.str())) {
+        if (e->expr_index != p) throw failure("D1009").at(position).with("value", key);
+        e->members.push_back(item);
       } else {
-        index.emplace(k, groups.size());
-        groups.push_back({std::move(k), item, p});
+        groups.push_back({std::string(key.str()), p, {item}, Value()});
+        if (!index.empty()) index.emplace(groups.back().key, groups.size() - 1);
       }
     }
+  }
+  for (auto& g : groups) {
+    if (g.members.size() == 1) {
+      g.data = g.members[0];
+      continue;
+    }
+    std::vector<Value> joined;
+    for (auto& m : g.members) {
+      if (m.is_array()) {
+        for (std::size_t i = 0; i < m.size(); ++i) joined.push_back(m.at(i));
+      } else {
+        joined.push_back(m);
+      }
+    }
+    charge(joined.size());
+    g.data = make_array(std::move(joined));
   }
   Value result = make_object();
   ObjectObj* obj = result.heap_object();

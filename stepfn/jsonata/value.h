@@ -322,6 +322,10 @@ double round15(double d);
 std::vector<std::string_view> utf8_chars(std::string_view s);
 std::size_t utf8_length(std::string_view s);
 void append_utf8(std::string& out, std::uint32_t cp);
+// Whether `s` is well-formed UTF-8 (no surrogates, no overlong forms): json can only hold that.
+bool valid_utf8(std::string_view s);
+// Each byte as the code point of the same value (how JavaScript reads "binary" data).
+std::string latin1_to_utf8(std::string_view bytes);
 // Byte offset of the n-th code point (clamped to the end).
 std::size_t utf8_offset(std::string_view s, std::size_t n);
 

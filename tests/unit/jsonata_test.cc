@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -138,6 +139,106 @@ TEST_CASE("every conformance case in tests/jsonata gives its documented result",
   CHECK(total >= 500);
 }
 
+TEST_CASE("mutated conformance expressions compile or fail cleanly, and never crash or hang",
+          "[jsonata]") {
+  // A fixed-seed mutation of every case expression: characters dropped, tokens and fragments of
+  // other expressions spliced in. Each result must be a value, undefined or an Error.
+  std::vector<std::string> exprs;
+  std::vector<json> inputs;
+  for (auto& entry : std::filesystem::directory_iterator(WYVERN_JSONATA_CASES)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    for (auto& c : json::parse(text.str())) {
+      exprs.push_back(c["expr"].get<std::string>());
+      if (c.contains("input")) inputs.push_back(c["input"]);
+    }
+  }
+  REQUIRE(!exprs.empty());
+  const char* tokens[] = {"(",
+                          ")",
+                          "[",
+                          "]",
+                          "{",
+                          "}",
+                          ".",
+                          ",",
+                          ";",
+                          ":",
+                          "?",
+                          "??",
+                          "?:",
+                          "-",
+                          "*",
+                          "/",
+                          "%",
+                          "|",
+                          "=",
+                          "<",
+                          "^(",
+                          "**",
+                          "..",
+                          ":=",
+                          "~>",
+                          "@$x",
+                          "#$i",
+                          "$",
+                          "$$",
+                          "and",
+                          "in",
+                          "&",
+                          "function($a){$a}",
+                          "'s'",
+                          "1e5",
+                          "/a/",
+                          "[]",
+                          "null",
+                          "$sum",
+                          "$f($f)",
+                          "$formatNumber(1,'",
+                          "$fromMillis(1,'[",
+                          "[1.."};
+  std::mt19937 rng(20240601);
+  jsonata::Bindings bindings;
+  jsonata::add_step_functions_functions(bindings);
+  bindings.max_steps = 200'000;
+  bindings.max_depth = 100;
+  std::size_t evaluated = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string e = exprs[rng() % exprs.size()];
+    for (int m = 0, n = 1 + static_cast<int>(rng() % 3); m < n; ++m) {
+      std::size_t pos = rng() % (e.size() + 1);
+      switch (rng() % 4) {
+        case 0:
+          if (pos < e.size()) e.erase(pos, 1 + rng() % 3);
+          break;
+        case 1:
+          e.insert(pos, tokens[rng() % (sizeof tokens / sizeof *tokens)]);
+          break;
+        case 2: {
+          const std::string& other = exprs[rng() % exprs.size()];
+          e = e.substr(0, pos) + other.substr(rng() % (other.size() + 1));
+          break;
+        }
+        default:
+          e.insert(pos, 1, static_cast<char>(32 + rng() % 95));
+      }
+    }
+    auto compiled = jsonata::compile(e);
+    if (auto* expr = std::get_if<jsonata::Expression>(&compiled)) {
+      std::optional<json> input;
+      if (!inputs.empty() && rng() % 4) input = inputs[rng() % inputs.size()];
+      auto result = expr->evaluate(input, bindings);
+      if (auto* err = std::get_if<jsonata::Error>(&result)) CHECK(!err->code.empty());
+      ++evaluated;
+    } else {
+      CHECK(!std::get<jsonata::Error>(compiled).code.empty());
+    }
+  }
+  CHECK(evaluated > 1000);
+}
+
 TEST_CASE("a host function receives evaluated arguments and its error stops the evaluation",
           "[jsonata]") {
   jsonata::Bindings bindings;
@@ -161,6 +262,13 @@ TEST_CASE("a host function receives evaluated arguments and its error stops the 
   REQUIRE(boom.error);
   CHECK(boom.error->code == "Custom.Error");
   CHECK(boom.error->message == "it went boom");
+  bindings.functions["throws"] = [](const std::vector<std::optional<json>>&)
+      -> std::variant<std::optional<json>, jsonata::Error> {
+    throw std::runtime_error("host bug");
+  };
+  auto thrown = run("($f := function(){ $throws() }; [1, 2].$f())", json::object(), bindings);
+  REQUIRE(thrown.error);
+  CHECK(thrown.error->code == "U1000");
   auto mapped = run("$map([1,2,3], $double)", json::object(), bindings);
   REQUIRE(mapped.value);
   CHECK(*mapped.value == json::array({2, 4, 6}));
