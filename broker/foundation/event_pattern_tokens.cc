@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "foundation/text.h"
+
 namespace wyvern {
 namespace {
 
@@ -27,24 +29,6 @@ uint32_t code_point_at(std::string_view s, size_t pos, size_t* length) {
   for (size_t i = 1; i < n; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[pos + i]) & 0x3F);
   *length = n;
   return cp;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 }  // namespace
@@ -88,7 +72,7 @@ std::string describe_char(uint32_t cp) {
   if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
     return "(CTRL-CHAR, code " + std::to_string(cp) + ")";
   std::string glyph;
-  append_utf8(glyph, cp);
+  text::append_utf8(glyph, cp);
   std::string out = "'" + glyph + "' (code " + std::to_string(cp);
   if (cp > 255) {
     char hex[16];
@@ -108,13 +92,6 @@ constexpr const char* kValidValues =
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
          static_cast<unsigned char>(c) >= 0x80;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -357,7 +334,7 @@ bool Tokens::read_string(std::string* out) {
         for (int i = 0; i < 4; ++i) {
           if (pos_ >= s_.size())
             return fail("Unexpected end-of-input within/between String entries");
-          int h = hex_value(s_[pos_]);
+          int h = text::hex_digit_value(s_[pos_]);
           if (h < 0) {
             size_t n;
             uint32_t bad = code_point_at(s_, pos_, &n);
@@ -377,7 +354,7 @@ bool Tokens::read_string(std::string* out) {
           cp = 0x10000 + ((high_surrogate - 0xD800) << 10) + (cp - 0xDC00);
         }
         high_surrogate = 0;
-        append_utf8(*out, cp);
+        text::append_utf8(*out, cp);
         continue;
       }
       default: {

@@ -2,16 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "foundation/text.h"
+
 namespace wyvern::server {
 
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::optional<std::string> url_decode(std::string_view s) {
   std::string out;
@@ -21,7 +16,7 @@ std::optional<std::string> url_decode(std::string_view s) {
       out += ' ';
     } else if (s[i] == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+      int hi = text::hex_digit_value(s[i + 1]), lo = text::hex_digit_value(s[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -28,44 +28,6 @@ struct Table {
   }
 };
 
-void append_quoted(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 // JSON.stringify(value, replacer, pretty ? 2 : 0) with $string's replacer: numbers to 15
 // significant digits, functions as "".
 void stringify_js(std::string& out, const Value& v, bool pretty, int level) {
@@ -91,7 +53,7 @@ void stringify_js(std::string& out, const Value& v, bool pretty, int level) {
       out += js_number_to_string(round15(v.num()));
       return;
     case Value::Type::String:
-      append_quoted(out, v.str());
+      append_json_string(out, v.str());
       return;
     case Value::Type::Array: {
       std::size_t n = v.size();
@@ -117,7 +79,7 @@ void stringify_js(std::string& out, const Value& v, bool pretty, int level) {
         if (!first) out += ',';
         first = false;
         newline(level + 1);
-        append_quoted(out, k);
+        append_json_string(out, k);
         out += pretty ? ": " : ":";
         stringify_js(out, e, pretty, level + 1);
       });

@@ -178,47 +178,9 @@ const std::map<std::string_view, std::string_view>& catalogue() {
       {"D3202", "$range would produce more than 1e7 items"},
       {"D3203", "$hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512: {{value}}"},
       {"D3204", "$parse could not parse its argument as JSON: {{value}}"},
-      {"D3205", "$range arguments must be integers: {{value}}"},
+      {"D3205", "$range arguments must be integers within +-2^53: {{value}}"},
   };
   return messages;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 void stringify_into(std::string& out, const Value& v) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "foundation/text.h"
 #include "stepfn/jsonata/errors.h"
 #include "stepfn/jsonata/value.h"
 
@@ -24,13 +25,6 @@ bool is_operator_char(char c) {
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -167,7 +161,7 @@ Token Lexer::next() {
               if (at + 4 > text_.size()) return false;
               std::uint32_t v = 0;
               for (std::size_t k = 0; k < 4; ++k) {
-                int h = hex_value(text_[at + k]);
+                int h = text::hex_digit_value(text_[at + k]);
                 if (h < 0) return false;
                 v = v * 16 + h;
               }

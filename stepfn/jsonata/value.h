@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "foundation/text.h"
+
 namespace wyvern::jsonata::detail {
 
 using json = nlohmann::json;
@@ -321,7 +323,9 @@ double round15(double d);
 // UTF-8 helpers: JSONata counts characters as code points.
 std::vector<std::string_view> utf8_chars(std::string_view s);
 std::size_t utf8_length(std::string_view s);
-void append_utf8(std::string& out, std::uint32_t cp);
+using text::append_utf8;
+// Appends `s` as a JSON string literal: quotes, backslash escapes, \u00XX for other controls.
+void append_json_string(std::string& out, std::string_view s);
 // Whether `s` is well-formed UTF-8 (no surrogates, no overlong forms): json can only hold that.
 bool valid_utf8(std::string_view s);
 // Each byte as the code point of the same value (how JavaScript reads "binary" data).
