@@ -39,12 +39,9 @@ const json* arg(const Args& args, std::size_t i) {
   return i < args.size() && args[i] ? &*args[i] : nullptr;
 }
 
-bool integral(const json& j) {
-  if (j.is_number_integer() || j.is_number_unsigned()) return true;
-  if (!j.is_number_float()) return false;
-  double d = j.get<double>();
-  return std::isfinite(d) && d == std::floor(d);
-}
+// "Built-in JSONata functions that require integer values as parameters will automatically
+// round down any non-integer numbers provided" (Step Functions' transforming-data page).
+double rounded_down(const json& number) { return std::floor(number.get<double>()); }
 
 std::mt19937_64& thread_rng() {
   thread_local std::mt19937_64 rng = [] {
@@ -59,12 +56,12 @@ Result partition(const Args& args) {
   const json* array = arg(args, 0);
   const json* size = arg(args, 1);
   if (!size || !size->is_number()) return signature_error("partition", 2);
-  if (!integral(*size) || size->get<double>() < 1)
+  double requested = rounded_down(*size);
+  if (!std::isfinite(requested) || requested < 1)
     return error("D3200",
                  "The chunk size of $partition must be a positive integer: " + size->dump());
   if (!array) return std::optional<json>{};
   json items = array->is_array() ? *array : json::array({*array});
-  double requested = size->get<double>();
   std::size_t chunk = requested >= static_cast<double>(items.size())
                           ? std::max<std::size_t>(items.size(), 1)
                           : static_cast<std::size_t>(requested);
@@ -85,10 +82,10 @@ Result range(const Args& args) {
     const json* a = arg(args, i);
     if (i == 2 && !a) continue;
     if (!a || !a->is_number()) return signature_error("range", i + 1);
-    if (!integral(*a) || std::fabs(a->get<double>()) > 9007199254740992.0)
-      return error("D3205", "$range arguments must be integers: " + a->dump());
+    if (!std::isfinite(a->get<double>()) || std::fabs(rounded_down(*a)) > 9007199254740992.0)
+      return error("D3205", "$range arguments must be integers within +-2^53: " + a->dump());
   }
-  double from = start->get<double>(), to = end->get<double>(), by = step ? step->get<double>() : 1;
+  double from = rounded_down(*start), to = rounded_down(*end), by = step ? rounded_down(*step) : 1;
   if (by == 0) return error("D3201", "The step of $range must not be zero");
   json out = json::array();
   if ((by > 0 && from > to) || (by < 0 && from < to)) return std::optional<json>(std::move(out));

@@ -290,7 +290,10 @@ json number_json(double d) {
     if (std::fabs(d) <= 9007199254740992.0) return json(static_cast<std::int64_t>(d));
     return json(d);  // a whole number past 2^53 keeps every digit the double has
   }
-  return json(round15(d));
+  // Every digit the double has, as JavaScript's JSON.stringify gives it: only $string and the
+  // other text conversions round to 15 significant digits (a number copied from a state
+  // machine's definition must come back as written).
+  return json(d);
 }
 
 // A copy of borrowed json, recursing with the stack guard (input may be deeply nested), and

@@ -308,8 +308,8 @@ bool deep_equal(const Value& a, const Value& b);
 
 // The value as json. Undefined and functions have no JSON form: top level gives nullopt, inside an
 // object the key is dropped, inside an array the member becomes null (JSON.stringify's rules).
-// Integral doubles within +-2^53 become integers; other doubles are rounded to 15 significant
-// digits, as JSONata's own serialization does.
+// Integral doubles within +-2^53 become integers; other doubles keep every digit (JavaScript's
+// JSON.stringify of the result; only $string rounds to 15 significant digits).
 std::optional<json> to_json(const Value& v);
 
 // A deep copy into owned heap parts (transform's clone).
