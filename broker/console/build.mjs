@@ -22,4 +22,16 @@ await build({
   outfile: path.join(dist, "main.js"),
   logLevel: "warning",
 });
+// The SharedWorker that holds the one live stream every tab shares: a classic script, as
+// every browser with SharedWorker can load.
+await build({
+  entryPoints: [path.join(here, "src", "stream-worker.js")],
+  bundle: true,
+  format: "iife",
+  target: "es2022",
+  minify: true,
+  sourcemap: "linked",
+  outfile: path.join(dist, "stream-worker.js"),
+  logLevel: "warning",
+});
 for (const file of ["index.html", "style.css"]) await copyFile(path.join(here, file), path.join(dist, file));

@@ -417,6 +417,31 @@ test("queue counts change live, without a reload, when a message arrives", async
   await page.close();
 });
 
+test("eight tabs of one browser all stay live and can still load their views", async () => {
+  // Browsers give one host about six HTTP/1.1 connections: a live stream per tab would leave a
+  // seventh tab none for the admin API. The tabs share one stream (stream-worker.js).
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const pages = [];
+  for (let i = 0; i < 8; ++i) {
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${endpoint}/_wyvern/console/#/queues`);
+    await settled(page);
+    await page.locator('.live-status[data-state="live"]').waitFor();
+    pages.push(page);
+  }
+  const count = 'td[data-queue="live-counts"][data-count="visible"]';
+  const before = Number(await pages[0].locator(count).innerText());
+  await call("/_wyvern/api/queues/live-counts/messages", { body: "seen by every tab" });
+  for (const page of pages)
+    await page.waitForFunction(([sel, n]) => document.querySelector(sel)?.textContent === String(n), [count, before + 1]);
+  // The last tab still reaches the admin API: another view loads.
+  await pages[7].goto(`${endpoint}/_wyvern/console/#/topics`);
+  await settled(pages[7]);
+  await pages[7].locator("main h1").first().waitFor();
+  await context.close();
+});
+
 test("a bus's page lists the events it received with the rules each matched", async () => {
   const res = await fetch(`${endpoint}/`, {
     method: "POST",

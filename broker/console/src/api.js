@@ -1,5 +1,6 @@
 // The console's only door to the broker: JSON over fetch for the admin API (/_wyvern/api/...)
-// and the clock (/_wyvern/clock), and one EventSource on /_wyvern/api/stream for live updates.
+// and the clock (/_wyvern/clock), and the live stream on /_wyvern/api/stream (one per browser,
+// through stream-worker.js).
 // URLs are taken relative to the page (the console is served at /_wyvern/console/), so the
 // console works wherever the broker is mounted.
 
@@ -80,8 +81,10 @@ export const api = {
 };
 
 // Live updates: the broker sends a `snapshot` event on connect and whenever anything in it
-// changes. Listeners get (snapshot, previous). A stream that closes (the broker restarted, or
-// answered with an error) is reopened after a pause; onStatus tells the header how it stands.
+// changes. Listeners get (snapshot, previous). Every tab of the console shares one stream
+// through a SharedWorker (stream-worker.js says why); where there is none, the tab opens its
+// own. A stream that closes (the broker restarted, or answered with an error) is reopened
+// after a pause; onStatus tells the header how it stands.
 export class Live {
   constructor({ onStatus } = {}) {
     this.listeners = new Set();
@@ -91,29 +94,54 @@ export class Live {
   }
 
   start() {
-    this.source = new EventSource(new URL("api/stream", wyvernBase));
-    this.source.addEventListener("open", () => this.onStatus("live"));
-    this.source.addEventListener("snapshot", (e) => {
+    if (typeof SharedWorker === "function") {
+      try {
+        const worker = new SharedWorker(new URL("stream-worker.js", consoleBase), { name: "wyvern-live" });
+        const port = worker.port;
+        port.addEventListener("message", (e) => this.receive(e.data));
+        port.start();
+        addEventListener("pagehide", () => port.postMessage("close"));
+        addEventListener("pageshow", (e) => e.persisted && port.postMessage("open"));
+        return;
+      } catch {
+        // A browser that refuses the worker (a sandboxed frame, say): this tab's own stream.
+      }
+    }
+    this.openStream();
+  }
+
+  openStream() {
+    const source = new EventSource(new URL("api/stream", wyvernBase));
+    source.addEventListener("open", () => this.receive({ status: "live" }));
+    source.addEventListener("snapshot", (e) => this.receive({ status: "live", snapshot: e.data }));
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) {
+        this.receive({ status: "offline" });
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => this.openStream(), 2000);
+      } else {
+        this.receive({ status: "reconnecting" });
+      }
+    });
+  }
+
+  // A message from the stream, shared or own: { status } with, when there is news, the
+  // snapshot's text.
+  receive({ status, snapshot }) {
+    if (snapshot !== undefined) {
       let next;
       try {
-        next = JSON.parse(e.data);
+        next = JSON.parse(snapshot);
       } catch {
         return;
       }
       const previous = this.snapshot;
       this.snapshot = next;
-      this.onStatus("live");
+      this.onStatus(status);
       for (const listener of this.listeners) listener(next, previous);
-    });
-    this.source.addEventListener("error", () => {
-      if (this.source.readyState === EventSource.CLOSED) {
-        this.onStatus("offline");
-        clearTimeout(this.retry);
-        this.retry = setTimeout(() => this.start(), 2000);
-      } else {
-        this.onStatus("reconnecting");
-      }
-    });
+    } else if (status) {
+      this.onStatus(status);
+    }
   }
 
   // Calls listener(snapshot, previous) on every snapshot from now on; returns the function that
