@@ -16,54 +16,12 @@ so there is no comparison column.
 import argparse
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
-import urllib.request
 
-import boto3
-import botocore.config
+from wyvern_broker import ACCOUNT, REGION, ROOT, Broker
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REGION, ACCOUNT = "us-east-1", "000000000000"
 SCENARIOS = [(1, 1), (10, 1), (10, 1000)]  # (entries per PutEvents, rules on the bus)
-
-
-class Broker:
-    def __init__(self, in_memory):
-        self.data = None if in_memory else tempfile.mkdtemp(prefix="wyvern-bench-events-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        args = [os.path.join(ROOT, "build", "wyvern"), "--port", str(self.port), "--log-level", "warn"]
-        args += ["--in-memory"] if in_memory else ["--data-dir", self.data]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.endpoint + "/_wyvern/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("the broker did not start")
-        cfg = botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60)
-        kw = dict(endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="x",
-                  aws_secret_access_key="x", config=cfg)
-        self.events = boto3.client("events", **kw)
-        self.sqs = boto3.client("sqs", **kw)
-
-    def reset(self):
-        req = urllib.request.Request(self.endpoint + "/_wyvern/reset", data=b"{}", method="POST")
-        urllib.request.urlopen(req, timeout=30).read()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        if self.data:
-            shutil.rmtree(self.data, ignore_errors=True)
 
 
 def run(broker, entries, rules, seconds):
@@ -97,7 +55,7 @@ def main():
     parser.add_argument("--in-memory", action="store_true")
     args = parser.parse_args()
     seconds = int(os.environ.get("BENCH_SECONDS", "5"))
-    broker = Broker(args.in_memory)
+    broker = Broker(args.in_memory, clients=("events", "sqs"))
     rows = []
     try:
         for entries, rules in SCENARIOS:

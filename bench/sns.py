@@ -32,23 +32,16 @@ import argparse
 import http.client
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 
-import boto3
-import botocore.config
+from wyvern_broker import ACCOUNT, REGION, ROOT, Broker
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-REGION, ACCOUNT = "us-east-1", "000000000000"
 SUBSCRIBERS = (1, 10, 100)
 LATENCY_PUBLISHES = {1: 300, 10: 200, 100: 100}
 SNS_AUTH = ("AWS4-HMAC-SHA256 Credential=test/20260101/%s/sns/aws4_request, SignedHeaders=host, "
@@ -84,39 +77,6 @@ class Http:
 
     def close(self):
         self.conn.close()
-
-
-class Broker:
-    def __init__(self, in_memory):
-        self.data = None if in_memory else tempfile.mkdtemp(prefix="wyvern-bench-sns-")
-        # --log-level warn keeps logging off the measured path; it also silences the "listening
-        # on" line, so the port is picked here and the broker is awaited on its health check.
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        args = [os.path.join(ROOT, "build", "wyvern"), "--port", str(self.port), "--log-level", "warn"]
-        args += ["--in-memory"] if in_memory else ["--data-dir", self.data]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.endpoint + "/_wyvern/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("the broker did not start")
-        cfg = botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60)
-        kw = dict(endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="x",
-                  aws_secret_access_key="x", config=cfg)
-        self.sns = boto3.client("sns", **kw)
-        self.sqs = boto3.client("sqs", **kw)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        if self.data:
-            shutil.rmtree(self.data, ignore_errors=True)
 
 
 def setup(broker, name, n, raw):
@@ -225,7 +185,7 @@ def main():
     parser.add_argument("--in-memory", action="store_true", help="run the broker --in-memory")
     args = parser.parse_args()
     seconds = int(os.environ.get("BENCH_SECONDS", "5"))
-    broker = Broker(args.in_memory)
+    broker = Broker(args.in_memory, clients=("sns", "sqs"))
     rows = []
     try:
         for raw in (True, False):
