@@ -5,7 +5,6 @@ parameters; failures retried on the virtual clock and dead-lettered; a restart k
 import base64
 import http.server
 import json
-import re
 import threading
 import time
 import unittest

@@ -10,7 +10,6 @@ import json
 import time
 import unittest
 
-import botocore.exceptions
 
 from harness import ACCOUNT, Broker, BrokerTestCase, sfn_client, temp_dir
 

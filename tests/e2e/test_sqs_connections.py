@@ -1,7 +1,6 @@
 """Thousands of parked long polls: each holds a connection but no thread, the broker keeps
 answering other requests at once, a send wakes one of them, the virtual clock ends the rest,
 and a clean stop answers whatever is still parked."""
-import http.client
 import json
 import resource
 import select

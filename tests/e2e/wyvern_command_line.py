@@ -229,7 +229,7 @@ class CommandLine(BrokerTestCase):
     def test_export_and_import_carry_every_resource_over(self):
         import os
         import tempfile
-        url = self.sqs.create_queue(QueueName="eggs", Attributes={"VisibilityTimeout": "45"})["QueueUrl"]
+        self.sqs.create_queue(QueueName="eggs", Attributes={"VisibilityTimeout": "45"})["QueueUrl"]
         sns = self.broker.sns()
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn("eggs"),
