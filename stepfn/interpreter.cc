@@ -488,6 +488,9 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   bool resumed = r.container_started;
   // Stops whatever the state started (AWS records no events for those runs) and fails it.
   auto fail_state = [&](StateError e) -> TaskStep {
+    // An ItemSelector that failed is recorded before the Map's own failure event.
+    record_evaluation_failure(r, e);
+    e.location.clear();
     keep_succeeded_children(r);
     for (const auto& arn : r.children)
       if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
@@ -851,7 +854,14 @@ void Engine::end_container(Run& r) {
   r.running_map_run.clear();
 }
 
+void Engine::record_evaluation_failure(Run& r, const StateError& e) {
+  if (e.location.empty()) return;
+  add_event(r, "EvaluationFailed", "evaluationFailedEventDetails",
+            {{"state", r.state}, {"error", e.error}, {"cause", e.cause}, {"location", e.location}});
+}
+
 void Engine::fail(Run& r, const StateError& e) {
+  record_evaluation_failure(r, e);
   r.info.error = e.error;
   r.info.cause = e.cause;
   finish(r, "FAILED", env_.clock->now_ms(), "ExecutionFailed", "executionFailedEventDetails",
