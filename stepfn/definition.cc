@@ -323,6 +323,9 @@ class Validator {
     } else {
       for (const char* f : {"Arguments", "Output", "Items"})
         if (state.contains(f)) only_for(f, "JSONata", at + "/" + f);
+      for (const char* f : {"ItemReader", "ResultWriter"})
+        if (state.contains(f) && state[f].is_object() && state[f].contains("Arguments"))
+          only_for("Arguments", "JSONata", at + "/" + f + "/Arguments");
       if (state.contains("Catch") && state["Catch"].is_array())
         for (size_t i = 0; i < state["Catch"].size(); ++i)
           if (state["Catch"][i].is_object() && state["Catch"][i].contains("Output"))
@@ -572,6 +575,19 @@ class Validator {
       if (state.contains(f)) expressions(state[f], at + "/" + f, false, false);
     for (const char* f : {"Output", "Assign"})
       if (state.contains(f)) expressions(state[f], at + "/" + f, has_result, false);
+    // A distributed Map's ItemReader and ResultWriter take Arguments in place of Parameters
+    // (input-output-itemreader.html), and its ItemBatcher, like every JSONata state, no *Path
+    // fields; their values may be expressions.
+    for (const char* f : {"ItemReader", "ResultWriter", "ItemBatcher"}) {
+      if (!state.contains(f) || !state[f].is_object()) continue;
+      for (const auto& [key, value] : state[f].items()) {
+        std::string where = at + "/" + f + "/" + key;
+        if (key == "Parameters" || (key.size() > 4 && key.compare(key.size() - 4, 4, "Path") == 0))
+          only_for(key, "JSONPath", where);
+        else if (key != "Resource")
+          expressions(value, where, false, false);
+      }
+    }
     if (state.contains("Choices") && state["Choices"].is_array())
       for (size_t i = 0; i < state["Choices"].size(); ++i) {
         const json& rule = state["Choices"][i];

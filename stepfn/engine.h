@@ -372,7 +372,12 @@ class Engine final : public StepFunctions {
   void end_children_of(Run& r);
   void keep_succeeded_children(Run& r);
   void end_container(Run& r);
+  // Ends the run FAILED with `e`, first recording it as EvaluationFailed when it is a JSONata
+  // expression's failure (API_EvaluationFailedEventDetails).
   void fail(Run& r, const StateError& e);
+  // Records EvaluationFailed (state, error, cause, location) for an error that carries a
+  // location, that is, a JSONata expression of the run's current state that failed.
+  void record_evaluation_failure(Run& r, const StateError& e);
   void finish(Run& r, const std::string& status, TimeMs now, const std::string& event,
               const std::string& key, json details);
   void add_event(Run& run, const std::string& type, const std::string& key, json details);

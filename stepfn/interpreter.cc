@@ -488,6 +488,9 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
   bool resumed = r.container_started;
   // Stops whatever the state started (AWS records no events for those runs) and fails it.
   auto fail_state = [&](StateError e) -> TaskStep {
+    // An ItemSelector that failed is recorded before the Map's own failure event.
+    record_evaluation_failure(r, e);
+    e.location.clear();
     keep_succeeded_children(r);
     for (const auto& arn : r.children)
       if (Run* c = find_run(arn); c && c->info.status == "RUNNING") abort_quietly(*c);
@@ -512,47 +515,36 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
       r.kept_outputs = json();
       r.kept_state.clear();
     }
-    if (map && bindings.jsonata) {
-      // Items: an expression or a literal array; without it, the state's input.
-      Outcome items = st.contains("Items")
-                          ? evaluate_jsonata(st["Items"], *bindings.jsonata, "Items")
-                          : Outcome{effective, std::nullopt};
+    if (map) {
+      Outcome items;
+      if (bindings.jsonata) {
+        // Items: an expression or a literal array; without it, the state's input.
+        items = st.contains("Items") ? evaluate_jsonata(st["Items"], *bindings.jsonata, "Items")
+                                     : Outcome{effective, std::nullopt};
+        if (!items.error && !items.value.is_array())
+          items.error = query_evaluation_error(*bindings.jsonata, "Items",
+                                               "must be a JSON array, not " + text_of(items.value));
+      } else {
+        std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
+                                     ? st["ItemsPath"].get<std::string>()
+                                     : "$";
+        items = read_path_field(items_path, effective, bindings, "ItemsPath");
+        if (!items.error && !items.value.is_array())
+          items.error = StateError{"States.Runtime", "Map state input at ItemsPath " + items_path +
+                                                         " must be a JSON array"};
+      }
       if (items.error) return {false, items.error, {}};
-      if (!items.value.is_array())
-        return {false,
-                query_evaluation_error(*bindings.jsonata, "Items",
-                                       "must be a JSON array, not " + text_of(items.value)),
-                {}};
-      if (distributed)
-        return {false,
-                StateError{"States.Runtime",
-                           "Wyvern does not run a distributed Map in JSONata mode yet."},
-                {}};
-      r.map_items = std::move(items.value);
-      r.map_next = 0;
-      r.container_started = true;
-      add_event(r, "MapStateStarted", "mapStateStartedEventDetails",
-                {{"length", r.map_items.size()}});
-    } else if (map) {
-      std::string items_path = st.contains("ItemsPath") && st["ItemsPath"].is_string()
-                                   ? st["ItemsPath"].get<std::string>()
-                                   : "$";
-      Outcome items = read_path_field(items_path, effective, bindings, "ItemsPath");
-      if (items.error) return {false, items.error, {}};
-      if (!items.value.is_array())
-        return {false,
-                StateError{"States.Runtime",
-                           "Map state input at ItemsPath " + items_path + " must be a JSON array"},
-                {}};
       r.map_items = std::move(items.value);
       r.map_next = 0;
       if (distributed) {
         if (st.contains("ItemReader"))
-          return {false,
-                  StateError{"States.Runtime",
-                             "Wyvern reads a distributed Map's items from its input (ItemsPath); "
-                             "ItemReader sources are not served locally."},
-                  {}};
+          return {
+              false,
+              StateError{"States.Runtime",
+                         std::string("Wyvern reads a distributed Map's items from its input (") +
+                             (bindings.jsonata ? "Items" : "ItemsPath") +
+                             "); ItemReader sources are not served locally."},
+              {}};
         if (st.contains("ItemBatcher")) {
           Outcome batches = batch_items(r, st, effective, bindings);
           if (batches.error) return {false, batches.error, {}};
@@ -598,7 +590,7 @@ Engine::TaskStep Engine::container_step(Run& r, const json& st, const json& effe
         item_frame = *bindings.jsonata;
         item_frame->states["context"] = item_context;
       }
-      Outcome input = item_frame && st.contains("ItemSelector")
+      Outcome input = item_frame && st.contains("ItemSelector") && !batched
                           ? evaluate_jsonata(st["ItemSelector"], *item_frame, "ItemSelector")
                       : st.contains(selector) && !batched
                           ? apply_payload(st[selector], effective,
@@ -663,11 +655,16 @@ std::string Engine::map_run_arn(const Run& r, const json& st) {
 
 // A distributed Map's ItemBatcher: the items (through ItemSelector) grouped into inputs of
 // the form {"Items": [...], "BatchInput": ...}, at most MaxItemsPerBatch items and
-// MaxInputBytesPerBatch bytes each.
+// MaxInputBytesPerBatch bytes each. In a JSONata state the limits and BatchInput may be
+// expressions, and ItemSelector reads each item as `$states.context.Map.Item`.
 Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
                             const Bindings& bindings) {
   const json& batcher = st["ItemBatcher"];
+  const JsonataFrame* frame = bindings.jsonata;
   auto limit = [&](const char* field) -> Outcome {
+    if (frame && batcher.contains(field))
+      return evaluate_jsonata_integer(batcher[field], *frame, field, 0,
+                                      std::numeric_limits<int64_t>::max());
     if (batcher.contains(field) && batcher[field].is_number_unsigned()) return {batcher[field], {}};
     std::string path_field = std::string(field) + "Path";
     if (!batcher.contains(path_field)) return {0, std::nullopt};
@@ -684,7 +681,8 @@ Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
   if (max_bytes.error) return max_bytes;
   json batch_input;
   if (batcher.contains("BatchInput")) {
-    Outcome b = apply_payload(batcher["BatchInput"], effective, bindings, "BatchInput");
+    Outcome b = frame ? evaluate_jsonata(batcher["BatchInput"], *frame, "BatchInput")
+                      : apply_payload(batcher["BatchInput"], effective, bindings, "BatchInput");
     if (b.error) return b;
     batch_input = b.value;
   }
@@ -703,11 +701,15 @@ Outcome Engine::batch_items(const Run& r, const json& st, const json& effective,
   for (size_t i = 0; i < r.map_items.size(); ++i) {
     json item_context = bindings.context;
     item_context["Map"] = {{"Item", {{"Index", i}, {"Value", r.map_items[i]}}}};
-    Outcome selected =
-        st.contains("ItemSelector")
-            ? apply_payload(st["ItemSelector"], effective,
-                            Bindings{item_context, bindings.variables}, "ItemSelector")
-            : Outcome{r.map_items[i], std::nullopt};
+    Outcome selected{r.map_items[i], std::nullopt};
+    if (st.contains("ItemSelector") && frame) {
+      JsonataFrame item_frame = *frame;
+      item_frame.states["context"] = item_context;
+      selected = evaluate_jsonata(st["ItemSelector"], item_frame, "ItemSelector");
+    } else if (st.contains("ItemSelector")) {
+      selected = apply_payload(st["ItemSelector"], effective,
+                               Bindings{item_context, bindings.variables}, "ItemSelector");
+    }
     if (selected.error) return selected;
     size_t size = text_of(selected.value).size();
     if ((item_cap && current.size() >= item_cap) ||
@@ -851,7 +853,14 @@ void Engine::end_container(Run& r) {
   r.running_map_run.clear();
 }
 
+void Engine::record_evaluation_failure(Run& r, const StateError& e) {
+  if (e.location.empty()) return;
+  add_event(r, "EvaluationFailed", "evaluationFailedEventDetails",
+            {{"state", r.state}, {"error", e.error}, {"cause", e.cause}, {"location", e.location}});
+}
+
 void Engine::fail(Run& r, const StateError& e) {
+  record_evaluation_failure(r, e);
   r.info.error = e.error;
   r.info.cause = e.cause;
   finish(r, "FAILED", env_.clock->now_ms(), "ExecutionFailed", "executionFailedEventDetails",

@@ -36,25 +36,30 @@ std::string cause_prefix(const JsonataFrame& frame) {
          "' (entered at the event id #" + std::to_string(frame.entered_event) + "). ";
 }
 
+// A QueryEvaluationError located in `field`.
+Outcome located_failure(const std::string& field, std::string cause) {
+  return {nullptr, StateError{kQueryEvaluationError, std::move(cause), field}};
+}
+
 Outcome evaluate_expression(const std::string& value, const JsonataFrame& frame,
                             const std::string& field) {
   std::string text = inside(value);
   const auto& program = compiled(text);
   if (const auto* error = std::get_if<jsonata::Error>(&program))
-    return Outcome::fail(kQueryEvaluationError, cause_prefix(frame) + "The JSONata expression '" +
-                                                    text + "' specified for the field '" + field +
-                                                    "' could not be parsed: " + error->code + ": " +
-                                                    error->message);
+    return located_failure(field, cause_prefix(frame) + "The JSONata expression '" + text +
+                                      "' specified for the field '" + field +
+                                      "' could not be parsed: " + error->code + ": " +
+                                      error->message);
   // "$eval is not available" (transforming-data.html): the engine has it built in, so a call
   // fails here as a call of an unbound function would (JSONata's T1006).
   const auto& expression = std::get<jsonata::Expression>(program);
   const auto& functions = expression.referenced_functions();
   if (std::find(functions.begin(), functions.end(), "eval") != functions.end())
-    return Outcome::fail(kQueryEvaluationError,
-                         cause_prefix(frame) + "The JSONata expression '" + text +
-                             "' specified for the field '" + field +
-                             "' threw an error during evaluation. T1006: Attempted to invoke a "
-                             "non-function: $eval is not supported in Step Functions workflows");
+    return located_failure(field,
+                           cause_prefix(frame) + "The JSONata expression '" + text +
+                               "' specified for the field '" + field +
+                               "' threw an error during evaluation. T1006: Attempted to invoke a "
+                               "non-function: $eval is not supported in Step Functions workflows");
   jsonata::Bindings bindings;
   if (frame.variables) {
     json all = frame.variables->all();
@@ -67,15 +72,15 @@ Outcome evaluate_expression(const std::string& value, const JsonataFrame& frame,
   jsonata::add_step_functions_functions(bindings);
   auto result = expression.evaluate(std::nullopt, bindings);
   if (const auto* error = std::get_if<jsonata::Error>(&result))
-    return Outcome::fail(kQueryEvaluationError, cause_prefix(frame) + "The JSONata expression '" +
-                                                    text + "' specified for the field '" + field +
-                                                    "' threw an error during evaluation. " +
-                                                    error->code + ": " + error->message);
+    return located_failure(field, cause_prefix(frame) + "The JSONata expression '" + text +
+                                      "' specified for the field '" + field +
+                                      "' threw an error during evaluation. " + error->code + ": " +
+                                      error->message);
   auto& produced = std::get<std::optional<json>>(result);
   if (!produced)
-    return Outcome::fail(kQueryEvaluationError, cause_prefix(frame) + "The JSONata expression '" +
-                                                    text + "' specified for the field '" + field +
-                                                    "' returned nothing (undefined).");
+    return located_failure(field, cause_prefix(frame) + "The JSONata expression '" + text +
+                                      "' specified for the field '" + field +
+                                      "' returned nothing (undefined).");
   return {std::move(*produced), std::nullopt};
 }
 
@@ -155,7 +160,7 @@ Outcome evaluate_jsonata(const json& value, const JsonataFrame& frame, const std
 StateError query_evaluation_error(const JsonataFrame& frame, const std::string& field,
                                   const std::string& problem) {
   return {kQueryEvaluationError,
-          cause_prefix(frame) + "The value of the field '" + field + "' " + problem};
+          cause_prefix(frame) + "The value of the field '" + field + "' " + problem, field};
 }
 
 Outcome evaluate_jsonata_integer(const json& value, const JsonataFrame& frame,

@@ -53,7 +53,8 @@ json states_object(const json& input, const json& context, const json* result = 
 
 // Evaluates a JSONata-mode field: an expression string gives its value; objects and arrays
 // are evaluated member by member; anything else is a literal. An expression that fails, or
-// that gives nothing (undefined), raises States.QueryEvaluationError naming `field`.
+// that gives nothing (undefined), raises States.QueryEvaluationError naming `field` in its
+// cause and as its location (the run records it as an EvaluationFailed event).
 Outcome evaluate_jsonata(const json& value, const JsonataFrame& frame, const std::string& field);
 
 // As evaluate_jsonata(), for a field that must give an integer from `low` to `high`
@@ -61,7 +62,7 @@ Outcome evaluate_jsonata(const json& value, const JsonataFrame& frame, const std
 Outcome evaluate_jsonata_integer(const json& value, const JsonataFrame& frame,
                                  const std::string& field, int64_t low, int64_t high);
 
-// The QueryEvaluationError a field whose value has the wrong type raises.
+// The QueryEvaluationError a field whose value has the wrong type raises, located in `field`.
 StateError query_evaluation_error(const JsonataFrame& frame, const std::string& field,
                                   const std::string& problem);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "variables.h"
 
@@ -17,8 +18,14 @@ using json = nlohmann::json;
 
 // A States.* error raised while running a state.
 struct StateError {
+  StateError() = default;
+  StateError(std::string error, std::string cause, std::string location = {})
+      : error(std::move(error)), cause(std::move(cause)), location(std::move(location)) {}
   std::string error;
   std::string cause;
+  // For a JSONata expression that failed evaluation: the field it was in ("Output",
+  // "Arguments", ...). The run records such a failure as an EvaluationFailed event.
+  std::string location;
 };
 
 // A value, or the error that stopped its computation.

@@ -523,7 +523,10 @@ void Engine::function_done(const std::string& arn, const std::string& token, Inv
 
 // Applies the state's Retry, then its Catch, to `e`. True when a catcher moved the run on
 // to its Next; false when the run parked for a retry or failed.
-bool Engine::recover_from(Run& r, const json& st, const StateError& e, TimeMs now) {
+bool Engine::recover_from(Run& r, const json& st, const StateError& failure, TimeMs now) {
+  // A JSONata expression's failure is recorded once, before any retry or catch.
+  record_evaluation_failure(r, failure);
+  const StateError e{failure.error, failure.cause};
   if (st.contains("Retry") && st["Retry"].is_array()) {
     const json& retriers = st["Retry"];
     for (size_t i = 0; i < retriers.size(); ++i) {

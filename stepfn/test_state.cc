@@ -308,6 +308,45 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
   Trial& t = *trial;
   t.note("input", t.input);
 
+  // A Task without a mock runs for real: the local function bound to its Lambda resource, as
+  // in an execution. `parameters` is its request (Parameters, or a JSONata state's Arguments).
+  auto run_task = [&](const json& parameters) {
+    const std::string resource = st.value("Resource", "");
+    if (resource.find(":activity:") != std::string::npos)
+      return t.reply(validation("TestState does not support Activity resources."));
+    bool integration = resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0;
+    bool direct = resource.rfind("arn:aws:lambda:", 0) == 0;
+    if (!integration && !direct)
+      return t.reply(
+          validation("Wyvern's TestState runs this resource only with a mock: " + resource));
+    std::string function = resource;
+    json event = parameters;
+    if (integration) {
+      if (!event.is_object() || !event.contains("FunctionName") ||
+          !event["FunctionName"].is_string())
+        return conclude_error(t,
+                              StateError{"States.Runtime", "The field 'FunctionName' is required"});
+      function = event["FunctionName"];
+      event = event.contains("Payload") ? event["Payload"] : json::object();
+    }
+    bool started =
+        invoke_function(function, text_of(event), [trial, integration](InvokeResult answer) {
+          if (!answer.ok)
+            return conclude_error(*trial, StateError{answer.error_type, answer.error_message});
+          json result = integration ? json{{"ExecutedVersion", "$LATEST"},
+                                           {"Payload", answer.payload},
+                                           {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
+                                           {"StatusCode", 200}}
+                                    : answer.payload;
+          conclude_task(*trial, result);
+        });
+    if (!started)
+      conclude_error(t, StateError{"Lambda.ResourceNotFoundException",
+                                   "Function not found: " + function +
+                                       " (no local command or URL is bound to it in the broker's "
+                                       "functions file)"});
+  };
+
   if (is_jsonata(st)) {
     JsonataFrame frame;
     frame.states = states_object(t.input, t.context);
@@ -325,8 +364,7 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     t.note("afterArguments", arguments.value);
     if (r.mock_error)
       return conclude_error(t, StateError{r.mock_error->error, r.mock_error->cause});
-    if (!r.mock_result)
-      return t.reply(validation("Wyvern's TestState runs a JSONata Task only with a mock."));
+    if (!r.mock_result) return run_task(arguments.value);
     json result = json::parse(*r.mock_result, nullptr, false);
     if (result.is_discarded()) return t.reply(validation("The mocked result must be valid JSON."));
     return conclude_task(t, result);
@@ -393,7 +431,6 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
   }
 
   // Task.
-  const std::string resource = st.value("Resource", "");
   Outcome parameters = st.contains("Parameters") ? apply_payload(st["Parameters"], effective.value,
                                                                  t.bindings(), "Parameters")
                                                  : effective;
@@ -405,38 +442,7 @@ void Engine::test_state(const Caller& caller, TestStateRequest r, Reply<TestStat
     if (result.is_discarded()) return t.reply(validation("The mocked result must be valid JSON."));
     return conclude_task(t, result);
   }
-  if (resource.find(":activity:") != std::string::npos)
-    return t.reply(validation("TestState does not support Activity resources."));
-  bool integration = resource.rfind("arn:aws:states:::lambda:invoke", 0) == 0;
-  bool direct = resource.rfind("arn:aws:lambda:", 0) == 0;
-  if (!integration && !direct)
-    return t.reply(
-        validation("Wyvern's TestState runs this resource only with a mock: " + resource));
-  std::string function = resource;
-  json event = parameters.value;
-  if (integration) {
-    if (!event.is_object() || !event.contains("FunctionName") || !event["FunctionName"].is_string())
-      return conclude_error(t,
-                            StateError{"States.Runtime", "The field 'FunctionName' is required"});
-    function = event["FunctionName"];
-    event = event.contains("Payload") ? event["Payload"] : json::object();
-  }
-  bool started =
-      invoke_function(function, text_of(event), [trial, integration](InvokeResult answer) {
-        if (!answer.ok)
-          return conclude_error(*trial, StateError{answer.error_type, answer.error_message});
-        json result = integration ? json{{"ExecutedVersion", "$LATEST"},
-                                         {"Payload", answer.payload},
-                                         {"SdkHttpMetadata", {{"HttpStatusCode", 200}}},
-                                         {"StatusCode", 200}}
-                                  : answer.payload;
-        conclude_task(*trial, result);
-      });
-  if (!started)
-    conclude_error(t, StateError{"Lambda.ResourceNotFoundException",
-                                 "Function not found: " + function +
-                                     " (no local command or URL is bound to it in the broker's "
-                                     "functions file)"});
+  run_task(parameters.value);
 }
 
 }  // namespace wyvern::stepfn

@@ -152,6 +152,38 @@ class LocalFunctions(unittest.TestCase):
         self.assertEqual((out["status"], out["error"], json.loads(out["cause"])["errorMessage"]),
                          ("FAILED", "NoSuchDragon", "nobody saw it twice"))
 
+    def test_test_state_runs_a_jsonata_task_without_a_mock(self):
+        # TestState runs a JSONata Task's integration as it runs a JSONPath one: Arguments are
+        # the request, $states.result the answer that Output and Assign read.
+        if not hasattr(self.sfn, "test_state"):
+            self.skipTest("this boto3 predates TestState")
+        role = "arn:aws:iam::%s:role/x" % ACCOUNT
+        invoke = {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Arguments": {"FunctionName": fn("served-dragon"), "Payload": {"dragon": "{% $states.input.name %}"}},
+                  "Assign": {"status": "{% $states.result.StatusCode %}"},
+                  "Output": "{% $states.result.Payload %}", "End": True}
+        out = self.sfn.test_state(definition=json.dumps(invoke), roleArn=role, inspectionLevel="DEBUG",
+                                  input=json.dumps({"name": "Puff"}))
+        self.assertEqual((out["status"], json.loads(out["output"])),
+                         ("SUCCEEDED", {"served": "http", "path": "/fn/served", "dragon": "Puff"}))
+        inspection = out["inspectionData"]
+        self.assertEqual(json.loads(inspection["afterArguments"]),
+                         {"FunctionName": fn("served-dragon"), "Payload": {"dragon": "Puff"}})
+        self.assertEqual(json.loads(inspection["result"])["StatusCode"], 200)
+        if "variables" in self.sfn.meta.service_model.shape_for("InspectionData").members:
+            self.assertEqual(json.loads(inspection["variables"]), {"status": 200})
+        direct = {"Type": "Task", "QueryLanguage": "JSONata", "Resource": fn("validate-dragon"),
+                  "Arguments": {"dragon": "{% $states.input.name %}"},
+                  "Catch": [{"ErrorEquals": ["NoSuchDragon"], "Output": "{% $states.errorOutput.Error %}",
+                             "Next": "Lost"}],
+                  "End": True}
+        out = self.sfn.test_state(definition=json.dumps(direct), roleArn=role, input=json.dumps({"name": "Puff"}))
+        self.assertEqual((out["status"], json.loads(out["output"])),
+                         ("SUCCEEDED", {"valid": True, "dragon": "Puff", "wings": 4}))
+        out = self.sfn.test_state(definition=json.dumps(direct), roleArn=role, input=json.dumps({"name": "mirage"}))
+        self.assertEqual((out["status"], out["error"], json.loads(out["output"]), out["nextState"]),
+                         ("CAUGHT_ERROR", "NoSuchDragon", "NoSuchDragon", "Lost"))
+
     def test_invoke_wait_for_task_token_waits_for_the_token_the_function_got(self):
         m = self.machine("callback", {
             "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
