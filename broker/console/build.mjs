@@ -11,27 +11,23 @@ const dist = path.join(here, "dist");
 
 await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
-await build({
-  entryPoints: [path.join(here, "src", "main.js")],
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  minify: true,
-  sourcemap: "linked",
-  legalComments: "linked",
-  outfile: path.join(dist, "main.js"),
-  logLevel: "warning",
-});
+// One entry point bundled into dist/ (dagre included where imported), minified, with its
+// source map.
+const bundle = (entry, format, extra = {}) =>
+  build({
+    entryPoints: [path.join(here, "src", entry)],
+    bundle: true,
+    format,
+    target: "es2022",
+    minify: true,
+    sourcemap: "linked",
+    outfile: path.join(dist, entry),
+    logLevel: "warning",
+    ...extra,
+  });
+
+await bundle("main.js", "esm", { legalComments: "linked" });
 // The SharedWorker that holds the one live stream every tab shares: a classic script, as
 // every browser with SharedWorker can load.
-await build({
-  entryPoints: [path.join(here, "src", "stream-worker.js")],
-  bundle: true,
-  format: "iife",
-  target: "es2022",
-  minify: true,
-  sourcemap: "linked",
-  outfile: path.join(dist, "stream-worker.js"),
-  logLevel: "warning",
-});
+await bundle("stream-worker.js", "iife");
 for (const file of ["index.html", "style.css"]) await copyFile(path.join(here, file), path.join(dist, file));
