@@ -74,7 +74,11 @@ struct Engine {
 
   void restart() {
     sfn.reset();
-    sfn = make_step_functions({&clock, &store, &timers, nullptr, nullptr, nullptr});
+    Env env{};  // no mocks, functions, posting or other services
+    env.clock = &clock;
+    env.store = &store;
+    env.timers = &timers;
+    sfn = make_step_functions(env);
     sfn->recover();
     settle();
   }
