@@ -625,15 +625,20 @@ class Validator {
     if (!is_expression(value))
       return add("SCHEMA_VALIDATION_FAILED",
                  "The JSONata expression must start with '{%' and end with '%}'", at);
-    if (auto error = expression_error(text))
-      return add("INVALID_JSONATA_EXPRESSION", "The JSONata expression is invalid: " + *error, at);
+    ExpressionFacts facts = expression_facts(text);
+    if (facts.syntax_error) return add("INVALID_JSONATA_EXPRESSION", *facts.syntax_error, at);
+    // An expression has no context item (the input is $states.input), so a path that starts
+    // from it reads nothing: AWS refuses the definition (observed diagnostics, which the
+    // developer guide does not spell out).
+    for (const auto& name : facts.context_references)
+      add("UNSUPPORTED_JSONATA_EXPRESSION",
+          name == "$$" ? "Reference to '$$' is not supported."
+                       : "Reference to '" + name + "' at the top level is not supported.",
+          at);
     // `$states.result` and `$states.errorOutput` exist only where AWS provides them.
-    if (!result && text.find("$states.result") != std::string::npos)
-      add("SCHEMA_VALIDATION_FAILED",
-          "The JSONata expression '$states.result' is not available in this field", at);
-    if (!error_output && text.find("$states.errorOutput") != std::string::npos)
-      add("SCHEMA_VALIDATION_FAILED",
-          "The JSONata expression '$states.errorOutput' is not available in this field", at);
+    for (const auto& field : facts.states_fields)
+      if ((field == "result" && !result) || (field == "errorOutput" && !error_output))
+        add("UNSUPPORTED_JSONATA_EXPRESSION", "Field '$states." + field + "' does not exist.", at);
   }
 
   // TimeoutSeconds and HeartbeatSeconds: positive integers, each or its *Path, the heartbeat

@@ -119,11 +119,18 @@ bool is_expression(const json& value) {
          text.compare(text.size() - 2, 2, "%}") == 0;
 }
 
-std::optional<std::string> expression_error(const std::string& value) {
+ExpressionFacts expression_facts(const std::string& value) {
+  ExpressionFacts facts;
   const auto& program = compiled(inside(value));
-  if (const auto* error = std::get_if<jsonata::Error>(&program))
-    return error->code + ": " + error->message;
-  return std::nullopt;
+  if (const auto* error = std::get_if<jsonata::Error>(&program)) {
+    facts.syntax_error = error->message;
+    return facts;
+  }
+  const auto& expression = std::get<jsonata::Expression>(program);
+  facts.context_references = expression.context_references();
+  for (const auto& field : expression.referenced_variable_fields())
+    if (field.rfind("states.", 0) == 0) facts.states_fields.push_back(field.substr(7));
+  return facts;
 }
 
 json states_object(const json& input, const json& context, const json* result,

@@ -34,8 +34,15 @@ void propagate_query_language(json& definition);
 // Whether `value` is a JSONata expression: a string that starts with "{%" and ends with "%}".
 bool is_expression(const json& value);
 
-// The syntax error of the expression inside `value`'s delimiters, or nullopt when it compiles.
-std::optional<std::string> expression_error(const std::string& value);
+// What validation needs to know of the expression inside `value`'s delimiters.
+struct ExpressionFacts {
+  std::optional<std::string> syntax_error;  // the parser's message, when it does not compile
+  // What it reads from the top-level context, which Step Functions never gives an expression:
+  // field names that begin a path, "$" and "$$" (jsonata::Expression::context_references).
+  std::vector<std::string> context_references;
+  std::vector<std::string> states_fields;  // "result" for $states.result, ...
+};
+ExpressionFacts expression_facts(const std::string& value);
 
 // What a JSONata field is evaluated against.
 struct JsonataFrame {

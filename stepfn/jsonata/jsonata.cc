@@ -1,6 +1,7 @@
 // The door: compile() parses once into an immutable tree shared by every copy of the
 // Expression; evaluate() runs a fresh Evaluator per call, so one Expression serves many threads.
 // Every internal Failure (and any exception a library might raise) becomes an Error value here.
+#include <algorithm>
 #include <set>
 
 #include "stepfn/jsonata/jsonata.h"
@@ -14,6 +15,8 @@ struct Compiled {
   detail::ParsedTree tree;
   std::vector<std::string> functions;
   std::vector<std::string> variables;
+  std::vector<std::string> variable_fields;
+  std::vector<std::string> context_references;
 };
 
 namespace {
@@ -27,11 +30,17 @@ bool is_host_function_name(std::string_view name) {
          name == "uuid" || name == "parse";
 }
 
+// Adds `name` to `names` unless it is there already (first-written order).
+void add_once(std::vector<std::string>& names, std::string name) {
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+}
+
 // Collects the free $names of a tree: a name is bound by a lambda parameter, or by := / @ / #
 // anywhere in an enclosing block (JSONata binds at run time; a block is the scope).
 class NameCollector {
  public:
   std::set<std::string> functions, variables;
+  std::vector<std::string> variable_fields;  // "states.result" for $states.result...
 
   void walk(const Node* n) {
     if (!n) return;
@@ -46,6 +55,11 @@ class NameCollector {
     switch (n->kind) {
       case NodeKind::Variable:
         reference(n->value, false);
+        break;
+      case NodeKind::Path:
+        if (n->items.size() >= 2 && n->items[0]->kind == NodeKind::Variable &&
+            n->items[1]->kind == NodeKind::Name && !bound(n->items[0]->value))
+          add_once(variable_fields, n->items[0]->value + "." + n->items[1]->value);
         break;
       case NodeKind::Call:
       case NodeKind::Partial:
@@ -118,10 +132,14 @@ class NameCollector {
     }
   }
 
-  void reference(const std::string& name, bool called) {
-    if (name.empty() || name == "$") return;
+  bool bound(const std::string& name) const {
     for (auto& s : scopes_)
-      if (s.count(name)) return;
+      if (s.count(name)) return true;
+    return false;
+  }
+
+  void reference(const std::string& name, bool called) {
+    if (name.empty() || name == "$" || bound(name)) return;
     if (called || detail::find_builtin(name) || is_host_function_name(name)) {
       functions.insert(name);
     } else {
@@ -131,6 +149,65 @@ class NameCollector {
 
   std::vector<std::set<std::string>> scopes_{std::set<std::string>{}};
 };
+
+// What a tree reads from the input it is evaluated against (see context_references() in the
+// door): only the first step of a path reads it; later steps, predicates, sort terms, grouping
+// and transforms read what came before them. A lambda body keeps the context it was written in.
+void collect_context_references(const Node* n, std::vector<std::string>& out) {
+  if (!n) return;
+  detail::guard_stack();
+  auto each = [&](const std::vector<detail::NodePtr>& nodes) {
+    for (const auto& c : nodes) collect_context_references(c.get(), out);
+  };
+  switch (n->kind) {
+    case NodeKind::Path:
+      if (!n->items.empty()) collect_context_references(n->items[0].get(), out);
+      break;
+    case NodeKind::Name:
+      add_once(out, n->value);
+      break;
+    case NodeKind::Variable:
+      if (n->value.empty()) add_once(out, "$");
+      if (n->value == "$") add_once(out, "$$");
+      break;
+    case NodeKind::Binary:
+    case NodeKind::Apply:
+      collect_context_references(n->lhs.get(), out);
+      collect_context_references(n->rhs.get(), out);
+      break;
+    case NodeKind::Bind:
+      collect_context_references(n->rhs.get(), out);
+      break;
+    case NodeKind::Negate:
+      collect_context_references(n->lhs.get(), out);
+      break;
+    case NodeKind::Condition:
+      collect_context_references(n->condition.get(), out);
+      collect_context_references(n->then.get(), out);
+      collect_context_references(n->otherwise.get(), out);
+      break;
+    case NodeKind::Block:
+    case NodeKind::ArrayCons:
+      each(n->items);
+      break;
+    case NodeKind::ObjectCons:
+      for (const auto& [key, value] : n->pairs) {
+        collect_context_references(key.get(), out);
+        collect_context_references(value.get(), out);
+      }
+      break;
+    case NodeKind::Call:
+    case NodeKind::Partial:
+      collect_context_references(n->procedure.get(), out);
+      each(n->items);
+      break;
+    case NodeKind::Lambda:
+      collect_context_references(n->body.get(), out);
+      break;
+    default:  // literals, regexes, wildcards, descendants, %, sort and transform
+      break;
+  }
+}
 
 Error internal_error(const char* what) {
   Error e;
@@ -150,6 +227,8 @@ std::variant<Expression, Error> compile(std::string_view text) {
     names.walk(compiled->tree.root.get());
     compiled->functions.assign(names.functions.begin(), names.functions.end());
     compiled->variables.assign(names.variables.begin(), names.variables.end());
+    compiled->variable_fields = std::move(names.variable_fields);
+    collect_context_references(compiled->tree.root.get(), compiled->context_references);
     Expression e;
     e.compiled_ = std::move(compiled);
     return e;
@@ -197,6 +276,16 @@ const std::vector<std::string>& Expression::referenced_functions() const {
 const std::vector<std::string>& Expression::referenced_variables() const {
   static const std::vector<std::string> kNone;
   return compiled_ ? compiled_->variables : kNone;
+}
+
+const std::vector<std::string>& Expression::referenced_variable_fields() const {
+  static const std::vector<std::string> kNone;
+  return compiled_ ? compiled_->variable_fields : kNone;
+}
+
+const std::vector<std::string>& Expression::context_references() const {
+  static const std::vector<std::string> kNone;
+  return compiled_ ? compiled_->context_references : kNone;
 }
 
 const std::string& Expression::text() const {

@@ -71,11 +71,20 @@ class Expression {
                                                     const Bindings& bindings) const;
 
   // Names of the functions and $variables the expression reads (free ones only: not bound by
-  // := or a lambda parameter inside it), without the '$', sorted, for validation (Step Functions
-  // refuses $eval at creation). A function is any name called, and any standard-library or Step
-  // Functions function name used as a value (`$map(x, $eval)` lists "eval" too).
+  // := or a lambda parameter inside it), without the '$', sorted, for a host's checks (Step
+  // Functions fails a call of $eval). A function is any name called, and any standard-library or
+  // Step Functions function name used as a value (`$map(x, $eval)` lists "eval" too).
   const std::vector<std::string>& referenced_functions() const;
   const std::vector<std::string>& referenced_variables() const;
+  // The fields read straight off free variables, as "variable.field" (`$states.result.x` gives
+  // "states.result"), each once, in the order written.
+  const std::vector<std::string>& referenced_variable_fields() const;
+  // What the expression reads from its input (the context item), for a host that evaluates
+  // with none: the field names that begin paths at the top level ("phone" in `phone.number`),
+  // "$" for the context item and "$$" for the root, each once, in the order written. Later path
+  // steps, predicates, sort terms, grouping and transforms read what came before them and are
+  // not listed; a lambda body is, as it keeps the context it was written in.
+  const std::vector<std::string>& context_references() const;
 
   const std::string& text() const;
 

@@ -5,8 +5,8 @@
 //   $random([seed])                [0, 1); the same seed always gives the same number
 //   $uuid()                        a version 4 UUID
 //   $parse(jsonString)             the JSON value the string holds
-// $eval is deliberately absent: Step Functions refuses it (the host checks
-// Expression::referenced_functions() when a state machine is created).
+// $eval is deliberately absent: Step Functions fails a state that calls it (the host checks
+// Expression::referenced_functions() before it evaluates).
 #include <openssl/evp.h>
 
 #include <algorithm>
