@@ -70,6 +70,21 @@ class Validator {
 
   void machine(const json& def, const std::string& at) {
     if (!def.is_object()) return add("SCHEMA_VALIDATION_FAILED", "Expected an object", at);
+    // The top level takes a few fields more than a Parallel branch; a Map's item processor
+    // takes its ProcessorConfig. QueryLanguage is the machine's or a state's, never a
+    // branch's or processor's.
+    static const std::set<std::string> kTopLevel = {"Comment", "StartAt", "States",
+                                                    "TimeoutSeconds", "Version", "QueryLanguage"};
+    static const std::set<std::string> kBranch = {"Comment", "StartAt", "States"};
+    static const std::set<std::string> kProcessor = {"Comment", "StartAt", "States",
+                                                     "ProcessorConfig"};
+    auto ends_with = [&](std::string_view tail) {
+      return at.size() >= tail.size() && at.compare(at.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    bool processor = ends_with("/ItemProcessor") || ends_with("/Iterator");
+    const auto& allowed = at.empty() ? kTopLevel : processor ? kProcessor : kBranch;
+    for (const auto& [field, value] : def.items())
+      if (!allowed.count(field)) unsupported(field, at.empty() ? "/" : at);
     if (!def.contains("StartAt") || !def["StartAt"].is_string())
       add("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]",
           at.empty() ? "/" : at);
@@ -131,6 +146,11 @@ class Validator {
   std::vector<std::set<std::string>> scopes_;
   // The query language of each enclosing machine, outermost first.
   std::vector<std::string> languages_;
+
+  // A field the schema does not have, reported at the object that holds it (AWS's wording).
+  void unsupported(const std::string& field, const std::string& container) {
+    add("SCHEMA_VALIDATION_FAILED", "Field '" + field + "' is not supported", container);
+  }
 
   void add(std::string code, std::string message, std::string location) {
     out.push_back({std::move(code), std::move(message), std::move(location)});
@@ -315,8 +335,7 @@ class Validator {
                  at + "/Type");
     const auto& allowed = kFields.at(type);
     for (const auto& [field, value] : state.items())
-      if (field != "Type" && field != "Comment" && !allowed.count(field))
-        add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);
+      if (field != "Type" && field != "Comment" && !allowed.count(field)) unsupported(field, at);
     const bool jsonata = query_language(state, at);
     if (jsonata) {
       jsonata_state(state, type, at);
@@ -460,9 +479,7 @@ class Validator {
         continue;
       }
       for (const auto& [field, value] : r.items())
-        if (!kRetrierFields.count(field))
-          add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported",
-              where + "/" + field);
+        if (!kRetrierFields.count(field)) unsupported(field, where);
       error_equals(r, i + 1 == list.size(), where);
       auto integer_from = [&](const char* field, long low) {
         if (r.contains(field) && (!r[field].is_number_integer() || r[field].get<long>() < low ||
@@ -501,9 +518,7 @@ class Validator {
         continue;
       }
       for (const auto& [field, value] : c.items())
-        if (!kCatcherFields.count(field))
-          add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported",
-              where + "/" + field);
+        if (!kCatcherFields.count(field)) unsupported(field, where);
       error_equals(c, i + 1 == list.size(), where);
       if (!c.contains("Next"))
         add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Next]", where);
@@ -522,7 +537,7 @@ class Validator {
         field != "Not" && field.find("Equals") == std::string::npos &&
         field.find("Than") == std::string::npos && field.rfind("Is", 0) != 0 &&
         field != "StringMatches")
-      return add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at);
+      return unsupported(field, at);
     add("SCHEMA_VALIDATION_FAILED",
         "The QueryLanguage is set to '" + other + "', but field '" + field +
             "' is only supported for the '" + language + "' QueryLanguage",
@@ -752,7 +767,7 @@ class Validator {
         continue;
       if (field == "Variable" || field == "Comment") continue;
       if (!kOperators.count(field)) {
-        add("SCHEMA_VALIDATION_FAILED", "Field " + field + " is not supported", at + "/" + field);
+        unsupported(field, at);
         continue;
       }
       ++operators;

@@ -94,6 +94,25 @@ class StepFunctionsApi(BrokerTestCase):
                                 executionArn="arn:aws:states:us-east-1:%s:execution:x:y" % ACCOUNT)
         self.assertEqual(code, "ExecutionDoesNotExist")
 
+    def test_fields_the_schema_lacks_are_refused_where_they_are_written(self):
+        # AWS's wording and location, as deployments that tripped on it report them: "Field
+        # 'Message.$' is not supported at /States/<state>" (the object holding the field).
+        task = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+                "Parameters": {"QueueUrl": "q", "MessageBody": "m"}}
+        for states, start, top_level, field, where in [
+                ({"Ask": dict(task, **{"Message.$": "$.m"})}, "Ask", {}, "Message.$", "/States/Ask"),
+                ({"Ask": dict(task, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Done", "_comment": "x"}]),
+                  "Done": {"Type": "Succeed"}}, "Ask", {}, "_comment", "/States/Ask/Catch/0"),
+                ({"Done": {"Type": "Succeed"}}, "Done", {"Owner": "me"}, "Owner", "/"),
+                ({"Each": {"Type": "Map", "End": True, "ItemProcessor": {
+                    "QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}},
+                 "Each", {}, "QueryLanguage", "/States/Each/ItemProcessor")]:
+            body = json.loads(definition(states, start))
+            body.update(top_level)
+            code, message = self.error_of(self.create, "unknown-field", json.dumps(body))
+            self.assertEqual(code, "InvalidDefinition")
+            self.assertIn("SCHEMA_VALIDATION_FAILED: Field '%s' is not supported at %s" % (field, where), message)
+
     def test_express_machines_refuse_what_outlives_them(self):
         activity = "arn:aws:states:us-east-1:%s:activity:hatch" % ACCOUNT
         for resource, problem in [
