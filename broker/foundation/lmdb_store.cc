@@ -125,7 +125,10 @@ class LmdbStore final : public Store {
       std::lock_guard lock(queue_mu_);
       if (!closing_) {
         queue_.push_back({std::move(batch), std::move(done)});
-        queue_cv_.notify_one();
+        // Wake the writer only when it has a reason to act: it waits either for a first batch
+        // or, lingering, for as many as its last group had. Waking it on every batch while it
+        // lingers cost a context switch per request.
+        if (queue_.size() == 1 || queue_.size() >= last_group_) queue_cv_.notify_one();
         return;
       }
     }
@@ -488,11 +491,11 @@ class LmdbStore final : public Store {
   std::thread checkpointer_;
   std::map<std::string, MDB_dbi> tables_;  // checkpointer thread
 
-  std::mutex queue_mu_;  // guards queue_ and closing_; never held during I/O
+  std::mutex queue_mu_;  // guards queue_, closing_ and last_group_; never held during I/O
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool closing_ = false;
-  size_t last_group_ = 0;  // writer thread
+  size_t last_group_ = 0;  // size of the writer's last group
 
   std::mutex checkpoint_mu_;  // guards the three below; never held during I/O
   std::condition_variable checkpoint_cv_;
