@@ -437,6 +437,21 @@ class BrokerImpl final : public Broker {
     if (target.rfind(kPrefix, 0) == 0)
       action = sqs::find_action(std::string_view(target).substr(kPrefix.size()));
     if (!action) return fail(Error{ErrorCode::kInvalidAction, ""});
+    if (auto fast = sqs::parse_fast(action->name, req.body())) {
+      net::post(core_, [this, fast = std::move(*fast), caller = caller_for(req),
+                        respond = std::move(respond), request_id, version]() mutable {
+        sqs::run_fast(*sqs_, caller, std::move(fast),
+                      [respond = std::move(respond), request_id,
+                       version](Result<std::string> r) {
+                        if (!r.ok())
+                          return respond(
+                              json_error(r.error(), sqs::kJsonNamespace, request_id, version));
+                        respond(ok_response(std::move(r.value()), "application/x-amz-json-1.0",
+                                            request_id, version));
+                      });
+      });
+      return;
+    }
     if (!json_nesting_within(req.body(), kMaxJsonNesting))
       return fail(Error{ErrorCode::kSerialization, "The request body nests too deeply."});
     json input = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -46,5 +47,28 @@ json query_to_json(const std::vector<std::pair<std::string, std::string>>& param
 
 // The <ActionResult> element's XML for a JSON result (empty result: empty string).
 std::string result_to_xml(std::string_view action, const json& result);
+
+// The JSON protocol's hot path (sqs_fast.cc): a SendMessage or SendMessageBatch request in its
+// plain shape, read straight into the engine's request, its answer written straight out. A
+// request it does not take (message attributes, unknown, repeated or null members, anything
+// malformed) gets nullopt from parse_fast() and goes through the table above, which answers
+// it as it always did: the two paths differ only in speed.
+struct FastCall {
+  std::string queue_url;
+  bool batch = false;
+  queue::SendMessageRequest single;                                      // SendMessage
+  std::vector<queue::BatchEntry<queue::SendMessageRequest>> entries;  // SendMessageBatch
+};
+std::optional<FastCall> parse_fast(std::string_view action, std::string_view body);
+
+// REQUIRES: runs on the core strand. `done` (which may run anywhere) gets the response body.
+using FastDone = std::function<void(Result<std::string>)>;
+void run_fast(queue::QueueService& sqs, const queue::Caller& caller, FastCall call,
+              FastDone done);
+
+// The JSON response bodies the fast path writes: byte for byte what the table's results
+// dump to (members in nlohmann's sorted order).
+std::string send_result_body(const queue::SendMessageResult& result);
+std::string batch_result_body(const queue::BatchResult<queue::SendMessageResult>& result);
 
 }  // namespace wyvern::server::sqs
