@@ -685,8 +685,9 @@ TEST_CASE("Retry, Catch and Task timeouts are validated before anything runs",
   CHECK(locations(
             with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"JitterStrategy", "SOME"}}}))) ==
         std::vector<std::string>{"/States/T/Retry/0/JitterStrategy"});
+  // A field the schema lacks is reported at the object holding it, as AWS does.
   CHECK(locations(with("Retry", json::array({{{"ErrorEquals", {"X"}}, {"Tries", 2}}}))) ==
-        std::vector<std::string>{"/States/T/Retry/0/Tries"});
+        std::vector<std::string>{"/States/T/Retry/0"});
   CHECK(locations(with("TimeoutSeconds", 0)) ==
         std::vector<std::string>{"/States/T/TimeoutSeconds"});
   json both = with("TimeoutSeconds", 10);
@@ -806,7 +807,7 @@ TEST_CASE("Assign fields and variable references are validated", "[stepfn][valid
   // Succeed and Fail states assign nothing.
   json succeed = {{"StartAt", "S"},
                   {"States", {{"S", {{"Type", "Succeed"}, {"Assign", {{"x", 1}}}}}}}};
-  CHECK(problems(succeed) == std::vector<std::string>{"/States/S/Assign"});
+  CHECK(problems(succeed) == std::vector<std::string>{"/States/S"});
   // An inner scope may not assign an outer scope's name; sibling branches may share names.
   json parallel = {
       {"StartAt", "Set"},
