@@ -13,6 +13,7 @@
 // answer it always gave. So the two can only differ in speed.
 #include <nlohmann/json.hpp>
 
+#include "foundation/text.h"
 #include "sqs_api.h"
 
 namespace wyvern::server::sqs {
@@ -81,13 +82,13 @@ class Reader {
           if (end_ - p_ < 4) return false;
           uint32_t cp = 0;
           for (int i = 0; i < 4; ++i) {
-            int d = hex(p_[i]);
+            int d = text::hex_digit_value(p_[i]);
             if (d < 0) return false;
             cp = cp * 16 + static_cast<uint32_t>(d);
           }
           p_ += 4;
           if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // pairs: the general path's
-          append_utf8(out, cp);
+          text::append_utf8(out, cp);
           break;
         }
         default:
@@ -115,13 +116,6 @@ class Reader {
   }
 
  private:
-  static int hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
   // Length of the well-formed UTF-8 sequence at p (RFC 3629, as nlohmann's lexer checks), or 0.
   static size_t utf8_length(const char* p, const char* end) {
     auto b = [&](size_t i) { return static_cast<unsigned char>(p[i]); };
@@ -137,19 +131,6 @@ class Reader {
     if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
     if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
     return 0;
-  }
-
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   const char* p_;
