@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace wyvern::text {
 
@@ -32,6 +34,33 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+// Appends `s` as a JSON string literal: backslash escapes for the quote, the backslash and
+// \b \f \n \r \t, \u00xx for the other control characters, every other byte as it is
+// (byte for byte what nlohmann's dump() writes for well-formed UTF-8).
+inline void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(ch));
+          out += escaped;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
 }
 
 }  // namespace wyvern::text

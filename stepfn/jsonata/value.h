@@ -324,8 +324,7 @@ double round15(double d);
 std::vector<std::string_view> utf8_chars(std::string_view s);
 std::size_t utf8_length(std::string_view s);
 using text::append_utf8;
-// Appends `s` as a JSON string literal: quotes, backslash escapes, \u00XX for other controls.
-void append_json_string(std::string& out, std::string_view s);
+using text::append_json_string;
 // Whether `s` is well-formed UTF-8 (no surrogates, no overlong forms): json can only hold that.
 bool valid_utf8(std::string_view s);
 // Each byte as the code point of the same value (how JavaScript reads "binary" data).
