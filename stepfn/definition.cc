@@ -68,7 +68,10 @@ class Validator {
  public:
   std::vector<Diagnostic> out;
 
-  void machine(const json& def, const std::string& at) {
+  // What a States object is: the machine itself, a Parallel branch or a Map's item processor.
+  enum class Scope { kTopLevel, kBranch, kProcessor };
+
+  void machine(const json& def, const std::string& at, Scope scope = Scope::kTopLevel) {
     if (!def.is_object()) return add("SCHEMA_VALIDATION_FAILED", "Expected an object", at);
     // The top level takes a few fields more than a Parallel branch; a Map's item processor
     // takes its ProcessorConfig. QueryLanguage is the machine's or a state's, never a
@@ -78,11 +81,9 @@ class Validator {
     static const std::set<std::string> kBranch = {"Comment", "StartAt", "States"};
     static const std::set<std::string> kProcessor = {"Comment", "StartAt", "States",
                                                      "ProcessorConfig"};
-    auto ends_with = [&](std::string_view tail) {
-      return at.size() >= tail.size() && at.compare(at.size() - tail.size(), tail.size(), tail) == 0;
-    };
-    bool processor = ends_with("/ItemProcessor") || ends_with("/Iterator");
-    const auto& allowed = at.empty() ? kTopLevel : processor ? kProcessor : kBranch;
+    const auto& allowed = scope == Scope::kTopLevel ? kTopLevel
+                          : scope == Scope::kBranch  ? kBranch
+                                                     : kProcessor;
     for (const auto& [field, value] : def.items())
       if (!allowed.count(field)) unsupported(field, at.empty() ? "/" : at);
     if (!def.contains("StartAt") || !def["StartAt"].is_string())
@@ -422,7 +423,7 @@ class Validator {
         add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", at);
       else
         for (size_t i = 0; i < state["Branches"].size(); ++i)
-          machine(state["Branches"][i], at + "/Branches/" + std::to_string(i));
+          machine(state["Branches"][i], at + "/Branches/" + std::to_string(i), Scope::kBranch);
     }
     if (type == "Map") {
       const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
@@ -432,10 +433,10 @@ class Validator {
         // A distributed Map's child executions cannot see the variables around the Map
         // (workflow-variables.html#variable-scope), so they may reuse their names.
         auto outer = std::exchange(scopes_, {});
-        machine(state[processor], at + "/" + processor);
+        machine(state[processor], at + "/" + processor, Scope::kProcessor);
         scopes_ = std::move(outer);
       } else {
-        machine(state[processor], at + "/" + processor);
+        machine(state[processor], at + "/" + processor, Scope::kProcessor);
       }
       path_field(state, "ItemsPath", at, false, true);
       if (!jsonata) {

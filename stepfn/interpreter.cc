@@ -224,16 +224,9 @@ void Engine::advance(Run& r) {
     } else if (type == "Succeed") {
       output = jsonata ? jsonata_output(st) : apply_output_path(st, effective.value, bindings);
     } else if (jsonata && type == "Fail") {
-      json details = json::object();
-      for (const char* f : {"Error", "Cause"}) {
-        if (!st.contains(f)) continue;
-        Outcome v = evaluate_jsonata(st[f], frame, f);
-        if (v.error) return fail(r, *v.error);
-        if (!v.value.is_string())
-          return fail(
-              r, query_evaluation_error(frame, f, "must be a string, not " + text_of(v.value)));
-        details[std::string(f) == "Error" ? "error" : "cause"] = v.value;
-      }
+      Outcome fields = jsonata_fail_details(st, frame);
+      if (fields.error) return fail(r, *fields.error);
+      json details = std::move(fields.value);
       std::string error = details.value("error", ""), cause = details.value("cause", "");
       r.info.error = error.empty() ? std::nullopt : std::optional<std::string>(error);
       r.info.cause = cause.empty() ? std::nullopt : std::optional<std::string>(cause);

@@ -187,4 +187,17 @@ Outcome evaluate_jsonata_integer(const json& value, const JsonataFrame& frame,
   return {json(static_cast<int64_t>(n.get<double>())), std::nullopt};
 }
 
+Outcome jsonata_fail_details(const json& state, const JsonataFrame& frame) {
+  json details = json::object();
+  for (const char* f : {"Error", "Cause"}) {
+    if (!state.contains(f)) continue;
+    Outcome v = evaluate_jsonata(state[f], frame, f);
+    if (v.error) return v;
+    if (!v.value.is_string())
+      return {nullptr, query_evaluation_error(frame, f, "must be a string, not " + v.value.dump())};
+    details[std::string(f) == "Error" ? "error" : "cause"] = std::move(v.value);
+  }
+  return {std::move(details), std::nullopt};
+}
+
 }  // namespace wyvern::stepfn

@@ -73,4 +73,8 @@ Outcome evaluate_jsonata_integer(const json& value, const JsonataFrame& frame,
 StateError query_evaluation_error(const JsonataFrame& frame, const std::string& field,
                                   const std::string& problem);
 
+// A JSONata Fail state's Error and Cause: each an expression or literal that must give a
+// string. The value is {"error": ..., "cause": ...} with the fields the state has.
+Outcome jsonata_fail_details(const json& state, const JsonataFrame& frame);
+
 }  // namespace wyvern::stepfn

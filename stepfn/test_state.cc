@@ -210,15 +210,10 @@ void test_jsonata_state(Trial& t, const Outcome& waited) {
     return finish(st);
   }
   if (type == "Fail") {
-    for (const char* f : {"Error", "Cause"}) {
-      if (!st.contains(f)) continue;
-      Outcome v = evaluate_jsonata(st[f], frame, f);
-      if (v.error) return conclude_error(t, *v.error);
-      if (!v.value.is_string())
-        return conclude_error(
-            t, query_evaluation_error(frame, f, "must be a string, not " + text_of(v.value)));
-      (std::string(f) == "Error" ? t.out.error : t.out.cause) = v.value.get<std::string>();
-    }
+    Outcome details = jsonata_fail_details(st, frame);
+    if (details.error) return conclude_error(t, *details.error);
+    if (details.value.contains("error")) t.out.error = details.value["error"].get<std::string>();
+    if (details.value.contains("cause")) t.out.cause = details.value["cause"].get<std::string>();
     t.out.status = "FAILED";
     return t.send();
   }
