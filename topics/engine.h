@@ -4,11 +4,13 @@
 #pragma once
 
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -155,8 +157,10 @@ class Engine final : public TopicService {
     auto it = delivery_status_.find(subscription_arn);
     return it == delivery_status_.end() ? DeliveryStatus{} : it->second;
   }
-  std::string signing_certificate() const override { return signer_->certificate_pem(); }
-  std::string signing_certificate_path() const override { return certificate_path_; }
+  std::string signing_certificate() const override { return signer().certificate_pem(); }
+  std::string signing_certificate_path() const override {
+    return signing_key_.get().certificate_path;
+  }
 
  private:
   // --- topics.cc ---
@@ -210,8 +214,10 @@ class Engine final : public TopicService {
   std::string confirmation(const Caller& caller, const Subscription& sub, const Topic& topic,
                            bool unsubscribing, std::string* message_id) const;
   std::string signing_certificate_url(const std::string& endpoint) const {
-    return endpoint + certificate_path_;
+    return endpoint + signing_key_.get().certificate_path;
   }
+  // Waits, the first time, for a key that is still being made.
+  const Signer& signer() const { return signing_key_.get().signer; }
 
   template <typename Arg>
   std::function<void(Arg)> on_strand(std::function<void(Arg)> fn) const {
@@ -230,8 +236,16 @@ class Engine final : public TopicService {
   std::map<std::string, DeliveryStatus> delivery_status_;  // by subscription ARN
   uint64_t outbox_sequence_ = 0;
   StringMap sms_attributes_;
-  std::optional<Signer> signer_;
-  std::string certificate_path_;
+  // The key that signs envelopes, and where its certificate is served. A store without a key
+  // gets one made on key_maker_: RSA key generation took most of an empty broker's startup
+  // (100-300 ms), and most runs never sign anything. Readers wait for it (shared_future::get
+  // is safe to call from any thread); it is in the store before anyone can use it.
+  struct SigningKey {
+    Signer signer;
+    std::string certificate_path;
+  };
+  std::shared_future<SigningKey> signing_key_;
+  std::thread key_maker_;  // joined by the destructor
 };
 
 }  // namespace wyvern::topics

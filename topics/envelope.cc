@@ -60,7 +60,7 @@ std::string Engine::notification(const Publication& p, const Subscription& sub) 
     // FIFO topics' notifications carry no signature.
     std::string version = topic != topics_.end() ? topic->second.signature_version() : "1";
     std::string& signature = p.signatures[sub.protocol + "/" + version];
-    if (signature.empty()) signature = signer_->sign(string_to_sign(signable(fields)), version);
+    if (signature.empty()) signature = signer().sign(string_to_sign(signable(fields)), version);
     fields.push_back({"SignatureVersion", version});
     fields.push_back({"Signature", signature});
     fields.push_back({"SigningCertURL", signing_certificate_url(p.endpoint)});
@@ -100,7 +100,7 @@ std::string Engine::lambda_event(const Publication& p, const Subscription& sub) 
               {"Message", message_for(p, "lambda")},
               {"Timestamp", iso8601_ms(p.timestamp)},
               {"SignatureVersion", version},
-              {"Signature", signer_->sign(string_to_sign(signable(signed_fields)), version)},
+              {"Signature", signer().sign(string_to_sign(signable(signed_fields)), version)},
               {"SigningCertUrl", signing_certificate_url(p.endpoint)},
               {"UnsubscribeUrl", p.endpoint + "/?Action=Unsubscribe&SubscriptionArn=" + sub.arn},
               {"MessageAttributes", attributes}};
@@ -135,7 +135,7 @@ std::string Engine::confirmation(const Caller& caller, const Subscription& sub, 
       {"SubscribeURL", subscribe_url},
       {"Timestamp", iso8601_ms(env_.clock->now_ms())}};
   std::string version = topic.signature_version();
-  std::string signature = signer_->sign(string_to_sign(signable(fields)), version);
+  std::string signature = signer().sign(string_to_sign(signable(fields)), version);
   fields.push_back({"SignatureVersion", version});
   fields.push_back({"Signature", signature});
   fields.push_back({"SigningCertURL", signing_certificate_url(caller.endpoint)});

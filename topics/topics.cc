@@ -156,6 +156,7 @@ std::optional<std::string> Subscription::dead_letter_queue() const {
 Engine::Engine(Env env) : env_(std::move(env)) {}
 
 Engine::~Engine() {
+  if (key_maker_.joinable()) key_maker_.join();
   sink_.close();
   for (auto id : retry_timers_) env_.timers->cancel(id);
 }
@@ -196,20 +197,31 @@ void Engine::recover() {
       if (doc.is_object()) sms_attributes_ = doc.get<StringMap>();
     }
   });
+  auto certificate_path = [](const Signer& signer) {
+    return "/_wyvern/sns/SimpleNotificationService-" + md5_hex(signer.certificate_pem()) + ".pem";
+  };
+  std::promise<SigningKey> key;
+  signing_key_ = key.get_future().share();
+  std::optional<Signer> loaded;
   if (!key_pem.empty()) {
-    if (auto loaded = Signer::load(key_pem, certificate_pem)) signer_ = std::move(loaded.value());
+    if (auto read = Signer::load(key_pem, certificate_pem)) loaded = std::move(read.value());
   }
-  if (!signer_) {
-    auto made = Signer::generate();
-    if (!made) std::abort();  // OpenSSL cannot make an RSA key: nothing would work
-    signer_ = std::move(made.value());
-    WriteBatch batch;
-    batch.put(kSettingsTable, "signing_key", signer_->key_pem());
-    batch.put(kSettingsTable, "signing_certificate", signer_->certificate_pem());
-    env_.store->commit(std::move(batch), [](bool) {});
+  if (key_maker_.joinable()) key_maker_.join();
+  if (loaded) {
+    key.set_value({*loaded, certificate_path(*loaded)});
+  } else {
+    key_maker_ = std::thread([this, key = std::move(key), certificate_path]() mutable {
+      auto made = Signer::generate();
+      if (!made) std::abort();  // OpenSSL cannot make an RSA key: nothing would work
+      // Committed before anyone can sign with it, so that whatever they sign commits later.
+      WriteBatch batch;
+      batch.put(kSettingsTable, "signing_key", made.value().key_pem());
+      batch.put(kSettingsTable, "signing_certificate", made.value().certificate_pem());
+      env_.store->commit(std::move(batch), [](bool) {});
+      std::string path = certificate_path(made.value());
+      key.set_value({std::move(made.value()), std::move(path)});
+    });
   }
-  certificate_path_ =
-      "/_wyvern/sns/SimpleNotificationService-" + md5_hex(signer_->certificate_pem()) + ".pem";
 
   env_.store->scan(kTopicsTable, [&](std::string_view, std::string_view value) {
     json doc = json::parse(value, nullptr, false);
@@ -313,8 +325,8 @@ void Engine::reset() {
   // The signing key survives a reset (certificates fetched earlier stay valid); write it back
   // after the caller's wipe.
   WriteBatch batch;
-  batch.put(kSettingsTable, "signing_key", signer_->key_pem());
-  batch.put(kSettingsTable, "signing_certificate", signer_->certificate_pem());
+  batch.put(kSettingsTable, "signing_key", signer().key_pem());
+  batch.put(kSettingsTable, "signing_certificate", signer().certificate_pem());
   env_.post([this, batch = std::move(batch)]() mutable {
     env_.store->commit(std::move(batch), [](bool) {});
   });
