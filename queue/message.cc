@@ -53,6 +53,18 @@ class Writer {
   void u64(uint64_t v) { put_u64_be(out_, v); }
   void i64(int64_t v) { put_u64_be(out_, static_cast<uint64_t>(v)); }
   void str(std::string_view s) { put_field(out_, s); }
+  // Ids and digests are stored as the text clients see (the record format predates keeping
+  // them as bytes in memory).
+  void message_id(const MessageId& id) {
+    char text[36];
+    format_uuid(id.bytes, text);
+    str({text, sizeof text});
+  }
+  void md5(const Md5Digest& digest) {
+    char hex[32];
+    format_hex(digest.bytes.data(), digest.bytes.size(), hex);
+    str({hex, sizeof hex});
+  }
   void byte(uint8_t b) { out_ += static_cast<char>(b); }
   std::string take() { return std::move(out_); }
   void reserve(size_t n) { out_.reserve(n); }
@@ -77,14 +89,24 @@ class Reader {
     return true;
   }
   bool str(std::string* s) {
-    if (in_.size() < 4) return false;
-    uint32_t n = (uint8_t(in_[0]) << 24) | (uint8_t(in_[1]) << 16) | (uint8_t(in_[2]) << 8) |
-                 uint8_t(in_[3]);
-    in_.remove_prefix(4);
-    if (in_.size() < n) return false;
-    s->assign(in_.substr(0, n));
-    in_.remove_prefix(n);
+    std::string_view v;
+    if (!view(&v)) return false;
+    s->assign(v);
     return true;
+  }
+  bool message_id(MessageId* id) {
+    std::string_view v;
+    if (!view(&v)) return false;
+    auto parsed = MessageId::parse(v);
+    if (parsed) *id = *parsed;
+    return parsed.has_value();
+  }
+  bool md5(Md5Digest* digest) {
+    std::string_view v;
+    if (!view(&v)) return false;
+    auto parsed = Md5Digest::parse_hex(v);
+    if (parsed) *digest = *parsed;
+    return parsed.has_value();
   }
   bool byte(uint8_t* b) {
     if (in_.empty()) return false;
@@ -94,6 +116,18 @@ class Reader {
   }
 
  private:
+  // A length-prefixed field, viewed in place.
+  bool view(std::string_view* s) {
+    if (in_.size() < 4) return false;
+    uint32_t n = (uint8_t(in_[0]) << 24) | (uint8_t(in_[1]) << 16) | (uint8_t(in_[2]) << 8) |
+                 uint8_t(in_[3]);
+    in_.remove_prefix(4);
+    if (in_.size() < n) return false;
+    *s = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
+
   std::string_view in_;
 };
 
@@ -101,6 +135,39 @@ class Reader {
 constexpr uint8_t kEncodingVersion = 2;
 
 }  // namespace
+
+MessageId MessageId::random() {
+  return MessageId{uuid4_bytes()};
+}
+
+std::string MessageId::text() const {
+  std::string text(36, '-');
+  format_uuid(bytes, text.data());
+  return text;
+}
+
+std::optional<MessageId> MessageId::parse(std::string_view text) {
+  auto bytes = parse_uuid(text);
+  if (!bytes) return std::nullopt;
+  return MessageId{*bytes};
+}
+
+Md5Digest Md5Digest::of(std::string_view data) {
+  return Md5Digest{md5_bytes(data)};
+}
+
+std::string Md5Digest::hex() const {
+  std::string hex(2 * bytes.size(), '0');
+  format_hex(bytes.data(), bytes.size(), hex.data());
+  return hex;
+}
+
+std::optional<Md5Digest> Md5Digest::parse_hex(std::string_view hex) {
+  Md5Digest digest;
+  if (hex.size() != 2 * digest.bytes.size() || !wyvern::parse_hex(hex, digest.bytes.data()))
+    return std::nullopt;
+  return digest;
+}
 
 std::string md5_of_attributes(const MessageAttributes& attributes) {
   if (attributes.empty()) return {};
@@ -219,13 +286,12 @@ size_t message_size(const std::string& body, const MessageAttributes& attributes
 std::string encode_message(const StoredMessage& m) {
   Writer w;
   // Fixed fields plus the usual variable ones, so that the buffer is allocated once.
-  w.reserve(128 + m.message_id.size() + m.body.size() + m.md5_of_body.size() +
-            m.sender_id.size());
+  w.reserve(128 + 36 + m.body.size() + 32 + m.sender_id.size());
   w.byte(kEncodingVersion);
   w.u64(m.seq);
-  w.str(m.message_id);
+  w.message_id(m.message_id);
   w.str(m.body);
-  w.str(m.md5_of_body);
+  w.md5(m.md5_of_body);
   w.str(m.sender_id);
   w.i64(m.sent_at);
   w.i64(m.retained_from);
@@ -257,7 +323,7 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   uint8_t version;
   int64_t count;
   if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
-  if (!r.u64(&m.seq) || !r.str(&m.message_id) || !r.str(&m.body) || !r.str(&m.md5_of_body) ||
+  if (!r.u64(&m.seq) || !r.message_id(&m.message_id) || !r.str(&m.body) || !r.md5(&m.md5_of_body) ||
       !r.str(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
       !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
       !r.i64(&count) || !r.u64(&m.receipt))

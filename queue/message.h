@@ -2,14 +2,39 @@
 // the store (see broker/foundation/store_layout.md for the key layout).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "queue.h"
 
 namespace wyvern::queue {
+
+// A message's id: the 16 bytes of the version-4 UUID that clients know it by. A queue may hold
+// millions of messages, and as text the id would cost each one a heap allocation.
+struct MessageId {
+  std::array<uint8_t, 16> bytes{};
+
+  static MessageId random();
+  std::string text() const;
+  // The id whose text() is exactly `text` (lowercase), or nullopt.
+  static std::optional<MessageId> parse(std::string_view text);
+  bool operator==(const MessageId&) const = default;
+};
+
+// An MD5 digest kept as its 16 bytes for the same reason; responses carry it as lowercase hex.
+struct Md5Digest {
+  std::array<uint8_t, 16> bytes{};
+
+  static Md5Digest of(std::string_view data);
+  std::string hex() const;
+  // The digest whose hex() is exactly `hex`, or nullopt.
+  static std::optional<Md5Digest> parse_hex(std::string_view hex);
+  bool operator==(const Md5Digest&) const = default;
+};
 
 // The fields most messages do not carry, kept out of line so that a plain message stays small
 // (a queue may hold millions). Shared between copies; copy-on-write through mutable_extras().
@@ -23,9 +48,9 @@ struct MessageExtras {
 
 struct StoredMessage {
   uint64_t seq = 0;  // order of arrival; unique for the process lifetime and across restarts
-  std::string message_id;
+  MessageId message_id;
   std::string body;
-  std::string md5_of_body;
+  Md5Digest md5_of_body;
   std::string sender_id;
   TimeMs sent_at = 0;
   TimeMs retained_from = 0;  // retention counts from here (the original enqueue time)
