@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
+#include <set>
 
 #include "foundation/codec.h"
 
@@ -101,6 +103,12 @@ class Reader {
     if (parsed) *id = *parsed;
     return parsed.has_value();
   }
+  bool sender_id(SenderId* sender) {
+    std::string_view v;
+    if (!view(&v)) return false;
+    *sender = SenderId(v);
+    return true;
+  }
   bool md5(Md5Digest* digest) {
     std::string_view v;
     if (!view(&v)) return false;
@@ -150,6 +158,28 @@ std::optional<MessageId> MessageId::parse(std::string_view text) {
   auto bytes = parse_uuid(text);
   if (!bytes) return std::nullopt;
   return MessageId{*bytes};
+}
+
+SenderId::SenderId(std::string_view text) {
+  if (text.empty()) return;
+  // Senders repeat, so each thread remembers the last one it interned and seldom locks.
+  thread_local const std::string* last = nullptr;
+  if (!last || *last != text) {
+    static std::mutex mu;  // guards `interned`; held only here
+    // One entry per sender the process has seen: the accounts owning queues. It never shrinks,
+    // so the pointers messages hold stay valid; leaked so that none dangles during exit.
+    static auto* interned = new std::set<std::string, std::less<>>;
+    std::lock_guard lock(mu);
+    auto it = interned->find(text);
+    if (it == interned->end()) it = interned->emplace(text).first;
+    last = &*it;
+  }
+  text_ = last;
+}
+
+const std::string& SenderId::text() const {
+  static const std::string kEmpty;
+  return text_ ? *text_ : kEmpty;
 }
 
 Md5Digest Md5Digest::of(std::string_view data) {
@@ -286,13 +316,13 @@ size_t message_size(const std::string& body, const MessageAttributes& attributes
 std::string encode_message(const StoredMessage& m) {
   Writer w;
   // Fixed fields plus the usual variable ones, so that the buffer is allocated once.
-  w.reserve(128 + 36 + m.body.size() + 32 + m.sender_id.size());
+  w.reserve(128 + 36 + m.body.size() + 32 + m.sender_id.text().size());
   w.byte(kEncodingVersion);
   w.u64(m.seq);
   w.message_id(m.message_id);
   w.str(m.body);
   w.md5(m.md5_of_body);
-  w.str(m.sender_id);
+  w.str(m.sender_id.text());
   w.i64(m.sent_at);
   w.i64(m.retained_from);
   w.i64(m.visible_at);
@@ -324,7 +354,7 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   int64_t count;
   if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
   if (!r.u64(&m.seq) || !r.message_id(&m.message_id) || !r.str(&m.body) || !r.md5(&m.md5_of_body) ||
-      !r.str(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
+      !r.sender_id(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
       !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
       !r.i64(&count) || !r.u64(&m.receipt))
     return std::nullopt;

@@ -200,7 +200,7 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
   m.message_id = message_id;
   m.md5_of_body = md5_of_body;
   m.body = std::move(r.body);
-  m.sender_id = caller.account;
+  m.sender_id = SenderId(caller.account);
   if (!r.attributes.empty() || trace || r.group_id || r.deduplication_id) {
     MessageExtras& x = m.mutable_extras();
     x.attributes = std::move(r.attributes);
@@ -352,7 +352,7 @@ ReceivedMessage Engine::render(const Queue& q, const StoredMessage& m,
     return std::any_of(names.begin(), names.end(),
                        [&](const std::string& n) { return n == "All" || n == name; });
   };
-  if (want("SenderId")) out.attributes["SenderId"] = m.sender_id;
+  if (want("SenderId")) out.attributes["SenderId"] = m.sender_id.text();
   if (want("SentTimestamp")) out.attributes["SentTimestamp"] = std::to_string(m.sent_at);
   if (want("ApproximateReceiveCount"))
     out.attributes["ApproximateReceiveCount"] = std::to_string(m.receive_count);

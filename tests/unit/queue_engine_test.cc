@@ -366,7 +366,7 @@ TEST_CASE("records written before ids were kept as bytes decode and encode uncha
   CHECK(decoded->message_id.text() == "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
   CHECK(decoded->md5_of_body.hex() == "5d41402abc4b2a76b9719d911017c592");
   CHECK(decoded->body == "hello");
-  CHECK(decoded->sender_id == "000000000000");
+  CHECK(decoded->sender_id.text() == "000000000000");
   CHECK(decoded->receive_count == 2);
   CHECK(encode_message(*decoded) == record);
 }
