@@ -352,13 +352,15 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   StoredMessage m;
   uint8_t version;
   int64_t count;
+  uint64_t receipt;
   if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
   if (!r.u64(&m.seq) || !r.message_id(&m.message_id) || !r.str(&m.body) || !r.md5(&m.md5_of_body) ||
       !r.sender_id(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
       !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
-      !r.i64(&count) || !r.u64(&m.receipt))
+      !r.i64(&count) || !r.u64(&receipt))
     return std::nullopt;
   m.receive_count = static_cast<int>(count);
+  m.receipt = static_cast<uint32_t>(receipt);
   MessageExtras x;
   uint64_t n;
   if (!r.u64(&n)) return std::nullopt;

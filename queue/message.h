@@ -3,8 +3,9 @@
 #pragma once
 
 #include <array>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,7 +51,8 @@ class SenderId {
 
 // The fields most messages do not carry, kept out of line so that a plain message stays small
 // (a queue may hold millions). Shared between copies; copy-on-write through mutable_extras().
-struct MessageExtras {
+// Counted intrusively so that a message holds one pointer, not shared_ptr's two.
+struct MessageExtras : boost::intrusive_ref_counter<MessageExtras> {
   MessageAttributes attributes;
   std::optional<std::string> trace_header;  // the AWSTraceHeader system attribute
   std::string group_id;                     // FIFO only
@@ -70,7 +72,9 @@ struct StoredMessage {
   TimeMs first_received_at = 0;
   TimeMs last_received_at = 0;  // the visibility-timeout ceiling (12 h) counts from here
   int receive_count = 0;
-  uint64_t receipt = 0;  // bumped on every receive: stale receipt handles are recognised
+  // Bumped on every receive, with receive_count (and reset with it): stale receipt handles
+  // are recognised. 32 bits, packed beside receive_count, wrap no sooner than that overflows.
+  uint32_t receipt = 0;
 
   const MessageExtras& extras() const {
     static const MessageExtras kNone;
@@ -78,9 +82,9 @@ struct StoredMessage {
   }
   MessageExtras& mutable_extras() {
     if (!extras_)
-      extras_ = std::make_shared<MessageExtras>();
-    else if (extras_.use_count() > 1)
-      extras_ = std::make_shared<MessageExtras>(*extras_);
+      extras_ = new MessageExtras();
+    else if (extras_->use_count() > 1)
+      extras_ = new MessageExtras(*extras_);  // the copy's count starts at zero
     return *extras_;
   }
 
@@ -91,7 +95,7 @@ struct StoredMessage {
   }
 
  private:
-  std::shared_ptr<MessageExtras> extras_;
+  boost::intrusive_ptr<MessageExtras> extras_;
 };
 
 // MD5 over the attributes exactly as SQS computes MD5OfMessageAttributes: names sorted, and for

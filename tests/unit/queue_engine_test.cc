@@ -381,3 +381,15 @@ TEST_CASE("message ids parse only the exact text they print", "[queue]") {
   CHECK(Md5Digest::parse_hex("5d41402abc4b2a76b9719d911017c592") == Md5Digest::of("hello"));
   CHECK_FALSE(Md5Digest::parse_hex("5D41402ABC4B2A76B9719D911017C592").has_value());
 }
+
+TEST_CASE("a copied message's extras are shared until one copy changes them", "[queue]") {
+  StoredMessage original;
+  original.mutable_extras().group_id = "g";
+  StoredMessage moved = original;
+  CHECK(&moved.extras() == &original.extras());
+  moved.mutable_extras().dead_letter_source = "arn:aws:sqs:us-east-1:000000000000:src";
+  CHECK(moved.extras().group_id == "g");
+  CHECK(original.extras().dead_letter_source.empty());
+  StoredMessage plain;
+  CHECK(plain.extras().attributes.empty());
+}
