@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
+#include <set>
 
 #include "foundation/codec.h"
 
@@ -53,6 +55,18 @@ class Writer {
   void u64(uint64_t v) { put_u64_be(out_, v); }
   void i64(int64_t v) { put_u64_be(out_, static_cast<uint64_t>(v)); }
   void str(std::string_view s) { put_field(out_, s); }
+  // Ids and digests are stored as the text clients see (the record format predates keeping
+  // them as bytes in memory).
+  void message_id(const MessageId& id) {
+    char text[36];
+    format_uuid(id.bytes, text);
+    str({text, sizeof text});
+  }
+  void md5(const Md5Digest& digest) {
+    char hex[32];
+    format_hex(digest.bytes.data(), digest.bytes.size(), hex);
+    str({hex, sizeof hex});
+  }
   void byte(uint8_t b) { out_ += static_cast<char>(b); }
   std::string take() { return std::move(out_); }
   void reserve(size_t n) { out_.reserve(n); }
@@ -77,14 +91,30 @@ class Reader {
     return true;
   }
   bool str(std::string* s) {
-    if (in_.size() < 4) return false;
-    uint32_t n = (uint8_t(in_[0]) << 24) | (uint8_t(in_[1]) << 16) | (uint8_t(in_[2]) << 8) |
-                 uint8_t(in_[3]);
-    in_.remove_prefix(4);
-    if (in_.size() < n) return false;
-    s->assign(in_.substr(0, n));
-    in_.remove_prefix(n);
+    std::string_view v;
+    if (!view(&v)) return false;
+    s->assign(v);
     return true;
+  }
+  bool message_id(MessageId* id) {
+    std::string_view v;
+    if (!view(&v)) return false;
+    auto parsed = MessageId::parse(v);
+    if (parsed) *id = *parsed;
+    return parsed.has_value();
+  }
+  bool sender_id(SenderId* sender) {
+    std::string_view v;
+    if (!view(&v)) return false;
+    *sender = SenderId(v);
+    return true;
+  }
+  bool md5(Md5Digest* digest) {
+    std::string_view v;
+    if (!view(&v)) return false;
+    auto parsed = Md5Digest::parse_hex(v);
+    if (parsed) *digest = *parsed;
+    return parsed.has_value();
   }
   bool byte(uint8_t* b) {
     if (in_.empty()) return false;
@@ -94,6 +124,18 @@ class Reader {
   }
 
  private:
+  // A length-prefixed field, viewed in place.
+  bool view(std::string_view* s) {
+    if (in_.size() < 4) return false;
+    uint32_t n = (uint8_t(in_[0]) << 24) | (uint8_t(in_[1]) << 16) | (uint8_t(in_[2]) << 8) |
+                 uint8_t(in_[3]);
+    in_.remove_prefix(4);
+    if (in_.size() < n) return false;
+    *s = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
+
   std::string_view in_;
 };
 
@@ -101,6 +143,61 @@ class Reader {
 constexpr uint8_t kEncodingVersion = 2;
 
 }  // namespace
+
+MessageId MessageId::random() {
+  return MessageId{uuid4_bytes()};
+}
+
+std::string MessageId::text() const {
+  std::string text(36, '-');
+  format_uuid(bytes, text.data());
+  return text;
+}
+
+std::optional<MessageId> MessageId::parse(std::string_view text) {
+  auto bytes = parse_uuid(text);
+  if (!bytes) return std::nullopt;
+  return MessageId{*bytes};
+}
+
+SenderId::SenderId(std::string_view text) {
+  if (text.empty()) return;
+  // Senders repeat, so each thread remembers the last one it interned and seldom locks.
+  thread_local const std::string* last = nullptr;
+  if (!last || *last != text) {
+    static std::mutex mu;  // guards `interned`; held only here
+    // One entry per sender the process has seen: the accounts owning queues. It never shrinks,
+    // so the pointers messages hold stay valid; leaked so that none dangles during exit.
+    static auto* interned = new std::set<std::string, std::less<>>;
+    std::lock_guard lock(mu);
+    auto it = interned->find(text);
+    if (it == interned->end()) it = interned->emplace(text).first;
+    last = &*it;
+  }
+  text_ = last;
+}
+
+const std::string& SenderId::text() const {
+  static const std::string kEmpty;
+  return text_ ? *text_ : kEmpty;
+}
+
+Md5Digest Md5Digest::of(std::string_view data) {
+  return Md5Digest{md5_bytes(data)};
+}
+
+std::string Md5Digest::hex() const {
+  std::string hex(2 * bytes.size(), '0');
+  format_hex(bytes.data(), bytes.size(), hex.data());
+  return hex;
+}
+
+std::optional<Md5Digest> Md5Digest::parse_hex(std::string_view hex) {
+  Md5Digest digest;
+  if (hex.size() != 2 * digest.bytes.size() || !wyvern::parse_hex(hex, digest.bytes.data()))
+    return std::nullopt;
+  return digest;
+}
 
 std::string md5_of_attributes(const MessageAttributes& attributes) {
   if (attributes.empty()) return {};
@@ -219,14 +316,13 @@ size_t message_size(const std::string& body, const MessageAttributes& attributes
 std::string encode_message(const StoredMessage& m) {
   Writer w;
   // Fixed fields plus the usual variable ones, so that the buffer is allocated once.
-  w.reserve(128 + m.message_id.size() + m.body.size() + m.md5_of_body.size() +
-            m.sender_id.size());
+  w.reserve(128 + 36 + m.body.size() + 32 + m.sender_id.text().size());
   w.byte(kEncodingVersion);
   w.u64(m.seq);
-  w.str(m.message_id);
+  w.message_id(m.message_id);
   w.str(m.body);
-  w.str(m.md5_of_body);
-  w.str(m.sender_id);
+  w.md5(m.md5_of_body);
+  w.str(m.sender_id.text());
   w.i64(m.sent_at);
   w.i64(m.retained_from);
   w.i64(m.visible_at);
@@ -256,13 +352,15 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   StoredMessage m;
   uint8_t version;
   int64_t count;
+  uint64_t receipt;
   if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
-  if (!r.u64(&m.seq) || !r.str(&m.message_id) || !r.str(&m.body) || !r.str(&m.md5_of_body) ||
-      !r.str(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
+  if (!r.u64(&m.seq) || !r.message_id(&m.message_id) || !r.str(&m.body) || !r.md5(&m.md5_of_body) ||
+      !r.sender_id(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
       !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
-      !r.i64(&count) || !r.u64(&m.receipt))
+      !r.i64(&count) || !r.u64(&receipt))
     return std::nullopt;
   m.receive_count = static_cast<int>(count);
+  m.receipt = static_cast<uint32_t>(receipt);
   MessageExtras x;
   uint64_t n;
   if (!r.u64(&n)) return std::nullopt;

@@ -155,7 +155,8 @@ std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequ
 SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& caller, TimeMs now,
                                   WriteBatch& batch) {
   SendMessageResult out;
-  out.md5_of_body = md5_hex(r.body);
+  Md5Digest md5_of_body = Md5Digest::of(r.body);
+  out.md5_of_body = md5_of_body.hex();
   if (!r.attributes.empty()) out.md5_of_attributes = md5_of_attributes(r.attributes);
   std::optional<std::string> trace;
   if (auto it = r.system_attributes.find("AWSTraceHeader"); it != r.system_attributes.end()) {
@@ -163,6 +164,7 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
     out.md5_of_system_attributes = md5_of_attributes(r.system_attributes);
   }
 
+  MessageId message_id;
   if (q.fifo) {
     std::string dedup_id = r.deduplication_id ? *r.deduplication_id : sha256_hex(r.body);
     std::string dedup_key = (q.dedup_per_group ? *r.group_id : std::string()) + '\n' + dedup_id;
@@ -176,7 +178,8 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
       return out;
     }
     r.deduplication_id = dedup_id;
-    DedupEntry entry{now + kDedupWindowMs, uuid4(), next_seq()};
+    message_id = MessageId::random();
+    DedupEntry entry{now + kDedupWindowMs, message_id.text(), next_seq()};
     std::string value;
     put_u64_be(value, static_cast<uint64_t>(entry.expires_at));
     put_u64_be(value, entry.seq);
@@ -188,15 +191,16 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
     std::snprintf(seq, sizeof seq, "%020llu", static_cast<unsigned long long>(entry.seq));
     out.sequence_number = seq;
   } else {
-    out.message_id = uuid4();
+    message_id = MessageId::random();
+    out.message_id = message_id.text();
   }
 
   StoredMessage m;
   m.seq = q.fifo ? std::stoull(*out.sequence_number) : next_seq();
-  m.message_id = out.message_id;
-  m.md5_of_body = out.md5_of_body;
+  m.message_id = message_id;
+  m.md5_of_body = md5_of_body;
   m.body = std::move(r.body);
-  m.sender_id = caller.account;
+  m.sender_id = SenderId(caller.account);
   if (!r.attributes.empty() || trace || r.group_id || r.deduplication_id) {
     MessageExtras& x = m.mutable_extras();
     x.attributes = std::move(r.attributes);
@@ -304,7 +308,7 @@ void Engine::send_message_batch(const Caller& caller, const std::string& url,
 
 std::string Engine::receipt_handle(const Queue& q, const StoredMessage& m) const {
   return base64_encode(q.key + '\n' + std::to_string(m.seq) + '\n' + std::to_string(m.receipt) +
-                       '\n' + m.message_id);
+                       '\n' + m.message_id.text());
 }
 
 Result<Engine::ReceiptRef> Engine::resolve_receipt(Queue& q, const std::string& handle) {
@@ -330,7 +334,7 @@ Result<Engine::ReceiptRef> Engine::resolve_receipt(Queue& q, const std::string& 
     return not_valid;
   }
   auto it = q.messages.find(seq);
-  if (it == q.messages.end() || it->second.message_id != parts[3])
+  if (it == q.messages.end() || MessageId::parse(parts[3]) != it->second.message_id)
     return ReceiptRef{nullptr, receipt};
   return ReceiptRef{&it->second, receipt};
 }
@@ -338,9 +342,9 @@ Result<Engine::ReceiptRef> Engine::resolve_receipt(Queue& q, const std::string& 
 ReceivedMessage Engine::render(const Queue& q, const StoredMessage& m,
                                const ReceiveMessageRequest& r) const {
   ReceivedMessage out;
-  out.message_id = m.message_id;
+  out.message_id = m.message_id.text();
   out.receipt_handle = receipt_handle(q, m);
-  out.md5_of_body = m.md5_of_body;
+  out.md5_of_body = m.md5_of_body.hex();
   out.body = m.body;
   std::vector<std::string> names = r.attribute_names;
   names.insert(names.end(), r.system_attribute_names.begin(), r.system_attribute_names.end());
@@ -348,7 +352,7 @@ ReceivedMessage Engine::render(const Queue& q, const StoredMessage& m,
     return std::any_of(names.begin(), names.end(),
                        [&](const std::string& n) { return n == "All" || n == name; });
   };
-  if (want("SenderId")) out.attributes["SenderId"] = m.sender_id;
+  if (want("SenderId")) out.attributes["SenderId"] = m.sender_id.text();
   if (want("SentTimestamp")) out.attributes["SentTimestamp"] = std::to_string(m.sent_at);
   if (want("ApproximateReceiveCount"))
     out.attributes["ApproximateReceiveCount"] = std::to_string(m.receive_count);

@@ -605,7 +605,7 @@ void Engine::peek_messages(const Caller& caller, const std::string& url, size_t 
   for (const auto& [seq, m] : (*q)->messages) {
     if (out.size() >= limit) break;
     PeekedMessage p;
-    p.message_id = m.message_id;
+    p.message_id = m.message_id.text();
     p.body = m.body;
     switch (m.state(now)) {
       case StoredMessage::State::kVisible: p.state = "visible"; break;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <ctime>
@@ -22,19 +23,32 @@ struct DigestContext {
   }
 };
 
-std::string digest_hex(DigestContext& d, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
+// Writes the digest to out[0..EVP_MAX_MD_SIZE) and returns its length.
+unsigned digest(DigestContext& d, std::string_view data, unsigned char* out) {
   unsigned int len = 0;
   EVP_DigestInit_ex(d.ctx, d.md, nullptr);
   EVP_DigestUpdate(d.ctx, data.data(), data.size());
   EVP_DigestFinal_ex(d.ctx, out, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
+  return len;
+}
+
+std::string digest_hex(DigestContext& d, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = digest(d, data, out);
   std::string hex(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[out[i] >> 4];
-    hex[2 * i + 1] = kHex[out[i] & 15];
-  }
+  format_hex(out, len, hex.data());
   return hex;
+}
+
+DigestContext& md5_context() {
+  thread_local DigestContext md5("MD5");
+  return md5;
+}
+
+int lower_hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
 }
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -51,8 +65,15 @@ int b64_value(char c) {
 }  // namespace
 
 std::string md5_hex(std::string_view data) {
-  thread_local DigestContext md5("MD5");
-  return digest_hex(md5, data);
+  return digest_hex(md5_context(), data);
+}
+
+std::array<uint8_t, 16> md5_bytes(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  digest(md5_context(), data, out);
+  std::array<uint8_t, 16> bytes;
+  std::copy_n(out, bytes.size(), bytes.begin());
+  return bytes;
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -97,31 +118,82 @@ class IdRandom {
 
 }  // namespace
 
-std::string random_hex(size_t n) {
+namespace {
+
+void random_bytes(uint8_t* out, size_t n) {
   thread_local IdRandom random;
-  std::string bytes(n, '\0');
   for (size_t i = 0; i < n; i += 8) {
     uint64_t r = random.next();
-    for (size_t k = 0; k < 8 && i + k < n; ++k) bytes[i + k] = static_cast<char>(r >> (8 * k));
+    for (size_t k = 0; k < 8 && i + k < n; ++k) out[i + k] = static_cast<uint8_t>(r >> (8 * k));
   }
-  static constexpr char kHex[] = "0123456789abcdef";
+}
+
+// Where each byte's two hex digits go in UUID text.
+constexpr int kUuidDigitAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+
+}  // namespace
+
+std::string random_hex(size_t n) {
+  std::string bytes(n, '\0');
+  random_bytes(reinterpret_cast<uint8_t*>(bytes.data()), n);
   std::string hex(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    auto b = static_cast<unsigned char>(bytes[i]);
-    hex[2 * i] = kHex[b >> 4];
-    hex[2 * i + 1] = kHex[b & 15];
-  }
+  format_hex(reinterpret_cast<const uint8_t*>(bytes.data()), n, hex.data());
   return hex;
 }
 
+std::array<uint8_t, 16> uuid4_bytes() {
+  std::array<uint8_t, 16> b;
+  random_bytes(b.data(), b.size());
+  b[6] = (b[6] & 0x0F) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3F) | 0x80;  // RFC 4122 variant
+  return b;
+}
+
 std::string uuid4() {
-  std::string h = random_hex(16);
-  h[12] = '4';                // version 4
-  h[16] = "89ab"[h[16] % 4];  // RFC 4122 variant
   std::string id(36, '-');
-  for (int i = 0, j = 0; i < 36; ++i)
-    if (i != 8 && i != 13 && i != 18 && i != 23) id[i] = h[j++];
+  format_uuid(uuid4_bytes(), id.data());
   return id;
+}
+
+void format_uuid(const std::array<uint8_t, 16>& bytes, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out[8] = out[13] = out[18] = out[23] = '-';
+  for (int i = 0; i < 16; ++i) {
+    out[kUuidDigitAt[i]] = kHex[bytes[i] >> 4];
+    out[kUuidDigitAt[i] + 1] = kHex[bytes[i] & 15];
+  }
+}
+
+std::optional<std::array<uint8_t, 16>> parse_uuid(std::string_view text) {
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
+    return std::nullopt;
+  std::array<uint8_t, 16> bytes;
+  for (int i = 0; i < 16; ++i) {
+    int hi = lower_hex_value(text[kUuidDigitAt[i]]);
+    int lo = lower_hex_value(text[kUuidDigitAt[i] + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return bytes;
+}
+
+void format_hex(const uint8_t* bytes, size_t n, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 15];
+  }
+}
+
+bool parse_hex(std::string_view text, uint8_t* out) {
+  if (text.size() % 2 != 0) return false;
+  for (size_t i = 0; i < text.size() / 2; ++i) {
+    int hi = lower_hex_value(text[2 * i]);
+    int lo = lower_hex_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
 }
 
 std::string percent_encode(std::string_view data) {

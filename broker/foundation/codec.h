@@ -2,6 +2,7 @@
 // All functions are pure and thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,12 +11,25 @@
 namespace wyvern {
 
 std::string md5_hex(std::string_view data);
+// The same digest as its 16 raw bytes, for callers that keep many of them.
+std::array<uint8_t, 16> md5_bytes(std::string_view data);
 std::string sha256_hex(std::string_view data);
 // Any digest OpenSSL knows by `algorithm` ("SHA1", "SHA384", ...); nullopt if it knows none.
 std::optional<std::string> digest_hex(const std::string& algorithm, std::string_view data);
 
-// A random RFC 4122 version-4 UUID in its 36-character text form.
+// A random RFC 4122 version-4 UUID as its 16 bytes, and in its 36-character text form.
+std::array<uint8_t, 16> uuid4_bytes();
 std::string uuid4();
+// Writes `bytes` as UUID text (lowercase hex grouped 8-4-4-4-12) to out[0..36).
+void format_uuid(const std::array<uint8_t, 16>& bytes, char* out);
+// The bytes of `text` if it is UUID text exactly as format_uuid writes it (so uppercase
+// digits are refused: the bytes must give back the same text), otherwise nullopt.
+std::optional<std::array<uint8_t, 16>> parse_uuid(std::string_view text);
+// Writes `n` bytes as lowercase hex to out[0..2n).
+void format_hex(const uint8_t* bytes, size_t n, char* out);
+// Reads lowercase hex `text` into out[0..text.size()/2); false, with `out` undefined, unless
+// `text` is an even number of lowercase hex digits.
+bool parse_hex(std::string_view text, uint8_t* out);
 // `n` random bytes as lowercase hex (2n characters).
 std::string random_hex(size_t n);
 

@@ -33,6 +33,33 @@ TEST_CASE("uuid4 has the RFC 4122 version-4 form", "[codec]") {
   CHECK(uuid4() != id);
 }
 
+TEST_CASE("uuid bytes print as version-4 text and parse back", "[codec]") {
+  auto bytes = uuid4_bytes();
+  char text[36];
+  format_uuid(bytes, text);
+  std::string id(text, sizeof text);
+  CHECK(id[14] == '4');
+  CHECK(std::string("89ab").find(id[19]) != std::string::npos);
+  CHECK(parse_uuid(id) == bytes);
+  CHECK(parse_uuid("00112233-4455-6677-8899-aabbccddeeff") ==
+        std::array<uint8_t, 16>{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+                                0xbb, 0xcc, 0xdd, 0xee, 0xff});
+  CHECK_FALSE(parse_uuid("00112233-4455-6677-8899-AABBCCDDEEFF").has_value());
+  CHECK_FALSE(parse_uuid("00112233-4455-6677-8899_aabbccddeeff").has_value());
+}
+
+TEST_CASE("md5_bytes is the digest md5_hex prints", "[codec]") {
+  auto bytes = md5_bytes("hello");
+  char hex[32];
+  format_hex(bytes.data(), bytes.size(), hex);
+  CHECK(std::string(hex, sizeof hex) == md5_hex("hello"));
+  std::array<uint8_t, 16> parsed;
+  CHECK(parse_hex(md5_hex("hello"), parsed.data()));
+  CHECK(parsed == bytes);
+  CHECK_FALSE(parse_hex("5D", parsed.data()));
+  CHECK_FALSE(parse_hex("5", parsed.data()));
+}
+
 TEST_CASE("big-endian integers sort like the numbers they encode", "[codec]") {
   std::string a, b;
   put_u64_be(a, 255);

@@ -305,8 +305,9 @@ TEST_CASE("message bodies reject characters outside the XML set", "[queue]") {
 TEST_CASE("stored messages decode to what was encoded", "[queue]") {
   StoredMessage m;
   m.seq = 42;
-  m.message_id = "id";
+  m.message_id = MessageId::random();
   m.body = std::string("b\0dy", 4);
+  m.md5_of_body = Md5Digest::of(m.body);
   m.mutable_extras().attributes["n"] = {"Number", "1.5", std::nullopt};
   m.mutable_extras().attributes["b"] = {"Binary.png", std::nullopt, std::string("\x00\x01", 2)};
   m.mutable_extras().trace_header = "Root=1";
@@ -328,5 +329,67 @@ TEST_CASE("stored messages decode to what was encoded", "[queue]") {
   CHECK_FALSE(plain_decoded->extras().trace_header.has_value());
   CHECK(decoded->receive_count == 3);
   CHECK(decoded->visible_at == -5);
+  CHECK(decoded->message_id == m.message_id);
+  CHECK(decoded->md5_of_body == m.md5_of_body);
   CHECK_FALSE(decode_message("garbage").has_value());
+}
+
+namespace {
+
+std::string field(std::string_view s) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>(s.size() >> shift);
+  return out.append(s);
+}
+
+std::string u64(uint64_t v) {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>(v >> shift);
+  return out;
+}
+
+// A version-2 record as written while ids and digests were kept as text in memory too.
+std::string version_2_record() {
+  return "\x02" + u64(7) + field("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9") + field("hello") +
+         field("5d41402abc4b2a76b9719d911017c592") + field("000000000000") + u64(1000) + u64(1000) +
+         u64(31000) + u64(1500) + u64(1500) + u64(2) + u64(2) + u64(0) + '\0' + field("") +
+         field("") + field("");
+}
+
+}  // namespace
+
+TEST_CASE("records written before ids were kept as bytes decode and encode unchanged", "[queue]") {
+  std::string record = version_2_record();
+  auto decoded = decode_message(record);
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->seq == 7);
+  CHECK(decoded->message_id.text() == "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
+  CHECK(decoded->md5_of_body.hex() == "5d41402abc4b2a76b9719d911017c592");
+  CHECK(decoded->body == "hello");
+  CHECK(decoded->sender_id.text() == "000000000000");
+  CHECK(decoded->receive_count == 2);
+  CHECK(encode_message(*decoded) == record);
+}
+
+TEST_CASE("message ids parse only the exact text they print", "[queue]") {
+  MessageId id = MessageId::random();
+  CHECK(MessageId::parse(id.text()) == id);
+  CHECK_FALSE(MessageId::parse("0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9").has_value());
+  CHECK_FALSE(MessageId::parse("0f1e2d3c4b5a49788695a4b3c2d1e0f9").has_value());
+  CHECK_FALSE(MessageId::parse("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f").has_value());
+  CHECK(Md5Digest::of("hello").hex() == "5d41402abc4b2a76b9719d911017c592");
+  CHECK(Md5Digest::parse_hex("5d41402abc4b2a76b9719d911017c592") == Md5Digest::of("hello"));
+  CHECK_FALSE(Md5Digest::parse_hex("5D41402ABC4B2A76B9719D911017C592").has_value());
+}
+
+TEST_CASE("a copied message's extras are shared until one copy changes them", "[queue]") {
+  StoredMessage original;
+  original.mutable_extras().group_id = "g";
+  StoredMessage moved = original;
+  CHECK(&moved.extras() == &original.extras());
+  moved.mutable_extras().dead_letter_source = "arn:aws:sqs:us-east-1:000000000000:src";
+  CHECK(moved.extras().group_id == "g");
+  CHECK(original.extras().dead_letter_source.empty());
+  StoredMessage plain;
+  CHECK(plain.extras().attributes.empty());
 }
