@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mutex>
 #include <set>
 
@@ -55,17 +56,9 @@ class Writer {
   void u64(uint64_t v) { put_u64_be(out_, v); }
   void i64(int64_t v) { put_u64_be(out_, static_cast<uint64_t>(v)); }
   void str(std::string_view s) { put_field(out_, s); }
-  // Ids and digests are stored as the text clients see (the record format predates keeping
-  // them as bytes in memory).
-  void message_id(const MessageId& id) {
-    char text[36];
-    format_uuid(id.bytes, text);
-    str({text, sizeof text});
-  }
-  void md5(const Md5Digest& digest) {
-    char hex[32];
-    format_hex(digest.bytes.data(), digest.bytes.size(), hex);
-    str({hex, sizeof hex});
+  // Exactly 16 bytes, without a length.
+  void raw16(const std::array<uint8_t, 16>& bytes) {
+    out_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
   void byte(uint8_t b) { out_ += static_cast<char>(b); }
   std::string take() { return std::move(out_); }
@@ -116,6 +109,12 @@ class Reader {
     if (parsed) *digest = *parsed;
     return parsed.has_value();
   }
+  bool raw16(std::array<uint8_t, 16>* bytes) {
+    if (in_.size() < bytes->size()) return false;
+    std::memcpy(bytes->data(), in_.data(), bytes->size());
+    in_.remove_prefix(bytes->size());
+    return true;
+  }
   bool byte(uint8_t* b) {
     if (in_.empty()) return false;
     *b = static_cast<uint8_t>(in_[0]);
@@ -140,7 +139,10 @@ class Reader {
 };
 
 // 2: the fields most messages lack moved to the end (1 was never released).
-constexpr uint8_t kEncodingVersion = 2;
+// 3: the message id and the body's MD5 as their 16 bytes instead of text (~44 bytes less per
+//    message in the journal and in LMDB, and no hex to format per send). 2 still decodes.
+constexpr uint8_t kTextIdsVersion = 2;
+constexpr uint8_t kEncodingVersion = 3;
 
 }  // namespace
 
@@ -316,12 +318,12 @@ size_t message_size(const std::string& body, const MessageAttributes& attributes
 std::string encode_message(const StoredMessage& m) {
   Writer w;
   // Fixed fields plus the usual variable ones, so that the buffer is allocated once.
-  w.reserve(128 + 36 + m.body.size() + 32 + m.sender_id.text().size());
+  w.reserve(128 + 16 + m.body.size() + 16 + m.sender_id.text().size());
   w.byte(kEncodingVersion);
   w.u64(m.seq);
-  w.message_id(m.message_id);
+  w.raw16(m.message_id.bytes);
   w.str(m.body);
-  w.md5(m.md5_of_body);
+  w.raw16(m.md5_of_body.bytes);
   w.str(m.sender_id.text());
   w.i64(m.sent_at);
   w.i64(m.retained_from);
@@ -353,8 +355,11 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   uint8_t version;
   int64_t count;
   uint64_t receipt;
-  if (!r.byte(&version) || version != kEncodingVersion) return std::nullopt;
-  if (!r.u64(&m.seq) || !r.message_id(&m.message_id) || !r.str(&m.body) || !r.md5(&m.md5_of_body) ||
+  if (!r.byte(&version) || (version != kEncodingVersion && version != kTextIdsVersion))
+    return std::nullopt;
+  bool text_ids = version == kTextIdsVersion;
+  if (!r.u64(&m.seq) || !(text_ids ? r.message_id(&m.message_id) : r.raw16(&m.message_id.bytes)) ||
+      !r.str(&m.body) || !(text_ids ? r.md5(&m.md5_of_body) : r.raw16(&m.md5_of_body.bytes)) ||
       !r.sender_id(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
       !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
       !r.i64(&count) || !r.u64(&receipt))
