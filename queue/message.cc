@@ -89,11 +89,13 @@ class Reader {
     s->assign(v);
     return true;
   }
-  bool message_id(MessageId* id) {
+  // Version 2's text form of an id or digest, read through `parse`.
+  template <typename T, typename Parse>
+  bool text_form(T* out, Parse parse) {
     std::string_view v;
     if (!view(&v)) return false;
-    auto parsed = MessageId::parse(v);
-    if (parsed) *id = *parsed;
+    auto parsed = parse(v);
+    if (parsed) *out = *parsed;
     return parsed.has_value();
   }
   bool sender_id(SenderId* sender) {
@@ -101,13 +103,6 @@ class Reader {
     if (!view(&v)) return false;
     *sender = SenderId(v);
     return true;
-  }
-  bool md5(Md5Digest* digest) {
-    std::string_view v;
-    if (!view(&v)) return false;
-    auto parsed = Md5Digest::parse_hex(v);
-    if (parsed) *digest = *parsed;
-    return parsed.has_value();
   }
   bool raw16(std::array<uint8_t, 16>* bytes) {
     if (in_.size() < bytes->size()) return false;
@@ -358,8 +353,11 @@ std::optional<StoredMessage> decode_message(std::string_view bytes) {
   if (!r.byte(&version) || (version != kEncodingVersion && version != kTextIdsVersion))
     return std::nullopt;
   bool text_ids = version == kTextIdsVersion;
-  if (!r.u64(&m.seq) || !(text_ids ? r.message_id(&m.message_id) : r.raw16(&m.message_id.bytes)) ||
-      !r.str(&m.body) || !(text_ids ? r.md5(&m.md5_of_body) : r.raw16(&m.md5_of_body.bytes)) ||
+  if (!r.u64(&m.seq) ||
+      !(text_ids ? r.text_form(&m.message_id, MessageId::parse) : r.raw16(&m.message_id.bytes)) ||
+      !r.str(&m.body) ||
+      !(text_ids ? r.text_form(&m.md5_of_body, Md5Digest::parse_hex)
+                 : r.raw16(&m.md5_of_body.bytes)) ||
       !r.sender_id(&m.sender_id) || !r.i64(&m.sent_at) || !r.i64(&m.retained_from) ||
       !r.i64(&m.visible_at) || !r.i64(&m.first_received_at) || !r.i64(&m.last_received_at) ||
       !r.i64(&count) || !r.u64(&receipt))

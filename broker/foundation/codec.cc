@@ -1,4 +1,5 @@
 #include "codec.h"
+#include "text.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -45,10 +46,9 @@ DigestContext& md5_context() {
   return md5;
 }
 
+// Lowercase only: parsed text must print back the same.
 int lower_hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+  return c >= 'A' && c <= 'F' ? -1 : text::hex_digit_value(c);
 }
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -156,24 +156,16 @@ std::string uuid4() {
 }
 
 void format_uuid(const std::array<uint8_t, 16>& bytes, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out[8] = out[13] = out[18] = out[23] = '-';
-  for (int i = 0; i < 16; ++i) {
-    out[kUuidDigitAt[i]] = kHex[bytes[i] >> 4];
-    out[kUuidDigitAt[i] + 1] = kHex[bytes[i] & 15];
-  }
+  for (int i = 0; i < 16; ++i) format_hex(&bytes[i], 1, out + kUuidDigitAt[i]);
 }
 
 std::optional<std::array<uint8_t, 16>> parse_uuid(std::string_view text) {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
     return std::nullopt;
   std::array<uint8_t, 16> bytes;
-  for (int i = 0; i < 16; ++i) {
-    int hi = lower_hex_value(text[kUuidDigitAt[i]]);
-    int lo = lower_hex_value(text[kUuidDigitAt[i] + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  for (int i = 0; i < 16; ++i)
+    if (!parse_hex(text.substr(kUuidDigitAt[i], 2), &bytes[i])) return std::nullopt;
   return bytes;
 }
 
