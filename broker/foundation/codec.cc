@@ -256,23 +256,12 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-void put_u64_be(std::string& out, uint64_t v) {
-  char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (56 - 8 * i));
-  out.append(bytes, 8);  // one append: byte-at-a-time growth showed in the send path's profile
-}
-
 uint64_t get_u64_be(std::string_view in) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[i]);
   return v;
 }
 
-void put_u32_be(std::string& out, uint32_t v) {
-  char bytes[4];
-  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>(v >> (24 - 8 * i));
-  out.append(bytes, 4);
-}
 
 bool json_nesting_within(std::string_view text, size_t max_depth) {
   size_t depth = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,10 +41,18 @@ std::string percent_encode(std::string_view data);
 // Strict: padding required, no whitespace. nullopt if `text` is not valid base64.
 std::optional<std::string> base64_decode(std::string_view text);
 
-// Big-endian fixed-width integers, so that encoded keys sort numerically.
-void put_u64_be(std::string& out, uint64_t v);
+// Big-endian fixed-width integers, so that encoded keys sort numerically. Inline, with one
+// append each: every stored message's key and record are built from them.
+static_assert(std::endian::native == std::endian::little, "put_u64_be/put_u32_be byte-swap");
+inline void put_u64_be(std::string& out, uint64_t v) {
+  v = __builtin_bswap64(v);
+  out.append(reinterpret_cast<const char*>(&v), 8);
+}
 uint64_t get_u64_be(std::string_view in);  // REQUIRES: in.size() >= 8
-void put_u32_be(std::string& out, uint32_t v);
+inline void put_u32_be(std::string& out, uint32_t v) {
+  v = __builtin_bswap32(v);
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
 
 // False when JSON `text` nests arrays and objects deeper than `max_depth` (checked without
 // recursion, before a parser that copies or prints recursively ever sees it).

@@ -41,8 +41,13 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
 // (byte for byte what nlohmann's dump() writes for well-formed UTF-8).
 inline void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (char ch : s) {
-    switch (ch) {
+  size_t run = 0;  // start of the bytes not yet appended; plain runs go in with one append
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\b': out += "\\b"; break;
@@ -50,16 +55,14 @@ inline void append_json_string(std::string& out, std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(ch));
-          out += escaped;
-        } else {
-          out += ch;
-        }
+      default: {
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+        out += escaped;
+      }
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 

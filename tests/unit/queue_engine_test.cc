@@ -300,6 +300,23 @@ TEST_CASE("message bodies reject characters outside the XML set", "[queue]") {
   CHECK(first_invalid_character(std::string("a\x07", 2)) == 0x7u);
   CHECK(first_invalid_character("\xEF\xBF\xBE") == 0xFFFEu);
   CHECK(first_invalid_character("\xC3") == 0xFFFDu);  // truncated UTF-8
+  // Long bodies are checked eight ASCII characters at a time: whatever breaks a run is still
+  // found, at every offset, and the edges of the printable range pass.
+  CHECK_FALSE(first_invalid_character(std::string(64, ' ') + std::string(64, '\x7f')));
+  for (size_t at = 0; at < 24; ++at) {
+    INFO("offset " << at);
+    std::string body(24, 'x');
+    body[at] = '\x1f';
+    CHECK(first_invalid_character(body) == 0x1Fu);
+    body[at] = '\x00';
+    CHECK(first_invalid_character(body) == 0x0u);
+    body[at] = '\xFF';
+    CHECK(first_invalid_character(body) == 0xFFFDu);
+    body.replace(at, 1, "\xEF\xBF\xBF");  // U+FFFF, three bytes
+    CHECK(first_invalid_character(body) == 0xFFFFu);
+    body.replace(at, 3, "\tab\n\r\xC3\xA9");
+    CHECK_FALSE(first_invalid_character(body));
+  }
 }
 
 TEST_CASE("stored messages decode to what was encoded", "[queue]") {
