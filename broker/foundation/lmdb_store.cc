@@ -23,6 +23,7 @@
 // Payload: the group's operations, each u8 kind, then table, key and value as u32-length-
 // prefixed bytes.
 #include <fcntl.h>
+#include <pthread.h>
 #include <lmdb.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -198,6 +199,7 @@ class LmdbStore final : public Store {
 
   // --- writer thread ---------------------------------------------------------------------
   void write_loop() {
+    pthread_setname_np(pthread_self(), "wyvern-journal");  // as top -H and perf show it
     for (;;) {
       std::deque<Pending> group;
       {
@@ -316,6 +318,7 @@ class LmdbStore final : public Store {
 
   // --- checkpointer thread ---------------------------------------------------------------
   void checkpoint_loop() {
+    pthread_setname_np(pthread_self(), "wyvern-lmdb");
     for (;;) {
       std::deque<Group> groups;
       {

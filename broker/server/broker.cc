@@ -1,5 +1,7 @@
 #include "broker.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -304,7 +306,11 @@ class BrokerImpl final : public Broker {
 
   void run() override {
     auto guard = net::make_work_guard(io_);
-    for (int i = 1; i < config_.io_threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    for (int i = 1; i < config_.io_threads; ++i)
+      threads_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "wyvern-io");  // the first is the main thread
+        io_.run();
+      });
     io_.run();
     for (auto& t : threads_) t.join();
     threads_.clear();
