@@ -9,22 +9,43 @@
 // tcmalloc asks its system allocator for spans of at least 1 MiB and never gives them back
 // (it only madvises free pages away), so a bump allocator over large reserved regions is
 // enough. Reserving costs address space, not memory: pages are only backed when touched.
+//
+// Even once per 2 MiB, the first touch still zeroes the page on the thread that touches it,
+// which is the I/O thread, and that was the largest single cost left in a filling broker's
+// profile (13% of its CPU) while a core sat a quarter idle. So a warmer thread keeps the pages
+// just past the bump pointer faulted in ahead of use, with MADV_POPULATE_WRITE: the kernel
+// backs them as a write would, without writing, so warming a page tcmalloc has already
+// handed out is harmless. It warms ahead by an eighth of what has been handed out (2 to 32
+// MiB), so an idle broker's footprint hardly grows. Kernels before 5.14 refuse the advice, and
+// the warmer then stops.
 #include <gperftools/malloc_extension.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kRegion = size_t{64} << 20;
+constexpr size_t kMinAhead = kHugePage;
+constexpr size_t kMaxAhead = size_t{32} << 20;
 
 size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 class HugePageHeap final : public SysAllocator {
  public:
   explicit HugePageHeap(SysAllocator* fallback) : fallback_(fallback) {}
+
+  // Runs the warmer on a thread of its own (detached: the heap lives as long as the process).
+  void start_warmer() {
+    std::thread([this] { warm(); }).detach();
+  }
 
   void* Alloc(size_t size, size_t* actual_size, size_t alignment) override {
     std::lock_guard lock(mu_);  // tcmalloc serialises calls already; this keeps it obvious
@@ -37,11 +58,40 @@ class HugePageHeap final : public SysAllocator {
       start = round_up(next_, alignment);
     }
     next_ = start + size;
+    handed_out_ += size;
     if (actual_size) *actual_size = size;
+    if (warm_target() > warmed_) warm_wanted_.notify_one();
     return reinterpret_cast<void*>(start);
   }
 
  private:
+  // Where warming should reach: some way past the bump pointer, within the current region.
+  uintptr_t warm_target() const {
+    if (next_ == 0 || !warming_) return 0;
+    size_t ahead = std::clamp(handed_out_ / 8, kMinAhead, kMaxAhead);
+    return std::min(round_up(next_ + ahead, kHugePage), end_);
+  }
+
+  void warm() {
+    pthread_setname_np(pthread_self(), "wyvern-heap");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      warm_wanted_.wait(lock, [&] { return warm_target() > warmed_; });
+      uintptr_t from = warmed_, to = warm_target();
+      uint64_t region = region_;
+      lock.unlock();
+      int rc = ::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+      int error = rc == 0 ? 0 : errno;
+      lock.lock();
+      if (error == EINVAL) {  // a kernel without MADV_POPULATE_WRITE
+        warming_ = false;
+        return;
+      }
+      // Other failures (memory pressure) leave the pages to be faulted on use, as without us.
+      if (region == region_) warmed_ = std::max(warmed_, to);
+    }
+  }
+
   // Maps a fresh region of `bytes` (a multiple of kRegion) on a 2 MiB boundary.
   bool reserve(size_t bytes) {
     void* p = ::mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE,
@@ -56,6 +106,8 @@ class HugePageHeap final : public SysAllocator {
     ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
     next_ = aligned;
     end_ = aligned + bytes;
+    warmed_ = aligned;
+    ++region_;
     return true;
   }
 
@@ -63,12 +115,21 @@ class HugePageHeap final : public SysAllocator {
   std::mutex mu_;
   uintptr_t next_ = 0;
   uintptr_t end_ = 0;
+  size_t handed_out_ = 0;
+  // The warmer's progress: [region start, warmed_) is faulted in. region_ counts reserve()s, so
+  // progress made in a region that has since been left is not mistaken for the new one's.
+  std::condition_variable warm_wanted_;
+  uintptr_t warmed_ = 0;
+  uint64_t region_ = 0;
+  bool warming_ = true;
 };
 
 // Installed before main, while the process is still single-threaded, as the header asks.
+// Never destroyed: tcmalloc and the warmer use it until the process ends.
 const bool kInstalled = [] {
-  static HugePageHeap heap(MallocExtension::instance()->GetSystemAllocator());
-  MallocExtension::instance()->SetSystemAllocator(&heap);
+  auto* heap = new HugePageHeap(MallocExtension::instance()->GetSystemAllocator());
+  MallocExtension::instance()->SetSystemAllocator(heap);
+  heap->start_warmer();
   return true;
 }();
 
