@@ -14,10 +14,12 @@
 // which is the I/O thread, and that was the largest single cost left in a filling broker's
 // profile (13% of its CPU) while a core sat a quarter idle. So a warmer thread keeps the pages
 // just past the bump pointer faulted in ahead of use, with MADV_POPULATE_WRITE: the kernel
-// backs them as a write would, without writing, so warming a page tcmalloc has already
-// handed out is harmless. It warms ahead by an eighth of what has been handed out (2 to 32
-// MiB), so an idle broker's footprint hardly grows. Kernels before 5.14 refuse the advice, and
-// the warmer then stops.
+// backs them as a write would, without writing. It only warms pages past the bump pointer,
+// which tcmalloc has not been given yet, one huge page per call, and it warms ahead by an
+// eighth of all the heap has handed out (2 to 32 MiB): a fresh broker's footprint grows by
+// one huge page, a broker whose heap once reached 256 MiB keeps 32 MiB warm. When the bump
+// allocator leaves a region, the warmed tail it will never hand out is given back. Kernels
+// before 5.14 (or sandboxes) refuse the advice, and the warmer then stops.
 #include <gperftools/malloc_extension.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -48,19 +50,19 @@ class HugePageHeap final : public SysAllocator {
   }
 
   void* Alloc(size_t size, size_t* actual_size, size_t alignment) override {
-    std::lock_guard lock(mu_);  // tcmalloc serialises calls already; this keeps it obvious
+    std::unique_lock lock(mu_);  // tcmalloc serialises calls already; this keeps it obvious
     if (alignment < 4096) alignment = 4096;
     size = round_up(size, alignment);
     uintptr_t start = round_up(next_, alignment);
     if (next_ == 0 || start + size > end_) {
-      if (!reserve(round_up(size + alignment, kRegion)))
+      if (!reserve(round_up(size + alignment, kRegion), lock))
         return fallback_ ? fallback_->Alloc(size, actual_size, alignment) : nullptr;
       start = round_up(next_, alignment);
     }
     next_ = start + size;
     handed_out_ += size;
     if (actual_size) *actual_size = size;
-    if (warm_target() > warmed_) warm_wanted_.notify_one();
+    if (warm_target() > warm_from()) warm_wanted_.notify_one();
     return reinterpret_cast<void*>(start);
   }
 
@@ -76,27 +78,39 @@ class HugePageHeap final : public SysAllocator {
     pthread_setname_np(pthread_self(), "wyvern-heap");
     std::unique_lock lock(mu_);
     for (;;) {
-      warm_wanted_.wait(lock, [&] { return warm_target() > warmed_; });
-      uintptr_t from = warmed_, to = warm_target();
-      uint64_t region = region_;
+      warm_wanted_.wait(lock, [&] { return warm_target() > warm_from(); });
+      // One huge page per call, so that reserve(), which waits for the warmer, never waits long.
+      uintptr_t from = warm_from(), to = from + kHugePage;
+      warm_busy_ = true;
       lock.unlock();
       int rc = ::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
       int error = rc == 0 ? 0 : errno;
       lock.lock();
-      if (error == EINVAL) {  // a kernel without MADV_POPULATE_WRITE
+      warm_busy_ = false;
+      warm_idle_.notify_all();
+      // Memory pressure (ENOMEM, EAGAIN, EINTR) leaves the page to be faulted on use, as
+      // without us; anything else means the advice is unavailable here.
+      if (error != 0 && error != ENOMEM && error != EAGAIN && error != EINTR) {
         warming_ = false;
         return;
       }
-      // Other failures (memory pressure) leave the pages to be faulted on use, as without us.
-      if (region == region_) warmed_ = std::max(warmed_, to);
+      warmed_ = to;
     }
   }
 
-  // Maps a fresh region of `bytes` (a multiple of kRegion) on a 2 MiB boundary.
-  bool reserve(size_t bytes) {
+  // Where warming goes on from: past what is warm, and past the bump pointer (pages handed
+  // out are tcmalloc's, which may have given some back to the kernel on purpose).
+  uintptr_t warm_from() const { return std::max(warmed_, round_up(next_, kHugePage)); }
+
+  // Maps a fresh region of `bytes` (a multiple of kRegion) on a 2 MiB boundary, and gives back
+  // the warmed pages past the bump pointer in the region it leaves: nothing will use them.
+  bool reserve(size_t bytes, std::unique_lock<std::mutex>& lock) {
     void* p = ::mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return false;
+    warm_idle_.wait(lock, [&] { return !warm_busy_; });
+    if (uintptr_t unused = round_up(next_, kHugePage); next_ != 0 && warmed_ > unused)
+      ::madvise(reinterpret_cast<void*>(unused), warmed_ - unused, MADV_DONTNEED);
     uintptr_t raw = reinterpret_cast<uintptr_t>(p);
     uintptr_t aligned = round_up(raw, kHugePage);
     if (aligned > raw) ::munmap(p, aligned - raw);
@@ -107,7 +121,6 @@ class HugePageHeap final : public SysAllocator {
     next_ = aligned;
     end_ = aligned + bytes;
     warmed_ = aligned;
-    ++region_;
     return true;
   }
 
@@ -116,11 +129,12 @@ class HugePageHeap final : public SysAllocator {
   uintptr_t next_ = 0;
   uintptr_t end_ = 0;
   size_t handed_out_ = 0;
-  // The warmer's progress: [region start, warmed_) is faulted in. region_ counts reserve()s, so
-  // progress made in a region that has since been left is not mistaken for the new one's.
+  // The warmer's progress: pages below warmed_ in the current region are faulted in. While
+  // warm_busy_ it is faulting one in, unlocked, and reserve() waits for it to finish.
   std::condition_variable warm_wanted_;
+  std::condition_variable warm_idle_;
   uintptr_t warmed_ = 0;
-  uint64_t region_ = 0;
+  bool warm_busy_ = false;
   bool warming_ = true;
 };
 
