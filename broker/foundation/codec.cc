@@ -262,7 +262,6 @@ uint64_t get_u64_be(std::string_view in) {
   return v;
 }
 
-
 bool json_nesting_within(std::string_view text, size_t max_depth) {
   size_t depth = 0;
   bool in_string = false;

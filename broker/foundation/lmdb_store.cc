@@ -23,8 +23,8 @@
 // Payload: the group's operations, each u8 kind, then table, key and value as u32-length-
 // prefixed bytes.
 #include <fcntl.h>
-#include <pthread.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <zlib.h>
 
