@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "message.h"
+#include "message_index.h"
 #include "queue.h"
 
 namespace wyvern::queue {
@@ -63,10 +64,8 @@ struct Queue {
   std::optional<Redrive> redrive;
 
   TimeMs last_purge_at = INT64_MIN;
-  std::map<uint64_t, StoredMessage> messages;              // by seq: arrival order
-  std::set<std::pair<TimeMs, uint64_t>> by_visible_at;     // (visible_at, seq)
-  std::set<std::pair<TimeMs, uint64_t>> by_retained_from;  // (retained_from, seq)
-  std::unordered_map<std::string, DedupEntry> dedup;       // key: scope + '\n' + dedup id
+  MessageIndex messages;
+  std::unordered_map<std::string, DedupEntry> dedup;  // key: scope + '\n' + dedup id
   struct Attempt {
     TimeMs expires_at;
     std::vector<std::pair<uint64_t, uint64_t>> receipts;  // (seq, receipt)
@@ -178,8 +177,7 @@ class Engine final : public QueueService {
 
   // Index maintenance shared by every path that changes a message.
   void insert_message(Queue& q, StoredMessage m, WriteBatch& batch);
-  void set_visible_at(Queue& q, StoredMessage& m, TimeMs at);
-  void erase_message(Queue& q, uint64_t seq, WriteBatch& batch);
+  void erase_message(Queue& q, StoredMessage& m, WriteBatch& batch);
   void persist_message(const Queue& q, const StoredMessage& m, WriteBatch& batch) const;
   void expire(Queue& q, TimeMs now, WriteBatch& batch, size_t limit = SIZE_MAX);
   uint64_t next_seq();

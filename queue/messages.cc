@@ -66,34 +66,24 @@ void Engine::persist_message(const Queue& q, const StoredMessage& m, WriteBatch&
 }
 
 void Engine::insert_message(Queue& q, StoredMessage m, WriteBatch& batch) {
-  // New messages almost always sort last in every index: hint the end.
-  q.by_visible_at.emplace_hint(q.by_visible_at.end(), m.visible_at, m.seq);
-  q.by_retained_from.emplace_hint(q.by_retained_from.end(), m.retained_from, m.seq);
   persist_message(q, m, batch);
-  q.messages.emplace_hint(q.messages.end(), m.seq, std::move(m));
+  q.messages.insert(std::move(m));
 }
 
-void Engine::set_visible_at(Queue& q, StoredMessage& m, TimeMs at) {
-  q.by_visible_at.erase({m.visible_at, m.seq});
-  m.visible_at = at;
-  q.by_visible_at.emplace(at, m.seq);
-}
-
-void Engine::erase_message(Queue& q, uint64_t seq, WriteBatch& batch) {
-  auto it = q.messages.find(seq);
-  if (it == q.messages.end()) return;
-  q.by_visible_at.erase({it->second.visible_at, seq});
-  q.by_retained_from.erase({it->second.retained_from, seq});
+void Engine::erase_message(Queue& q, StoredMessage& m, WriteBatch& batch) {
   std::string key = q.key + '\0';
-  put_u64_be(key, seq);
+  put_u64_be(key, m.seq);
   batch.erase(kMessagesTable, std::move(key));
-  q.messages.erase(it);
+  q.messages.erase(m);
 }
 
 void Engine::expire(Queue& q, TimeMs now, WriteBatch& batch, size_t limit) {
   TimeMs horizon = now - TimeMs{q.retention_seconds} * 1000;
-  while (limit-- > 0 && !q.by_retained_from.empty() && q.by_retained_from.begin()->first <= horizon)
-    erase_message(q, q.by_retained_from.begin()->second, batch);
+  while (limit-- > 0) {
+    StoredMessage* oldest = q.messages.oldest_retained();
+    if (!oldest || oldest->retained_from > horizon) break;
+    erase_message(q, *oldest, batch);
+  }
 }
 
 std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequest& r) const {
@@ -333,10 +323,9 @@ Result<Engine::ReceiptRef> Engine::resolve_receipt(Queue& q, const std::string& 
   } catch (...) {
     return not_valid;
   }
-  auto it = q.messages.find(seq);
-  if (it == q.messages.end() || MessageId::parse(parts[3]) != it->second.message_id)
-    return ReceiptRef{nullptr, receipt};
-  return ReceiptRef{&it->second, receipt};
+  StoredMessage* m = q.messages.find(seq);
+  if (!m || MessageId::parse(parts[3]) != m->message_id) return ReceiptRef{nullptr, receipt};
+  return ReceiptRef{m, receipt};
 }
 
 ReceivedMessage Engine::render(const Queue& q, const StoredMessage& m,
@@ -393,19 +382,18 @@ std::vector<ReceivedMessage> Engine::take(Queue& q, const ReceiveMessageRequest&
     if (it != q.receive_attempts.end() && it->second.expires_at > now) {
       std::vector<ReceivedMessage> again;
       for (auto [seq, receipt] : it->second.receipts) {
-        auto m = q.messages.find(seq);
-        if (m == q.messages.end() || m->second.receipt != receipt ||
-            m->second.state(now) != StoredMessage::State::kInFlight) {
+        StoredMessage* m = q.messages.find(seq);
+        if (!m || m->receipt != receipt || m->state(now) != StoredMessage::State::kInFlight) {
           again.clear();
           break;
         }
-        again.push_back(render(q, m->second, r));
+        again.push_back(render(q, *m, r));
       }
       if (!again.empty()) return again;
     }
   }
 
-  std::vector<uint64_t> picked, to_dead_letter;
+  std::vector<StoredMessage*> picked, to_dead_letter;
   auto over_limit = [&](const StoredMessage& m) {
     return q.redrive && m.receive_count >= q.redrive->max_receive_count;
   };
@@ -413,7 +401,7 @@ std::vector<ReceivedMessage> Engine::take(Queue& q, const ReceiveMessageRequest&
     // Arrival order; a group whose earliest message is not visible (in flight or delayed)
     // is held back entirely, so each group is delivered strictly in order.
     std::set<std::string> held;
-    for (auto& [seq, m] : q.messages) {
+    for (StoredMessage& m : q.messages.by_arrival()) {
       if (picked.size() >= max) break;
       const std::string& group = m.extras().group_id;
       if (held.count(group)) continue;
@@ -421,27 +409,28 @@ std::vector<ReceivedMessage> Engine::take(Queue& q, const ReceiveMessageRequest&
         held.insert(group);
         continue;
       }
-      (over_limit(m) ? to_dead_letter : picked).push_back(seq);
+      (over_limit(m) ? to_dead_letter : picked).push_back(&m);
     }
   } else {
-    for (auto it = q.by_visible_at.begin();
-         it != q.by_visible_at.end() && it->first <= now && picked.size() < max; ++it)
-      (over_limit(q.messages.at(it->second)) ? to_dead_letter : picked).push_back(it->second);
+    for (StoredMessage& m : q.messages.by_visible_at()) {
+      if (m.visible_at > now || picked.size() >= max) break;
+      (over_limit(m) ? to_dead_letter : picked).push_back(&m);
+    }
   }
-  for (uint64_t seq : to_dead_letter) dead_letter(q, q.messages.at(seq), now, batch);
+  for (StoredMessage* m : to_dead_letter) dead_letter(q, *m, now, batch);
 
   std::vector<ReceivedMessage> out;
   Queue::Attempt attempt{now + kDedupWindowMs, {}};
-  for (uint64_t seq : picked) {
-    StoredMessage& m = q.messages.at(seq);
+  for (StoredMessage* picked_message : picked) {
+    StoredMessage& m = *picked_message;
     ++m.receive_count;
     ++m.receipt;
     if (m.first_received_at == 0) m.first_received_at = now;
     m.last_received_at = now;
-    set_visible_at(q, m, now + TimeMs{visibility} * 1000);
+    q.messages.set_visible_at(m, now + TimeMs{visibility} * 1000);
     persist_message(q, m, batch);
     out.push_back(render(q, m, r));
-    attempt.receipts.emplace_back(seq, m.receipt);
+    attempt.receipts.emplace_back(m.seq, m.receipt);
   }
   if (q.fifo && r.receive_request_attempt_id && !out.empty())
     q.receive_attempts[*r.receive_request_attempt_id] = std::move(attempt);
@@ -530,11 +519,12 @@ void Engine::serve_waiters(Queue& q) {
 void Engine::arm_wake(Queue& q, TimeMs now) {
   if (q.waiters.empty()) return;
   // The next moment something in this queue becomes visible on its own.
-  auto next = q.by_visible_at.upper_bound({now, UINT64_MAX});
-  if (next == q.by_visible_at.end() || next->first >= q.wake_at) return;
+  const auto& order = q.messages.by_visible_at();
+  auto next = order.upper_bound({now, UINT64_MAX});
+  if (next == order.end() || next->visible_at >= q.wake_at) return;
   env_.timers->cancel(q.wake_timer);
-  q.wake_at = next->first;
-  q.wake_timer = env_.timers->schedule(next->first, [this, key = q.key] {
+  q.wake_at = next->visible_at;
+  q.wake_timer = env_.timers->schedule(q.wake_at, [this, key = q.key] {
     auto it = queues_.find(key);
     if (it == queues_.end()) return;
     it->second.wake_at = INT64_MAX;
@@ -558,7 +548,7 @@ void Engine::delete_message(const Caller& caller, const std::string& url, const 
                          " for parameter ReceiptHandle is invalid. Reason: "
                          "The receipt handle has expired."));
   WriteBatch batch;
-  if (ref->message) erase_message(**q, ref->message->seq, batch);
+  if (ref->message) erase_message(**q, *ref->message, batch);
   commit_then_reply(std::move(batch), std::move(reply), Ok{});
 }
 
@@ -584,7 +574,7 @@ void Engine::delete_message_batch(const Caller& caller, const std::string& url,
                                     "The receipt handle has expired.")));
       continue;
     }
-    if (ref->message) erase_message(**q, ref->message->seq, batch);
+    if (ref->message) erase_message(**q, *ref->message, batch);
     out.successful.emplace_back(e.id, Ok{});
   }
   commit_then_reply(std::move(batch), std::move(reply), std::move(out));
@@ -617,7 +607,7 @@ std::optional<Error> Engine::change_visibility(Queue& q, const ChangeVisibilityR
     return invalid("Value " + std::to_string(r.visibility_timeout) +
                    " for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout "
                    "for the message is beyond the limit [43200 seconds].");
-  set_visible_at(q, msg, until);
+  q.messages.set_visible_at(msg, until);
   persist_message(q, msg, batch);
   return std::nullopt;
 }

@@ -345,8 +345,7 @@ void Engine::derive_settings(Queue& q) {
 StringMap Engine::all_attributes(Queue& q, TimeMs now) {
   StringMap out = q.attributes;
   int64_t visible = 0, in_flight = 0, delayed = 0;
-  for (const auto& [at, seq] : q.by_visible_at) {
-    const auto& m = q.messages.at(seq);
+  for (const StoredMessage& m : q.messages.by_arrival()) {
     switch (m.state(now)) {
       case StoredMessage::State::kVisible:
         ++visible;
@@ -462,9 +461,9 @@ void Engine::delete_queue(const Caller& caller, const std::string& url, Reply<Ok
   if (!q) return reply(q.error());
   Queue& queue = **q;
   WriteBatch batch;
-  for (const auto& [seq, m] : queue.messages) {
+  for (const StoredMessage& m : queue.messages.by_arrival()) {
     std::string key = queue.key + '\0';
-    put_u64_be(key, seq);
+    put_u64_be(key, m.seq);
     batch.erase(kMessagesTable, std::move(key));
   }
   for (const auto& [k, d] : queue.dedup) batch.erase(kDedupTable, queue.key + '\0' + k);
@@ -602,7 +601,7 @@ void Engine::peek_messages(const Caller& caller, const std::string& url, size_t 
   if (!q) return reply(q.error());
   TimeMs now = env_.clock->now_ms();
   std::vector<PeekedMessage> out;
-  for (const auto& [seq, m] : (*q)->messages) {
+  for (const StoredMessage& m : (*q)->messages.by_arrival()) {
     if (out.size() >= limit) break;
     PeekedMessage p;
     p.message_id = m.message_id.text();
@@ -634,7 +633,7 @@ void Engine::purge_queue(const Caller& caller, const std::string& url, Reply<Ok>
               "Only one PurgeQueue operation on " + queue.name + " is allowed every 60 seconds."});
   queue.last_purge_at = now;
   WriteBatch batch;
-  while (!queue.messages.empty()) erase_message(queue, queue.messages.begin()->first, batch);
+  while (!queue.messages.empty()) erase_message(queue, *queue.messages.by_arrival().begin(), batch);
   for (const auto& [k, d] : queue.dedup) batch.erase(kDedupTable, queue.key + '\0' + k);
   queue.dedup.clear();  // AWS forgets deduplication ids on purge too
   queue.receive_attempts.clear();

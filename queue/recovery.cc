@@ -49,9 +49,7 @@ void Engine::recover() {
     auto m = decode_message(value);
     if (q == queues_.end() || !m) return;
     last_seq_ = std::max(last_seq_, m->seq);
-    q->second.by_visible_at.emplace(m->visible_at, m->seq);
-    q->second.by_retained_from.emplace(m->retained_from, m->seq);
-    q->second.messages.emplace(m->seq, std::move(*m));
+    q->second.messages.insert(std::move(*m));
   });
   env_.store->scan(kDedupTable, [&](std::string_view key, std::string_view value) {
     auto nul = key.find('\0');

@@ -40,7 +40,7 @@ bool Engine::dead_letter(Queue& q, StoredMessage& m, TimeMs now, WriteBatch& bat
   moved.mutable_extras().dead_letter_source = q.arn;
   // Standard queues keep the original enqueue time for retention; FIFO queues restart it.
   if (dlq->fifo) moved.retained_from = now;
-  erase_message(q, m.seq, batch);
+  erase_message(q, m, batch);
   insert_message(*dlq, std::move(moved), batch);
   // Its waiters are served only after the caller has queued this batch for commit: a
   // receive from the dead-letter queue must be ordered after the move that filled it.
@@ -147,8 +147,8 @@ void Engine::start_message_move_task(const Caller& caller, const std::string& so
   state.task.destination_arn = destination_arn;
   state.task.max_per_second = max_per_second;
   state.task.started_at = now;
-  for (const auto& m : source->messages)
-    if (m.second.state(now) == StoredMessage::State::kVisible) ++state.task.to_move;
+  for (const StoredMessage& m : source->messages.by_arrival())
+    if (m.state(now) == StoredMessage::State::kVisible) ++state.task.to_move;
   state.timer = env_.timers->schedule(now, [this, task_id] { run_move_task(task_id); });
   std::string handle = state.task.task_handle;
   move_tasks_.emplace(task_id, std::move(state));
@@ -174,9 +174,9 @@ void Engine::run_move_task(const std::string& task_id) {
   std::set<Queue*> touched;
   int budget = task.max_per_second.value_or(kDefaultMovesPerSecond);
   while (budget-- > 0 && task.moved < task.to_move) {
-    auto next = source.by_visible_at.begin();
-    if (next == source.by_visible_at.end() || next->first > now) break;
-    StoredMessage& m = source.messages.at(next->second);
+    auto next = source.messages.by_visible_at().begin();
+    if (next == source.messages.by_visible_at().end() || next->visible_at > now) break;
+    StoredMessage& m = *next;
     std::string target_arn = task.destination_arn.value_or(m.extras().dead_letter_source);
     if (target_arn.empty()) {
       fail("CouldNotDetermineMessageSource");
@@ -195,7 +195,7 @@ void Engine::run_move_task(const std::string& task_id) {
     moved.receipt = 0;
     if (!moved.extras().dead_letter_source.empty())
       moved.mutable_extras().dead_letter_source.clear();
-    erase_message(source, m.seq, batch);
+    erase_message(source, m, batch);
     insert_message(*target, std::move(moved), batch);
     touched.insert(target);
     ++task.moved;
@@ -203,7 +203,8 @@ void Engine::run_move_task(const std::string& task_id) {
   if (!batch.empty()) env_.store->commit(std::move(batch), nullptr);
   for (Queue* q : touched) serve_waiters(*q);
   if (task.status != "RUNNING") return;
-  bool drained = source.by_visible_at.empty() || source.by_visible_at.begin()->first > now;
+  const auto& visible = source.messages.by_visible_at();
+  bool drained = visible.empty() || visible.begin()->visible_at > now;
   if (task.moved >= task.to_move || drained) {
     task.status = "COMPLETED";
     return;
