@@ -11,9 +11,17 @@
 //   checkpointer  applies handed-on groups to LMDB in one synced transaction per round (at
 //            most one round per kCheckpointPause unless someone waits for it),
 //            recording the last journal sequence number applied (LSN) in the same transaction.
-//            When the journal grows past kJournalLimit the writer waits for the checkpointer
-//            to catch up and starts again from the file's start (a rewind).
 //   close()  drains both threads; everything is in LMDB and the journal is empty.
+//
+// The journal is two files (lanes), journal.wal and journal.1.wal, written one at a time from
+// their start. When the active lane grows past kJournalLimit the writer moves on to the other
+// lane and overwrites it from its start, once LMDB holds every record written there before.
+// That is almost always the case already: leaving a lane starts a checkpoint round at once,
+// which absorbs it while the writer fills the other, so the writer does not stop. With one
+// 64 MiB file it waited at every rewind for the checkpointer to absorb all of it (20-50 ms,
+// once a second under load). Two lanes of 32 MiB keep the disk footprint, and the zeros
+// written once to allocate it, as they were. Replay reads both lanes and applies their
+// records in LSN order.
 //
 // Why a journal: an LMDB commit costs two fsyncs plus copy-on-write page writes, and an
 // acknowledged write must be on disk. Appending to a journal costs one small sequential
@@ -49,7 +57,7 @@ constexpr size_t kMapSize = size_t{1} << 38;  // 256 GiB of address space; the f
 constexpr unsigned kMaxTables = 64;
 constexpr char kMetaTable[] = "wyvern.store";  // the store's own bookkeeping
 constexpr char kLsnKey[] = "checkpoint_lsn";
-constexpr off_t kJournalLimit = 64 << 20;
+constexpr off_t kJournalLimit = 32 << 20;  // per lane
 constexpr off_t kJournalChunk = 4 << 20;
 constexpr auto kCheckpointPause = std::chrono::milliseconds(500);
 constexpr size_t kLingerThreshold = 4;
@@ -106,8 +114,13 @@ class LmdbStore final : public Store {
                    "cannot open store in " + dir + ": " + mdb_strerror(rc)};
     }
     max_key_ = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
-    journal_ = ::open((dir + "/journal.wal").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (journal_ < 0) return Error{ErrorCode::kInternalFailure, "cannot open journal in " + dir};
+    for (int i = 0; i < 2; ++i) {
+      // Lane 0 keeps the name a one-file journal had, so older data directories replay.
+      std::string name = dir + (i == 0 ? "/journal.wal" : "/journal.1.wal");
+      lanes_[i].fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (lanes_[i].fd < 0)
+        return Error{ErrorCode::kInternalFailure, "cannot open journal in " + dir};
+    }
     if (auto replayed = replay_journal(); !replayed) return replayed.error();
     writer_ = std::thread([this] { write_loop(); });
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -179,10 +192,11 @@ class LmdbStore final : public Store {
       checkpoint_cv_.notify_all();
     }
     if (checkpointer_.joinable()) checkpointer_.join();
-    if (journal_ >= 0) {
-      ::close(journal_);  // everything journalled is in LMDB now
-      journal_ = -1;
-    }
+    for (Lane& lane : lanes_)  // everything journalled is in LMDB now
+      if (lane.fd >= 0) {
+        ::close(lane.fd);
+        lane.fd = -1;
+      }
     if (env_) mdb_env_close(env_);
     env_ = nullptr;
   }
@@ -195,6 +209,12 @@ class LmdbStore final : public Store {
   struct Group {
     uint64_t lsn;
     std::vector<WriteBatch> batches;
+  };
+  struct Lane {
+    int fd = -1;
+    off_t end = 0;          // where the next record goes
+    off_t allocated = 0;    // bytes of the file already written
+    uint64_t last_lsn = 0;  // of the last record written since the lane was last entered
   };
 
   // --- writer thread ---------------------------------------------------------------------
@@ -253,8 +273,7 @@ class LmdbStore final : public Store {
         for (auto& done : dones)
           if (done) done(durable);
       });
-      if (!durable) continue;
-      if (journal_end_ > kJournalLimit) rewind_when_checkpointed(lsn);
+      if (durable && lanes_[active_].end > kJournalLimit) switch_lanes();
     }
   }
 
@@ -283,43 +302,54 @@ class LmdbStore final : public Store {
     put_u32_be(header, crc);
     header += lsn_bytes;
     record.replace(0, 16, header);
-    off_t end = journal_end_ + static_cast<off_t>(record.size());
-    if (end > journal_allocated_ && !extend(end)) return false;
-    if (!write_all_at(journal_, record.data(), record.size(), journal_end_)) return false;
+    Lane& lane = lanes_[active_];
+    off_t end = lane.end + static_cast<off_t>(record.size());
+    if (end > lane.allocated && !extend(lane, end)) return false;
+    if (!write_all_at(lane.fd, record.data(), record.size(), lane.end)) return false;
     auto sync_start = std::chrono::steady_clock::now();
     // Whatever part of a failed append reached the file is a torn record; the next overwrites it.
-    if (::fdatasync(journal_) != 0) return false;
+    if (::fdatasync(lane.fd) != 0) return false;
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - sync_start);
     sync_time_ = (3 * sync_time_ + took) / 4;
-    journal_end_ = end;
+    lane.end = end;
+    lane.last_lsn = lsn;
     return true;
   }
 
   // Grows the journal with written zeros ahead of need: overwriting allocated blocks lets each
   // fdatasync flush data only, where appending would also flush the file's size every time.
-  bool extend(off_t needed) {
+  bool extend(Lane& lane, off_t needed) {
     // Zeros from static storage: building a 4 MiB buffer each time cost a memset and a page
     // fault per 4 KiB on the writer's path.
     static const std::array<char, 1 << 20> kZeros{};
-    while (journal_allocated_ < needed) {
+    while (lane.allocated < needed) {
       for (off_t at = 0; at < kJournalChunk; at += static_cast<off_t>(kZeros.size()))
-        if (!write_all_at(journal_, kZeros.data(), kZeros.size(), journal_allocated_ + at))
+        if (!write_all_at(lane.fd, kZeros.data(), kZeros.size(), lane.allocated + at))
           return false;
-      journal_allocated_ += kJournalChunk;
+      lane.allocated += kJournalChunk;
     }
     return true;
   }
 
-  // Once LMDB holds everything up to `lsn`, later records may overwrite the journal from its
-  // start. Replay tells old records from new ones by their LSNs, which only grow.
-  void rewind_when_checkpointed(uint64_t lsn) {
-    std::unique_lock lock(checkpoint_mu_);
-    ++checkpoint_waiters_;
-    checkpoint_cv_.notify_all();
-    checkpoint_cv_.wait(lock, [&] { return checkpointed_lsn_ >= lsn; });
-    --checkpoint_waiters_;
-    journal_end_ = 0;
+  // The next records overwrite the other lane from its start, once LMDB holds every record
+  // written there before (usually long since). Replay tells old records from new ones by
+  // their LSNs, which only grow.
+  void switch_lanes() {
+    Lane& next = lanes_[1 - active_];
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      lane_left_ = true;  // its records should be in LMDB before the writer comes back to it
+      checkpoint_cv_.notify_all();
+      if (checkpointed_lsn_ < next.last_lsn) {
+        ++checkpoint_waiters_;
+        checkpoint_cv_.notify_all();
+        checkpoint_cv_.wait(lock, [&] { return checkpointed_lsn_ >= next.last_lsn; });
+        --checkpoint_waiters_;
+      }
+    }
+    next.end = 0;
+    active_ = 1 - active_;
   }
 
   // --- checkpointer thread ---------------------------------------------------------------
@@ -334,9 +364,11 @@ class LmdbStore final : public Store {
         if (checkpoint_queue_.empty()) return;
         // Let work accumulate: LMDB's fsyncs compete with the journal's for the disk, so
         // fewer, larger checkpoints keep acknowledgements fast. Someone waiting (a scan, a
-        // full journal, close) cuts the pause short.
-        checkpoint_cv_.wait_for(lock, kCheckpointPause,
-                                [&] { return checkpoint_closing_ || checkpoint_waiters_ > 0; });
+        // full journal, close) or a lane just left cuts the pause short.
+        checkpoint_cv_.wait_for(lock, kCheckpointPause, [&] {
+          return checkpoint_closing_ || checkpoint_waiters_ > 0 || lane_left_;
+        });
+        lane_left_ = false;
         groups.swap(checkpoint_queue_);
       }
       // A failed checkpoint leaves the journal as the record; the next round retries it.
@@ -421,33 +453,29 @@ class LmdbStore final : public Store {
     scan(kMetaTable, [&](std::string_view key, std::string_view value) {
       if (key == kLsnKey && value.size() == 8) checkpoint = get_u64_be(value);
     });
-    std::string data;
-    {
+    // Each lane's records run from the start of its file while their LSNs grow; a torn record
+    // (never acknowledged), the zeros ahead of the end, or an older record left from before the
+    // lane was last overwritten ends them. Both lanes' records, in LSN order, are the journal.
+    std::array<std::string, 2> data;
+    std::vector<std::pair<uint64_t, std::string_view>> records;  // (lsn, payload)
+    for (int i = 0; i < 2; ++i) {
       char buf[1 << 16];
       ssize_t n;
-      while ((n = ::pread(journal_, buf, sizeof buf, static_cast<off_t>(data.size()))) > 0)
-        data.append(buf, static_cast<size_t>(n));
+      while ((n = ::pread(lanes_[i].fd, buf, sizeof buf, static_cast<off_t>(data[i].size()))) > 0)
+        data[i].append(buf, static_cast<size_t>(n));
+      read_lane(data[i], records);
     }
+    std::sort(records.begin(), records.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     MDB_txn* txn = nullptr;
     if (mdb_txn_begin(env_, nullptr, 0, &txn) != 0)
       return Error{ErrorCode::kInternalFailure, "cannot begin the journal replay"};
-    uint64_t last = checkpoint, previous = 0;
-    size_t pos = 0;
-    // Records run from the start of the file while their LSNs grow; a torn record (never
-    // acknowledged), the zeros ahead of the end, or an older record left from before a
-    // rewind ends them.
-    while (pos + 16 <= data.size()) {
-      uint32_t length = get_u32_be(data.data() + pos);
-      uint32_t crc = get_u32_be(data.data() + pos + 4);
-      if (pos + 16 + length > data.size()) break;
-      if (checksum(data.data() + pos + 16, length, checksum(data.data() + pos + 8, 8)) != crc)
-        break;
-      uint64_t lsn = get_u64_be(std::string_view(data).substr(pos + 8, 8));
-      if (lsn <= previous) break;
-      previous = lsn;
-      std::string_view payload(data.data() + pos + 16, length);
-      pos += 16 + length;
-      if (lsn <= checkpoint) continue;
+    uint64_t last = checkpoint;
+    for (const auto& [lsn, payload] : records) {
+      if (lsn <= last) continue;  // in LMDB already
+      // LSNs are consecutive; a gap can only come from a damaged lane, and nothing past it
+      // can be applied in order.
+      if (lsn != last + 1) break;
       if (!replay_record(txn, payload)) {
         abort(txn);
         return Error{ErrorCode::kInternalFailure,
@@ -463,10 +491,32 @@ class LmdbStore final : public Store {
       return Error{ErrorCode::kInternalFailure, "cannot apply the journal to the store"};
     }
     last_lsn_ = checkpointed_lsn_ = last;
-    // LMDB holds every record now: new ones overwrite the file from its start.
-    journal_end_ = 0;
-    journal_allocated_ = static_cast<off_t>(data.size());
+    // LMDB holds every record now: new ones overwrite lane 0 from its start.
+    for (int i = 0; i < 2; ++i) {
+      lanes_[i].end = 0;
+      lanes_[i].allocated = static_cast<off_t>(data[i].size());
+      lanes_[i].last_lsn = 0;
+    }
+    active_ = 0;
     return Ok{};
+  }
+
+  static void read_lane(const std::string& data,
+                        std::vector<std::pair<uint64_t, std::string_view>>& records) {
+    uint64_t previous = 0;
+    size_t pos = 0;
+    while (pos + 16 <= data.size()) {
+      uint32_t length = get_u32_be(data.data() + pos);
+      uint32_t crc = get_u32_be(data.data() + pos + 4);
+      if (pos + 16 + length > data.size()) break;
+      if (checksum(data.data() + pos + 16, length, checksum(data.data() + pos + 8, 8)) != crc)
+        break;
+      uint64_t lsn = get_u64_be(std::string_view(data).substr(pos + 8, 8));
+      if (lsn <= previous) break;
+      previous = lsn;
+      records.emplace_back(lsn, std::string_view(data.data() + pos + 16, length));
+      pos += 16 + length;
+    }
   }
 
   bool replay_record(MDB_txn* txn, std::string_view payload) {
@@ -491,9 +541,8 @@ class LmdbStore final : public Store {
   CompletionRunner run_completions_;
   MDB_env* env_ = nullptr;
   size_t max_key_ = 511;
-  int journal_ = -1;
-  off_t journal_end_ = 0;              // writer thread: where the next record goes
-  off_t journal_allocated_ = 0;        // writer thread: bytes of the file already written
+  std::array<Lane, 2> lanes_;  // writer thread (and open(), before it starts)
+  int active_ = 0;             // writer thread: the lane being written
   std::string record_;                 // writer thread: the record being appended
   std::chrono::microseconds sync_time_ = kMaxLinger;  // writer thread: fdatasync's, averaged
   std::atomic<uint64_t> last_lsn_{0};  // written by the writer thread only
@@ -507,11 +556,12 @@ class LmdbStore final : public Store {
   bool closing_ = false;
   size_t last_group_ = 0;  // size of the writer's last group
 
-  std::mutex checkpoint_mu_;  // guards the three below; never held during I/O
+  std::mutex checkpoint_mu_;  // guards the members below; never held during I/O
   std::condition_variable checkpoint_cv_;
   std::deque<Group> checkpoint_queue_;
   uint64_t checkpointed_lsn_ = 0;
   int checkpoint_waiters_ = 0;
+  bool lane_left_ = false;  // the writer moved to the other lane since the last round began
   bool checkpoint_closing_ = false;
 };
 
