@@ -2,8 +2,9 @@
 //
 // Lifecycle:
 //   open()   opens the LMDB environment, replays journal records that LMDB has not absorbed
-//            yet (everything up to the first torn, corrupt or older record) and commits them
-//            to LMDB. Then it starts two threads.
+//            yet (each lane's records up to its first torn, corrupt or older one, merged in
+//            LSN order up to the first gap) and commits them to LMDB. Then it starts two
+//            threads.
 //   writer   takes every batch queued since its last round, appends them to the journal as
 //            one record and fdatasyncs once (group commit), then runs their completions: a
 //            batch is acknowledged once its journal record is on disk. It hands the group on
@@ -78,6 +79,14 @@ void put_bytes(std::string& out, std::string_view s) {
   out.append(s);
 }
 
+bool sync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  return synced;
+}
+
 bool write_all_at(int fd, const char* data, size_t n, off_t offset) {
   while (n > 0) {
     ssize_t w = ::pwrite(fd, data, n, offset);
@@ -114,13 +123,18 @@ class LmdbStore final : public Store {
                    "cannot open store in " + dir + ": " + mdb_strerror(rc)};
     }
     max_key_ = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
+    bool created = false;
     for (int i = 0; i < 2; ++i) {
       // Lane 0 keeps the name a one-file journal had, so older data directories replay.
       std::string name = dir + (i == 0 ? "/journal.wal" : "/journal.1.wal");
+      created |= !std::filesystem::exists(name, ec);
       lanes_[i].fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (lanes_[i].fd < 0)
         return Error{ErrorCode::kInternalFailure, "cannot open journal in " + dir};
     }
+    // Acknowledged records will live in these files: a new one's name must be on disk too.
+    if (created && !sync_directory(dir))
+      return Error{ErrorCode::kInternalFailure, "cannot sync " + dir};
     if (auto replayed = replay_journal(); !replayed) return replayed.error();
     writer_ = std::thread([this] { write_loop(); });
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -471,6 +485,7 @@ class LmdbStore final : public Store {
     if (mdb_txn_begin(env_, nullptr, 0, &txn) != 0)
       return Error{ErrorCode::kInternalFailure, "cannot begin the journal replay"};
     uint64_t last = checkpoint;
+    uint64_t newest = records.empty() ? checkpoint : std::max(checkpoint, records.back().first);
     for (const auto& [lsn, payload] : records) {
       if (lsn <= last) continue;  // in LMDB already
       // LSNs are consecutive; a gap can only come from a damaged lane, and nothing past it
@@ -483,19 +498,26 @@ class LmdbStore final : public Store {
       }
       last = lsn;
     }
+    // Records past a gap (newest > last) were not applied and never will be. The checkpoint
+    // covers them and new records are numbered above them, so that no later replay can take
+    // one of them for a new record.
     std::string lsn;
-    put_u64_be(lsn, last);
+    put_u64_be(lsn, newest);
     if (!apply_op(txn, WriteBatch::Kind::kPut, kMetaTable, kLsnKey, lsn) ||
         mdb_txn_commit(txn) != 0) {
       tables_.clear();
       return Error{ErrorCode::kInternalFailure, "cannot apply the journal to the store"};
     }
-    last_lsn_ = checkpointed_lsn_ = last;
-    // LMDB holds every record now: new ones overwrite lane 0 from its start.
+    last_lsn_ = checkpointed_lsn_ = newest;
+    // LMDB holds every record now: new ones overwrite lane 0 from its start. A lane left
+    // larger by a one-file journal (64 MiB) is cut back to what a lane uses.
     for (int i = 0; i < 2; ++i) {
       lanes_[i].end = 0;
       lanes_[i].allocated = static_cast<off_t>(data[i].size());
       lanes_[i].last_lsn = 0;
+      if (lanes_[i].allocated > kJournalLimit + kJournalChunk &&
+          ::ftruncate(lanes_[i].fd, kJournalLimit + kJournalChunk) == 0)
+        lanes_[i].allocated = kJournalLimit + kJournalChunk;
     }
     active_ = 0;
     return Ok{};
