@@ -53,8 +53,10 @@ class MessageIndex {
   MessageIndex() = default;
   MessageIndex(MessageIndex&& other) noexcept { swap(other); }
   MessageIndex& operator=(MessageIndex&& other) noexcept {
-    clear();
-    swap(other);
+    if (this != &other) {
+      clear();
+      swap(other);
+    }
     return *this;
   }
   ~MessageIndex() { clear(); }
