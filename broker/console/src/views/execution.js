@@ -202,7 +202,7 @@ export function view(root, [arn], { live }) {
   const drawPending = () => {
     const tasks = data.pending_tasks ?? [];
     clear(pending, tasks.length
-      ? h("section", h("h2", "Waiting for a task token"), tasks.map((t) => pendingTaskCard(t, load)))
+      ? h("section", h("h2", "Waiting for a task token"), tasks.map((t) => pendingTaskCard(t, refresh)))
       : null);
   };
 
@@ -257,7 +257,33 @@ export function view(root, [arn], { live }) {
     drawHistory();
   }
 
-  load();
+  // Loads run one at a time; asked for while one runs, one more follows it.
+  let loading = false;
+  let again = false;
+  async function refresh() {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    do {
+      again = false;
+      await load();
+    } while (again);
+    loading = false;
+  }
+
+  refresh();
   // A running execution's snapshot entry is its event count; it disappears when the run closes.
-  return live.watch((s) => s.running?.[arn] ?? null, load);
+  // Reload when it changes, and also while the page shows the run RUNNING but the snapshot does
+  // not list it: a run that starts and closes between two snapshots (they come every 250 ms)
+  // never changes the entry, and the page would show it running forever.
+  let seen = live.snapshot?.running?.[arn] ?? null;
+  return live.subscribe((snapshot) => {
+    const count = snapshot.running?.[arn] ?? null;
+    const closedUnseen = count === null && data?.execution?.status === "RUNNING";
+    if (count === seen && !closedUnseen) return;
+    seen = count;
+    refresh();
+  });
 }
