@@ -77,6 +77,9 @@ struct Queue {
   TimeMs wake_at = INT64_MAX;
 };
 
+// A message's key in kMessagesTable: its queue's key, a NUL, its seq (big-endian).
+std::string message_key(const Queue& q, uint64_t seq);
+
 struct MoveTaskState {
   MoveTask task;
   std::string source_key;

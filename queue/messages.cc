@@ -59,10 +59,14 @@ uint64_t Engine::next_seq() {
   return last_seq_;
 }
 
-void Engine::persist_message(const Queue& q, const StoredMessage& m, WriteBatch& batch) const {
+std::string message_key(const Queue& q, uint64_t seq) {
   std::string key = q.key + '\0';
-  put_u64_be(key, m.seq);
-  batch.put(kMessagesTable, std::move(key), encode_message(m));
+  put_u64_be(key, seq);
+  return key;
+}
+
+void Engine::persist_message(const Queue& q, const StoredMessage& m, WriteBatch& batch) const {
+  batch.put(kMessagesTable, message_key(q, m.seq), encode_message(m));
 }
 
 void Engine::insert_message(Queue& q, StoredMessage m, WriteBatch& batch) {
@@ -71,9 +75,7 @@ void Engine::insert_message(Queue& q, StoredMessage m, WriteBatch& batch) {
 }
 
 void Engine::erase_message(Queue& q, StoredMessage& m, WriteBatch& batch) {
-  std::string key = q.key + '\0';
-  put_u64_be(key, m.seq);
-  batch.erase(kMessagesTable, std::move(key));
+  batch.erase(kMessagesTable, message_key(q, m.seq));
   q.messages.erase(m);
 }
 

@@ -461,11 +461,8 @@ void Engine::delete_queue(const Caller& caller, const std::string& url, Reply<Ok
   if (!q) return reply(q.error());
   Queue& queue = **q;
   WriteBatch batch;
-  for (const StoredMessage& m : queue.messages.by_arrival()) {
-    std::string key = queue.key + '\0';
-    put_u64_be(key, m.seq);
-    batch.erase(kMessagesTable, std::move(key));
-  }
+  for (const StoredMessage& m : queue.messages.by_arrival())
+    batch.erase(kMessagesTable, message_key(queue, m.seq));
   for (const auto& [k, d] : queue.dedup) batch.erase(kDedupTable, queue.key + '\0' + k);
   batch.erase(kQueuesTable, queue.key);
   // Parked receives end with no messages, as they would when their wait ran out.

@@ -357,7 +357,6 @@ class LmdbStore final : public Store {
       checkpoint_cv_.notify_all();
       if (checkpointed_lsn_ < next.last_lsn) {
         ++checkpoint_waiters_;
-        checkpoint_cv_.notify_all();
         checkpoint_cv_.wait(lock, [&] { return checkpointed_lsn_ >= next.last_lsn; });
         --checkpoint_waiters_;
       }
