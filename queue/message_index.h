@@ -67,14 +67,13 @@ class MessageIndex {
   // Adds `m` unless a message with its seq is there already; returns the one the index holds.
   StoredMessage& insert(StoredMessage m) {
     auto* n = new Node(std::move(m));
-    // New messages almost always sort last in every order: hint the end.
-    auto at = by_seq_.insert_unique(by_seq_.end(), *n);
-    if (&*at != n) {
+    if (!place(by_seq_, *n)) {
+      StoredMessage& held = *by_seq_.find(n->seq);
       delete n;
-      return *at;
+      return held;
     }
-    by_visible_.insert_unique(by_visible_.end(), *n);
-    by_retained_.insert_unique(by_retained_.end(), *n);
+    place(by_visible_, *n);
+    place(by_retained_, *n);
     return *n;
   }
 
@@ -97,7 +96,7 @@ class MessageIndex {
     Node& n = node(m);
     by_visible_.erase(by_visible_.iterator_to(n));
     n.visible_at = at;
-    by_visible_.insert_unique(n);
+    place(by_visible_, n);
   }
 
   // The message whose retention began first (ties: the earliest to arrive), or null.
@@ -118,6 +117,24 @@ class MessageIndex {
   }
 
  private:
+  // Links `n` into `order` unless its key is there already. A new message, and a message
+  // whose visibility moves to "now + timeout", almost always sorts last, so that case is
+  // constant time. Boost 1.74 finds the last node of a hinted insert at end() by walking the
+  // tree's right spine from the root: a cache miss per level in a queue of millions, which
+  // was most of the time a send spent in the index.
+  template <typename OrderT>
+  static bool place(OrderT& order, Node& n) {
+    using Traits = typename OrderT::node_traits;
+    auto header = order.end().pointed_node();
+    auto last = Traits::get_right(header);  // the header's right link is the rightmost node
+    typename OrderT::key_of_value key;
+    if (last == header || key(*OrderT::value_traits::to_value_ptr(last)) < key(n)) {
+      order.push_back(n);
+      return true;
+    }
+    return order.insert_unique(n).second;
+  }
+
   void swap(MessageIndex& other) {
     by_seq_.swap(other.by_seq_);
     by_visible_.swap(other.by_visible_);
