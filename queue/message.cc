@@ -53,6 +53,7 @@ Error invalid(std::string message) {
 // --- the store encoding: a version byte, then fields in a fixed order -----------------------
 class Writer {
  public:
+  explicit Writer(std::string& out) : out_(out) {}
   void u64(uint64_t v) { put_u64_be(out_, v); }
   void i64(int64_t v) { put_u64_be(out_, static_cast<uint64_t>(v)); }
   void str(std::string_view s) { put_field(out_, s); }
@@ -61,11 +62,10 @@ class Writer {
     out_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
   void byte(uint8_t b) { out_ += static_cast<char>(b); }
-  std::string take() { return std::move(out_); }
-  void reserve(size_t n) { out_.reserve(n); }
+  void reserve_more(size_t n) { out_.reserve(out_.size() + n); }
 
  private:
-  std::string out_;
+  std::string& out_;
 };
 
 class Reader {
@@ -320,9 +320,15 @@ size_t message_size(const std::string& body, const MessageAttributes& attributes
 }
 
 std::string encode_message(const StoredMessage& m) {
-  Writer w;
-  // Fixed fields plus the usual variable ones, so that the buffer is allocated once.
-  w.reserve(128 + 16 + m.body.size() + 16 + m.sender_id.text().size());
+  std::string out;
+  append_encoded_message(m, out);
+  return out;
+}
+
+void append_encoded_message(const StoredMessage& m, std::string& out) {
+  Writer w(out);
+  // Fixed fields plus the usual variable ones, so that the buffer grows at most once.
+  w.reserve_more(128 + 16 + m.body.size() + 16 + m.sender_id.text().size());
   w.byte(kEncodingVersion);
   w.u64(m.seq);
   w.raw16(m.message_id.bytes);
@@ -350,7 +356,6 @@ std::string encode_message(const StoredMessage& m) {
   w.str(x.group_id);
   w.str(x.deduplication_id);
   w.str(x.dead_letter_source);
-  return w.take();
 }
 
 std::optional<StoredMessage> decode_message(std::string_view bytes) {

@@ -114,6 +114,8 @@ std::optional<Error> validate_message_attributes(const MessageAttributes& attrib
 size_t message_size(const std::string& body, const MessageAttributes& attributes);
 
 std::string encode_message(const StoredMessage& m);
+// The same bytes, appended to `out`.
+void append_encoded_message(const StoredMessage& m, std::string& out);
 std::optional<StoredMessage> decode_message(std::string_view bytes);
 
 }  // namespace wyvern::queue

@@ -66,7 +66,8 @@ std::string message_key(const Queue& q, uint64_t seq) {
 }
 
 void Engine::persist_message(const Queue& q, const StoredMessage& m, WriteBatch& batch) const {
-  batch.put(kMessagesTable, message_key(q, m.seq), encode_message(m));
+  batch.put_with(kMessagesTable, message_key(q, m.seq),
+                 [&](std::string& value) { append_encoded_message(m, value); });
 }
 
 void Engine::insert_message(Queue& q, StoredMessage m, WriteBatch& batch) {
@@ -280,7 +281,10 @@ void Engine::send_message_batch(const Caller& caller, const std::string& url,
   }
   TimeMs now = env_.clock->now_ms();
   WriteBatch batch;
+  // A message's record is its body and attributes plus some 250 bytes of key and fields.
+  batch.reserve(entries.size() + 1, total + 256 * entries.size());
   BatchResult<SendMessageResult> out;
+  out.successful.reserve(entries.size());
   for (auto& e : entries) {
     if (auto err = validate_send(queue, e.request)) {
       Error entry_error = *err;

@@ -15,10 +15,10 @@ class MemoryStore final : public Store {
       for (const auto& op : batch.ops()) {
         switch (op.kind) {
           case WriteBatch::Kind::kPut:
-            tables_[op.table][op.key] = op.value;
+            tables_[std::string(op.table)][std::string(op.key)] = op.value;
             break;
           case WriteBatch::Kind::kErase:
-            tables_[op.table].erase(op.key);
+            tables_[std::string(op.table)].erase(std::string(op.key));
             break;
           case WriteBatch::Kind::kClearAll:
             tables_.clear();

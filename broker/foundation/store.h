@@ -32,29 +32,95 @@ namespace wyvern {
 class WriteBatch {
  public:
   enum class Kind : uint8_t { kPut = 1, kErase = 2, kClearAll = 3 };
+  // One operation, viewing the batch's bytes: valid while the batch lives and is not added to.
   struct Op {
     Kind kind;
-    std::string table;
-    std::string key;
-    std::string value;  // kPut only
+    std::string_view table;
+    std::string_view key;
+    std::string_view value;  // kPut only
   };
 
-  void put(std::string_view table, std::string key, std::string value) {
-    ops_.push_back({Kind::kPut, std::string(table), std::move(key), std::move(value)});
+  void put(std::string_view table, std::string_view key, std::string_view value) {
+    add(Kind::kPut, table, key, value);
+  }
+  // A put whose value `write` appends to the string it is given (and does nothing else to
+  // it): a large value goes straight into the batch instead of through a copy.
+  template <typename Write>
+  void put_with(std::string_view table, std::string_view key, Write&& write) {
+    add(Kind::kPut, table, key, {});
+    size_t before = bytes_.size();
+    write(bytes_);
+    entries_.back().value_size = bytes_.size() - before;
+  }
+  // Room for `ops` more operations of `bytes` bytes in all, when a caller knows.
+  void reserve(size_t ops, size_t bytes) {
+    entries_.reserve(entries_.size() + ops);
+    bytes_.reserve(bytes_.size() + bytes);
   }
   // Deleting an absent key is fine.
-  void erase(std::string_view table, std::string key) {
-    ops_.push_back({Kind::kErase, std::string(table), std::move(key), {}});
-  }
+  void erase(std::string_view table, std::string_view key) { add(Kind::kErase, table, key, {}); }
   // Empties every table, in order with the batch's other operations (a state reset).
-  void clear_all() { ops_.push_back({Kind::kClearAll, {}, {}, {}}); }
-  bool empty() const { return ops_.empty(); }
-  size_t size() const { return ops_.size(); }
-  const std::vector<Op>& ops() const { return ops_; }
+  void clear_all() { add(Kind::kClearAll, {}, {}, {}); }
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+
+  class Ops;
+  Ops ops() const;
 
  private:
-  std::vector<Op> ops_;
+  // Every operation's bytes live in one buffer, not three strings apiece: a batch of ten
+  // messages was some twenty allocations on the thread that built it and as many frees on
+  // the thread that retired it.
+  struct Entry {
+    Kind kind;
+    uint32_t table_size;
+    uint32_t key_size;
+    size_t value_size;
+    size_t offset;  // of the table's bytes; the key's and the value's follow
+  };
+
+  void add(Kind kind, std::string_view table, std::string_view key, std::string_view value) {
+    entries_.push_back({kind, static_cast<uint32_t>(table.size()),
+                        static_cast<uint32_t>(key.size()), value.size(), bytes_.size()});
+    bytes_.append(table).append(key).append(value);
+  }
+
+  std::vector<Entry> entries_;
+  std::string bytes_;
 };
+
+// The operations of a batch, in the order they were added.
+class WriteBatch::Ops {
+ public:
+  class iterator {
+   public:
+    iterator(const Entry* at, const char* bytes) : at_(at), bytes_(bytes) {}
+    Op operator*() const {
+      const char* p = bytes_ + at_->offset;
+      return {at_->kind, {p, at_->table_size}, {p + at_->table_size, at_->key_size},
+              {p + at_->table_size + at_->key_size, at_->value_size}};
+    }
+    iterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    bool operator!=(const iterator& other) const { return at_ != other.at_; }
+
+   private:
+    const Entry* at_;
+    const char* bytes_;
+  };
+
+  iterator begin() const { return {batch_.entries_.data(), batch_.bytes_.data()}; }
+  iterator end() const { return {batch_.entries_.data() + batch_.entries_.size(), nullptr}; }
+
+ private:
+  friend class WriteBatch;
+  explicit Ops(const WriteBatch& batch) : batch_(batch) {}
+  const WriteBatch& batch_;
+};
+
+inline WriteBatch::Ops WriteBatch::ops() const { return Ops(*this); }
 
 class Store {
  public:

@@ -47,7 +47,7 @@ class CountingStore final : public Store {
   explicit CountingStore(Store& inner) : inner_(inner) {}
   void commit(WriteBatch batch, Done done) override {
     for (const auto& op : batch.ops())
-      if (op.kind == WriteBatch::Kind::kPut) ++puts[op.table + " " + op.key];
+      if (op.kind == WriteBatch::Kind::kPut) ++puts[std::string(op.table) + " " + std::string(op.key)];
     inner_.commit(std::move(batch), std::move(done));
   }
   void scan(std::string_view table, const Visitor& visit) override { inner_.scan(table, visit); }
