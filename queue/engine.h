@@ -183,7 +183,8 @@ class Engine final : public QueueService {
   void erase_message(Queue& q, StoredMessage& m, WriteBatch& batch);
   void persist_message(const Queue& q, const StoredMessage& m, WriteBatch& batch) const;
   void expire(Queue& q, TimeMs now, WriteBatch& batch, size_t limit = SIZE_MAX);
-  uint64_t next_seq();
+  // `now` is the caller's reading of the clock (one per request, not one per message).
+  uint64_t next_seq(TimeMs now);
 
   // --- redrive.cc
   bool dead_letter(Queue& q, StoredMessage& m, TimeMs now, WriteBatch& batch);

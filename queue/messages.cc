@@ -51,10 +51,10 @@ bool attribute_wanted(const std::vector<std::string>& names, const std::string& 
 
 }  // namespace
 
-uint64_t Engine::next_seq() {
+uint64_t Engine::next_seq(TimeMs now) {
   // Time-based so that sequence numbers keep growing across restarts even when every message
   // of a queue was deleted (a stale receipt handle must never name a newer message).
-  uint64_t now_us = static_cast<uint64_t>(env_.clock->now_ms()) * 1000;
+  uint64_t now_us = static_cast<uint64_t>(now) * 1000;
   last_seq_ = std::max(last_seq_ + 1, now_us);
   return last_seq_;
 }
@@ -172,7 +172,7 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
     }
     r.deduplication_id = dedup_id;
     message_id = MessageId::random();
-    DedupEntry entry{now + kDedupWindowMs, message_id.text(), next_seq()};
+    DedupEntry entry{now + kDedupWindowMs, message_id.text(), next_seq(now)};
     std::string value;
     put_u64_be(value, static_cast<uint64_t>(entry.expires_at));
     put_u64_be(value, entry.seq);
@@ -189,7 +189,7 @@ SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& 
   }
 
   StoredMessage m;
-  m.seq = q.fifo ? std::stoull(*out.sequence_number) : next_seq();
+  m.seq = q.fifo ? std::stoull(*out.sequence_number) : next_seq(now);
   m.message_id = message_id;
   m.md5_of_body = md5_of_body;
   m.body = std::move(r.body);

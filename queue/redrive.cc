@@ -35,7 +35,7 @@ bool Engine::dead_letter(Queue& q, StoredMessage& m, TimeMs now, WriteBatch& bat
   Queue* dlq = find_by_arn(q.redrive->dead_letter_target_arn);
   if (!dlq || dlq == &q) return false;
   StoredMessage moved = m;
-  moved.seq = next_seq();
+  moved.seq = next_seq(now);
   moved.visible_at = now;
   moved.mutable_extras().dead_letter_source = q.arn;
   // Standard queues keep the original enqueue time for retention; FIFO queues restart it.
@@ -188,7 +188,7 @@ void Engine::run_move_task(const std::string& task_id) {
       break;
     }
     StoredMessage moved = m;
-    moved.seq = next_seq();
+    moved.seq = next_seq(now);
     moved.visible_at = now;
     moved.receive_count = 0;
     moved.first_received_at = moved.last_received_at = 0;

@@ -244,6 +244,7 @@ std::optional<FastCall> parse_fast(std::string_view action, std::string_view bod
       } else if (batch && key == "Entries") {
         if ((seen & kEntries) || !in.eat('[')) return std::nullopt;
         seen |= kEntries;
+        call.entries.reserve(10);  // SQS's most; growing moves every entry so far each time
         if (!in.eat(']')) {
           do {
             if (!entry(in, call.entries.emplace_back(), key)) return std::nullopt;
