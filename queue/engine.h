@@ -151,8 +151,10 @@ class Engine final : public QueueService {
 
   // --- messages.cc
   std::optional<Error> validate_send(const Queue& q, const SendMessageRequest& r) const;
+  // `md5_of_body`, when given, is the body's digest computed beforehand (a batch digests its
+  // bodies together).
   SendMessageResult enqueue(Queue& q, SendMessageRequest r, const Caller& caller, TimeMs now,
-                            WriteBatch& batch);
+                            WriteBatch& batch, std::optional<Md5Digest> md5_of_body = {});
   // Takes available messages; never parks. Mutations go into `batch`.
   std::vector<ReceivedMessage> take(Queue& q, const ReceiveMessageRequest& r, TimeMs now,
                                     WriteBatch& batch);

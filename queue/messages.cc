@@ -146,9 +146,9 @@ std::optional<Error> Engine::validate_send(const Queue& q, const SendMessageRequ
 }
 
 SendMessageResult Engine::enqueue(Queue& q, SendMessageRequest r, const Caller& caller, TimeMs now,
-                                  WriteBatch& batch) {
+                                  WriteBatch& batch, std::optional<Md5Digest> md5_of_body_given) {
   SendMessageResult out;
-  Md5Digest md5_of_body = Md5Digest::of(r.body);
+  Md5Digest md5_of_body = md5_of_body_given ? *md5_of_body_given : Md5Digest::of(r.body);
   out.md5_of_body = md5_of_body.hex();
   if (!r.attributes.empty()) out.md5_of_attributes = md5_of_attributes(r.attributes);
   std::optional<std::string> trace;
@@ -285,7 +285,14 @@ void Engine::send_message_batch(const Caller& caller, const std::string& url,
   batch.reserve(entries.size() + 1, total + 256 * entries.size());
   BatchResult<SendMessageResult> out;
   out.successful.reserve(entries.size());
-  for (auto& e : entries) {
+  // Every body's digest in one pass: several at a time is a third of the cost of one by one.
+  std::vector<std::string_view> bodies;
+  bodies.reserve(entries.size());
+  for (const auto& e : entries) bodies.push_back(e.request.body);
+  std::vector<std::array<uint8_t, 16>> digests(entries.size());
+  md5_many(bodies.data(), bodies.size(), digests.data());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto& e = entries[i];
     if (auto err = validate_send(queue, e.request)) {
       Error entry_error = *err;
       // Inside a batch AWS words the size failure differently.
@@ -296,7 +303,8 @@ void Engine::send_message_batch(const Caller& caller, const std::string& url,
       out.failed.push_back(batch_error(e.id, entry_error));
       continue;
     }
-    out.successful.emplace_back(e.id, enqueue(queue, std::move(e.request), caller, now, batch));
+    out.successful.emplace_back(
+        e.id, enqueue(queue, std::move(e.request), caller, now, batch, Md5Digest{digests[i]}));
   }
   commit_then_reply(std::move(batch), std::move(reply), std::move(out));
   serve_waiters(queue);

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <random>
+#include <vector>
 
 #include "foundation/codec.h"
 
@@ -78,4 +80,38 @@ TEST_CASE("percent_encode keeps only RFC 3986's unreserved characters", "[codec]
   CHECK(percent_encode("a b&c=d/e") == "a%20b%26c%3Dd%2Fe");
   CHECK(percent_encode("\xC3\xA9") == "%C3%A9");
   CHECK(percent_encode("") == "");
+}
+
+TEST_CASE("md5_many gives md5_bytes of every input, whatever their number and lengths") {
+  // Lengths across the padding edges (55, 56, 63, 64, 119, 120...), beyond the vector path's
+  // limit, and groups of every size around its eight lanes and its three-input floor.
+  std::mt19937 random(7);
+  std::vector<std::string> inputs;
+  for (size_t size : {0, 1, 3, 55, 56, 57, 63, 64, 65, 100, 119, 120, 127, 128, 200, 1000, 1024,
+                      1025, 5000, 100, 100, 100, 100, 100, 100, 100, 100}) {
+    std::string s(size, '\0');
+    for (auto& c : s) c = static_cast<char>(random());
+    inputs.push_back(std::move(s));
+  }
+  for (size_t first = 0; first < inputs.size(); ++first)
+    for (size_t n = 0; first + n <= inputs.size() && n <= 17; ++n) {
+      std::vector<std::string_view> views(inputs.begin() + static_cast<long>(first),
+                                          inputs.begin() + static_cast<long>(first + n));
+      std::vector<std::array<uint8_t, 16>> got(n);
+      md5_many(views.data(), n, got.data());
+      for (size_t i = 0; i < n; ++i) {
+        INFO("input of " << views[i].size() << " bytes, " << i << " of " << n);
+        CHECK(got[i] == md5_bytes(views[i]));
+      }
+    }
+  std::string_view known[3] = {"", "abc", "The quick brown fox jumps over the lazy dog"};
+  std::array<uint8_t, 16> digests[3];
+  md5_many(known, 3, digests);
+  std::string hex(32, '0');
+  format_hex(digests[0].data(), 16, hex.data());
+  CHECK(hex == "d41d8cd98f00b204e9800998ecf8427e");
+  format_hex(digests[1].data(), 16, hex.data());
+  CHECK(hex == "900150983cd24fb0d6963f7d28e17f72");
+  format_hex(digests[2].data(), 16, hex.data());
+  CHECK(hex == "9e107d9d372bb6826bd81d3542a419d6");
 }
