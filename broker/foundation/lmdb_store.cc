@@ -48,6 +48,7 @@
 #include <thread>
 #include <vector>
 
+#include "background_thread.h"
 #include "codec.h"
 #include "store.h"
 
@@ -368,6 +369,7 @@ class LmdbStore final : public Store {
   // --- checkpointer thread ---------------------------------------------------------------
   void checkpoint_loop() {
     pthread_setname_np(pthread_self(), "wyvern-lmdb");
+    run_as_background_thread();
     for (;;) {
       std::deque<Group> groups;
       {
