@@ -78,7 +78,7 @@ class HugePageHeap final : public SysAllocator {
 
   void warm() {
     pthread_setname_np(pthread_self(), "wyvern-heap");
-    wyvern::run_as_background_thread(wyvern::Background::kWhenIdle);
+    wyvern::run_as_background_thread();
     std::unique_lock lock(mu_);
     for (;;) {
       warm_wanted_.wait(lock, [&] { return warm_target() > warm_from(); });

@@ -281,8 +281,9 @@ void Engine::send_message_batch(const Caller& caller, const std::string& url,
   }
   TimeMs now = env_.clock->now_ms();
   WriteBatch batch;
-  // A message's record is its body and attributes plus some 250 bytes of key and fields.
-  batch.reserve(entries.size() + 1, total + 256 * entries.size());
+  // A message's record is its body and attributes plus some 250 bytes of key and fields; on
+  // a FIFO queue each message also has a deduplication record.
+  batch.reserve(2 * entries.size() + 1, total + 320 * entries.size());
   BatchResult<SendMessageResult> out;
   out.successful.reserve(entries.size());
   // Every body's digest in one pass: several at a time is a third of the cost of one by one.

@@ -10,29 +10,21 @@
 
 namespace wyvern {
 
-// How a background thread yields the cores to the threads that answer clients.
-enum class Background {
-  // Work that can fall behind without harm (the heap warmer: what it has not warmed, the
-  // allocating thread faults in itself): runs only on a core nobody else wants.
-  kWhenIdle,
-  // Work that must keep up (the checkpointer: the journal cannot take its lanes back until it
-  // has): nice 10 and the shortest scheduler slice, so a woken I/O thread waits for it 0.1 ms
-  // at most, not a whole slice.
-  kYielding,
-};
-
-// Why: on two cores, a thread that answers clients woke to find both taken by background
+// Makes the calling thread (the heap warmer, the LMDB checkpointer) yield the cores to the
+// threads that answer clients. Why: on two cores, a thread that answers clients woke to find both taken by background
 // work and waited out whole slices (3-4 ms), while the journal writer, with no batch to write,
-// idled: ~13% of a filling broker's time. Lowering one's own priority needs no privileges;
-// where the kernel refuses a setting (kernels before 6.12 know no fair-class slices), the
-// thread runs as before.
-inline void run_as_background_thread(Background kind) {
+// idled: ~13% of a filling broker's time. So: nice 10, and the shortest scheduler slice, so
+// that a woken I/O thread waits for them 0.1 ms at most, not a whole slice (kernels before
+// 6.12 ignore the slice; a failed call leaves the thread as it was).
+//
+// Not SCHED_IDLE, though it measured faster: both must keep up. The journal cannot take a
+// lane back until the checkpointer has absorbed it, the heap warmer's 2 MiB page faults hold
+// the process's mmap lock, and a new heap region waits for the warmer; an idle-class thread
+// can be kept off the cores indefinitely by another program, and an unprivileged thread
+// cannot leave the class again. A lowered nice cannot be raised back either; at nice 10 such
+// a thread still gets a tenth of a core against each busy one.
+inline void run_as_background_thread() {
   pid_t self = static_cast<pid_t>(::gettid());
-  if (kind == Background::kWhenIdle) {
-    sched_param none{};
-    ::sched_setscheduler(self, SCHED_IDLE, &none);
-    return;
-  }
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(self), 10);
   struct {  // the kernel's struct sched_attr (glibc 2.36 declares none)
     uint32_t size = sizeof *this;

@@ -369,7 +369,7 @@ class LmdbStore final : public Store {
   // --- checkpointer thread ---------------------------------------------------------------
   void checkpoint_loop() {
     pthread_setname_np(pthread_self(), "wyvern-lmdb");
-    run_as_background_thread(Background::kYielding);
+    run_as_background_thread();
     for (;;) {
       std::deque<Group> groups;
       {

@@ -1,8 +1,8 @@
-// MD5 of several inputs at once: eight lanes of AVX2, one input per lane.
+// MD5 of several inputs at once: sixteen lanes of AVX2 (two vectors of eight), one input each.
 //
 // Why: SQS answers every message with the MD5 of its body, and a SendMessageBatch of ten
 // small messages spent a tenth of the I/O thread in MD5, one input after another. MD5 is a
-// chain of dependent steps, so one input cannot go faster than OpenSSL's assembly; eight
+// chain of dependent steps, so one input cannot go faster than OpenSSL's assembly;
 // independent inputs can share each vector instruction. RFC 1321 is the specification; the
 // tests compare every result with OpenSSL's.
 #include <algorithm>

@@ -84,7 +84,7 @@ TEST_CASE("percent_encode keeps only RFC 3986's unreserved characters", "[codec]
 
 TEST_CASE("md5_many gives md5_bytes of every input, whatever their number and lengths") {
   // Lengths across the padding edges (55, 56, 63, 64, 119, 120...), beyond the vector path's
-  // limit, and groups of every size around its eight lanes and its three-input floor.
+  // limit, and groups of every size around its sixteen lanes and its two-input floor.
   std::mt19937 random(7);
   std::vector<std::string> inputs;
   for (size_t size : {0, 1, 3, 55, 56, 57, 63, 64, 65, 100, 119, 120, 127, 128, 200, 1000, 1024,
